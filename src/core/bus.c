@@ -1,0 +1,697 @@
+/*
+ * bus - the AP bus (see bus.h).
+ *
+ * Probe and remove follow the kernel's order: a queue probed by a driver
+ * starts with a reset; a queue leaving its driver runs the driver's remove
+ * first (vfio_ap unplugs it from a guest) and is then zeroized by the bus.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "matrix.h"
+
+#define CONFIG_TIME_DEFAULT  30
+#define POLL_TIMEOUT_DEFAULT 250000ULL
+#define POLL_TIMEOUT_MAX     120000000000ULL
+
+static const char *const driver_names[AP_DRV_COUNT] = {
+	[AP_DRV_CEX4CARD] = "cex4card",
+	[AP_DRV_CEX4QUEUE] = "cex4queue",
+	[AP_DRV_VFIO_AP] = "vfio_ap",
+};
+
+const char *apbus_driver_name(enum ap_driver drv)
+{
+	return drv > AP_DRV_NONE && drv < AP_DRV_COUNT ? driver_names[drv] : NULL;
+}
+
+int apbus_driver_by_name(const char *name)
+{
+	for (int d = AP_DRV_NONE + 1; d < AP_DRV_COUNT; d++)
+		if (!strcmp(name, driver_names[d]))
+			return d;
+	return -1;
+}
+
+void ap_log(const struct ap_system *s, enum ap_log_level level, const char *dev, const char *fmt,
+	    ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!s->ops.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->ops.log(s->ops_ctx, level, dev, msg);
+}
+
+static void send_uevent(const struct ap_system *s, const char *dev, const char *var)
+{
+	if (s->ops.uevent)
+		s->ops.uevent(s->ops_ctx, dev, var);
+}
+
+bool apbus_has_masks(const struct ap_system *s)
+{
+	return s->abi == AP_ABI_CUR;
+}
+
+bool apbus_card_exists(const struct ap_system *s, unsigned int apid)
+{
+	return apid < AP_DEVICES && s->hw.adapter[apid].present;
+}
+
+bool apbus_queue_exists(const struct ap_system *s, unsigned int apid, unsigned int apqi)
+{
+	return machine_apqn_exists(&s->hw, apid, apqi);
+}
+
+bool apbus_apqn_reserved(const struct ap_system *s, unsigned int apid, unsigned int apqi)
+{
+	if (!apbus_has_masks(s))
+		return true;
+	return ap_mask_test(&s->bus.apmask, apid) && ap_mask_test(&s->bus.aqmask, apqi);
+}
+
+/* ---- queue reset, probe and remove ---- */
+
+int apbus_queue_reset(struct ap_system *s, unsigned int apqn, bool zeroize)
+{
+	struct ap_queue_dev *q = &s->bus.queue[apqn];
+	const struct ap_adapter *a = &s->hw.adapter[AP_APQN_APID(apqn)];
+	int rc;
+
+	if (!apbus_queue_exists(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)))
+		return AP_RC_Q_NOT_AVAIL;
+	rc = machine_queue_rc(a);
+	if (rc != AP_RC_NORMAL)
+		return rc;
+	q->irq = false;
+	q->requestq_count = 0;
+	q->pendingq_count = 0;
+	if (s->ops.queue_reset)
+		s->ops.queue_reset(s->ops_ctx, apqn, zeroize);
+	return AP_RC_NORMAL;
+}
+
+/* Does drv accept this queue? The kernel's ap_device_probe reservation check. */
+static bool queue_probe_allowed(const struct ap_system *s, unsigned int apqn, enum ap_driver drv)
+{
+	bool reserved;
+
+	if (!apbus_has_masks(s))
+		return true;
+	reserved = apbus_apqn_reserved(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn));
+	return reserved == (drv == AP_DRV_CEX4QUEUE);
+}
+
+static int queue_probe(struct ap_system *s, unsigned int apqn, enum ap_driver drv)
+{
+	struct ap_queue_dev *q = &s->bus.queue[apqn];
+
+	if (!queue_probe_allowed(s, apqn, drv))
+		return -ENODEV;
+	q->driver = (uint8_t)drv;
+	apbus_queue_reset(s, apqn, false);
+	if (drv == AP_DRV_CEX4QUEUE)
+		q->online = true;
+	else
+		matrix_queue_probe(s, apqn);
+	return 0;
+}
+
+static void queue_remove(struct ap_system *s, unsigned int apqn)
+{
+	struct ap_queue_dev *q = &s->bus.queue[apqn];
+	enum ap_driver old = q->driver;
+
+	if (old == AP_DRV_NONE)
+		return;
+	if (old == AP_DRV_VFIO_AP)
+		matrix_queue_remove(s, apqn);
+	q->driver = AP_DRV_NONE;
+	/* the bus flushes the queue's requests whatever ZAPQ answers */
+	if (apbus_queue_reset(s, apqn, true) != AP_RC_NORMAL) {
+		q->requestq_count = 0;
+		q->pendingq_count = 0;
+		if (s->ops.queue_reset)
+			s->ops.queue_reset(s->ops_ctx, apqn, true);
+	}
+}
+
+/* The bus probing a driverless queue: the first driver that accepts it. */
+static void queue_autoprobe(struct ap_system *s, unsigned int apqn)
+{
+	if (queue_probe(s, apqn, AP_DRV_CEX4QUEUE) < 0 && apbus_has_masks(s))
+		queue_probe(s, apqn, AP_DRV_VFIO_AP);
+}
+
+static void card_probe(struct ap_system *s, unsigned int apid)
+{
+	s->bus.card[apid].driver = AP_DRV_CEX4CARD;
+	s->bus.card[apid].online = true;
+}
+
+/* A queue device appearing: fresh state, but the owner index stays (an mdev
+ * may hold an APQN that does not exist yet). */
+static void queue_dev_fresh(struct ap_queue_dev *q)
+{
+	uint32_t owner = q->owner;
+
+	memset(q, 0, sizeof(*q));
+	q->owner = owner;
+}
+
+/* Create the devices of a new adapter and probe them (a bus scan finding it). */
+static void adapter_devices_add(struct ap_system *s, unsigned int apid)
+{
+	unsigned int max = machine_max_apqi(&s->hw);
+
+	card_probe(s, apid);
+	for (unsigned int d = 0; d <= max; d++) {
+		if (!apbus_queue_exists(s, apid, d))
+			continue;
+		queue_dev_fresh(&s->bus.queue[AP_APQN(apid, d)]);
+		queue_autoprobe(s, AP_APQN(apid, d));
+	}
+}
+
+/* ---- system setup ---- */
+
+static int default_domain(const struct ap_system *s)
+{
+	unsigned int max = machine_max_apqi(&s->hw);
+
+	for (unsigned int d = 0; d <= max; d++)
+		if (ap_mask_test(&s->hw.info.usage_domains, d) &&
+		    (!apbus_has_masks(s) || ap_mask_test(&s->bus.aqmask, d)))
+			return (int)d;
+	return -1;
+}
+
+int ap_system_init(struct ap_system *s, enum ap_abi abi, const struct ap_machine *hw,
+		   const struct ap_mask *apmask, const struct ap_mask *aqmask, int ap_domain,
+		   uint32_t max_instances)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	s->abi = abi;
+	s->hw = *hw;
+	r = matrix_init(&s->matrix, max_instances ? max_instances : AP_MATRIX_MAX_INSTANCES);
+	if (r < 0)
+		return r;
+	if (apmask)
+		s->bus.apmask = *apmask;
+	else
+		ap_mask_fill(&s->bus.apmask, AP_DEVICES - 1);
+	if (aqmask)
+		s->bus.aqmask = *aqmask;
+	else
+		ap_mask_fill(&s->bus.aqmask, AP_DOMAINS - 1);
+	s->bus.config_time = CONFIG_TIME_DEFAULT;
+	s->bus.poll_timeout = POLL_TIMEOUT_DEFAULT;
+	s->bus.ap_domain = ap_domain >= 0 ? ap_domain : default_domain(s);
+	for (unsigned int a = 0; a < AP_DEVICES; a++)
+		if (s->hw.adapter[a].present)
+			adapter_devices_add(s, a);
+	s->bus.scans = 1;
+	return 0;
+}
+
+void ap_system_clear(struct ap_system *s)
+{
+	matrix_clear(&s->matrix);
+}
+
+/* ---- device names, bind and unbind ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Parse exactly n lower-case hex digits. */
+static int parse_hex_n(const char *p, unsigned int n, unsigned int *ret)
+{
+	unsigned int v = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int h = hexval(p[i]);
+
+		if (h < 0)
+			return -1;
+		v = v << 4 | (unsigned int)h;
+	}
+	*ret = v;
+	return 0;
+}
+
+int apbus_lookup_device(const struct ap_system *s, const char *buf, size_t len,
+			unsigned int *ret_id)
+{
+	unsigned int apid, apqi;
+	size_t n = strnlen(buf, len);
+
+	/* sysfs_streq: one trailing newline is ignored */
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n == 6 && !strncmp(buf, "card", 4) && !parse_hex_n(buf + 4, 2, &apid)) {
+		if (!apbus_card_exists(s, apid))
+			return -ENODEV;
+		*ret_id = apid;
+		return 0;
+	}
+	if (n == 7 && buf[2] == '.' && !parse_hex_n(buf, 2, &apid) &&
+	    !parse_hex_n(buf + 3, 4, &apqi) && apqi < AP_DOMAINS) {
+		if (!apbus_queue_exists(s, apid, apqi))
+			return -ENODEV;
+		*ret_id = AP_APQN(apid, apqi);
+		return 1;
+	}
+	return -ENODEV;
+}
+
+int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len)
+{
+	unsigned int id;
+	int kind = apbus_lookup_device(s, buf, len, &id);
+
+	if (kind < 0)
+		return kind;
+	if (kind == 0) {
+		if (drv != AP_DRV_CEX4CARD)
+			return -ENODEV;
+		if (s->bus.card[id].driver != AP_DRV_NONE)
+			return -EBUSY;
+		card_probe(s, id);
+		return 0;
+	}
+	if (drv == AP_DRV_CEX4CARD)
+		return -ENODEV;
+	if (s->bus.queue[id].driver != AP_DRV_NONE)
+		return -EBUSY;
+	return queue_probe(s, id, drv);
+}
+
+int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len)
+{
+	unsigned int id;
+	int kind = apbus_lookup_device(s, buf, len, &id);
+
+	if (kind < 0)
+		return kind;
+	if (kind == 0) {
+		if (s->bus.card[id].driver != drv)
+			return -ENODEV;
+		s->bus.card[id].driver = AP_DRV_NONE;
+		return 0;
+	}
+	if (s->bus.queue[id].driver != drv)
+		return -ENODEV;
+	queue_remove(s, id);
+	return 0;
+}
+
+/* ---- apmask / aqmask ---- */
+
+/* Re-probe every bound queue whose driver no longer fits its reservation. */
+static void revise_bindings(struct ap_system *s)
+{
+	for (unsigned int a = 0; a < AP_DEVICES; a++) {
+		if (!apbus_card_exists(s, a))
+			continue;
+		for (unsigned int d = 0; d < AP_DOMAINS; d++) {
+			struct ap_queue_dev *q = &s->bus.queue[AP_APQN(a, d)];
+			bool reserved;
+
+			/*
+			 * Unbound queues are left alone: the kernel's revision
+			 * looks at the bound driver's flags only.
+			 */
+			if (!apbus_queue_exists(s, a, d) || q->driver == AP_DRV_NONE)
+				continue;
+			reserved = apbus_apqn_reserved(s, a, d);
+			if (reserved == (q->driver == AP_DRV_CEX4QUEUE))
+				continue;
+			queue_remove(s, AP_APQN(a, d));
+			queue_autoprobe(s, AP_APQN(a, d));
+		}
+	}
+}
+
+static int store_mask(struct ap_system *s, bool adapters, const char *buf, size_t len)
+{
+	struct ap_mask *cur = adapters ? &s->bus.apmask : &s->bus.aqmask;
+	struct ap_mask new, added;
+	char hex[AP_MASK_HEX_LEN], var[AP_MASK_HEX_LEN + 8];
+	int r;
+
+	if (!apbus_has_masks(s))
+		return -ENOENT;
+	r = ap_mask_parse(buf, len, cur, &new);
+	if (r < 0)
+		return r;
+	if (ap_mask_equal(&new, cur))
+		return 0;
+	ap_mask_andnot(&added, &new, cur);
+	if (!ap_mask_empty(&added)) {
+		bool busy = adapters ? matrix_in_use(s, &added, &s->bus.aqmask)
+				     : matrix_in_use(s, &s->bus.apmask, &added);
+		if (busy)
+			return -EBUSY;
+	}
+	*cur = new;
+	revise_bindings(s);
+	ap_mask_format(&new, hex);
+	snprintf(var, sizeof(var), "%s=%s", adapters ? "APMASK" : "AQMASK", hex);
+	send_uevent(s, "ap", var);
+	return 0;
+}
+
+int apbus_store_apmask(struct ap_system *s, const char *buf, size_t len)
+{
+	return store_mask(s, true, buf, len);
+}
+
+int apbus_store_aqmask(struct ap_system *s, const char *buf, size_t len)
+{
+	return store_mask(s, false, buf, len);
+}
+
+/* ---- bus attributes ---- */
+
+int apbus_store_ap_domain(struct ap_system *s, const char *buf, size_t len)
+{
+	int domain;
+
+	if (ap_parse_int_auto(buf, len, &domain) < 0 || domain < 0 ||
+	    (unsigned int)domain > machine_max_apqi(&s->hw))
+		return -EINVAL;
+	if (apbus_has_masks(s) && !ap_mask_test(&s->bus.aqmask, (unsigned int)domain))
+		return -EINVAL;
+	s->bus.ap_domain = domain;
+	return 0;
+}
+
+int apbus_store_config_time(struct ap_system *s, const char *buf, size_t len)
+{
+	int t;
+
+	if (ap_parse_int_dec(buf, len, &t) < 0 || t < 5 || t > 120)
+		return -EINVAL;
+	s->bus.config_time = t;
+	return 0;
+}
+
+int apbus_store_poll_thread(struct ap_system *s, const char *buf, size_t len)
+{
+	bool on;
+	int v;
+
+	if (s->abi == AP_ABI_V8) {
+		if (ap_parse_int_dec(buf, len, &v) < 0)
+			return -EINVAL;
+		on = v != 0;
+	} else if (ap_parse_bool(buf, len, &on) < 0) {
+		return -EINVAL;
+	}
+	s->bus.poll_thread = on;
+	return 0;
+}
+
+int apbus_store_poll_timeout(struct ap_system *s, const char *buf, size_t len)
+{
+	unsigned long long t;
+
+	if (ap_parse_ull_dec(buf, len, &t) < 0 || t < 1 || t > POLL_TIMEOUT_MAX)
+		return -EINVAL;
+	s->bus.poll_timeout = t;
+	return 0;
+}
+
+int apbus_store_scans(struct ap_system *s, const char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	s->bus.scans++;
+	return 0;
+}
+
+void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total)
+{
+	unsigned int bound = 0, total = 0;
+
+	for (unsigned int a = 0; a < AP_DEVICES; a++) {
+		if (!apbus_card_exists(s, a))
+			continue;
+		for (unsigned int d = 0; d < AP_DOMAINS; d++) {
+			if (!apbus_queue_exists(s, a, d))
+				continue;
+			total++;
+			if (s->bus.queue[AP_APQN(a, d)].driver != AP_DRV_NONE)
+				bound++;
+		}
+	}
+	*ret_bound = bound;
+	*ret_total = total;
+}
+
+/* ---- card and queue attributes ---- */
+
+static int parse_01(const char *buf, size_t len, int *ret)
+{
+	int v;
+
+	if (ap_parse_int_dec(buf, len, &v) < 0 || v < 0 || v > 1)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* Configuring or deconfiguring an adapter changes what its queues answer;
+ * the next bus scan sees it, and vfio_ap re-filters its guests. */
+int apbus_store_card_config(struct ap_system *s, unsigned int apid, const char *buf, size_t len)
+{
+	struct ap_adapter *a;
+	char dev[8];
+	int cfg, r = parse_01(buf, len, &cfg);
+
+	if (r < 0)
+		return r;
+	if (!apbus_card_exists(s, apid))
+		return -ENODEV;
+	a = &s->hw.adapter[apid];
+	if (a->configured == (cfg == 1)) {
+		/* the kernel sends the uevent for every accepted write */
+		snprintf(dev, sizeof(dev), "card%02x", apid);
+		send_uevent(s, dev, a->configured ? "CONFIG=1" : "CONFIG=0");
+		return 0;
+	}
+	a->configured = cfg == 1;
+	if (!a->configured) {
+		for (unsigned int d = 0; d < AP_DOMAINS; d++)
+			if (apbus_queue_exists(s, apid, d))
+				s->bus.queue[AP_APQN(apid, d)].irq = false;
+	}
+	snprintf(dev, sizeof(dev), "card%02x", apid);
+	send_uevent(s, dev, a->configured ? "CONFIG=1" : "CONFIG=0");
+	s->bus.scans++;
+	matrix_config_changed(s);
+	return 0;
+}
+
+bool apbus_card_online(const struct ap_system *s, unsigned int apid)
+{
+	const struct ap_adapter *a = &s->hw.adapter[apid];
+
+	return a->configured && !a->chkstop && s->bus.card[apid].online;
+}
+
+bool apbus_queue_online(const struct ap_system *s, unsigned int apqn)
+{
+	const struct ap_adapter *a = &s->hw.adapter[AP_APQN_APID(apqn)];
+
+	return a->configured && !a->chkstop && s->bus.queue[apqn].online;
+}
+
+int apbus_store_card_online(struct ap_system *s, unsigned int apid, const char *buf, size_t len)
+{
+	const struct ap_adapter *a;
+	char dev[8];
+	int on, r = parse_01(buf, len, &on);
+
+	if (r < 0)
+		return r;
+	if (!apbus_card_exists(s, apid) || s->bus.card[apid].driver != AP_DRV_CEX4CARD)
+		return -ENODEV;
+	a = &s->hw.adapter[apid];
+	if (on && (!a->configured || a->chkstop))
+		return -ENODEV;
+	s->bus.card[apid].online = on == 1;
+	for (unsigned int d = 0; d < AP_DOMAINS; d++) {
+		struct ap_queue_dev *q = &s->bus.queue[AP_APQN(apid, d)];
+
+		if (apbus_queue_exists(s, apid, d) && q->driver == AP_DRV_CEX4QUEUE)
+			q->online = on == 1;
+	}
+	snprintf(dev, sizeof(dev), "card%02x", apid);
+	send_uevent(s, dev, on ? "ONLINE=1" : "ONLINE=0");
+	return 0;
+}
+
+int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char *buf, size_t len)
+{
+	unsigned int apid = AP_APQN_APID(apqn);
+	const struct ap_adapter *a;
+	int on, r = parse_01(buf, len, &on);
+
+	if (r < 0)
+		return r;
+	if (!apbus_queue_exists(s, apid, AP_APQN_APQI(apqn)) ||
+	    s->bus.queue[apqn].driver != AP_DRV_CEX4QUEUE)
+		return -ENODEV;
+	a = &s->hw.adapter[apid];
+	if (on && (!a->configured || a->chkstop))
+		return -ENODEV;
+	if (on && !s->bus.card[apid].online)
+		return -EINVAL;
+	s->bus.queue[apqn].online = on == 1;
+	return 0;
+}
+
+unsigned long long apbus_card_request_count(const struct ap_system *s, unsigned int apid)
+{
+	unsigned long long sum = 0;
+
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			sum += s->bus.queue[AP_APQN(apid, d)].request_count;
+	return sum;
+}
+
+void apbus_card_reset_counts(struct ap_system *s, unsigned int apid)
+{
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			s->bus.queue[AP_APQN(apid, d)].request_count = 0;
+}
+
+unsigned int apbus_card_requestq_count(const struct ap_system *s, unsigned int apid)
+{
+	unsigned int sum = 0;
+
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			sum += s->bus.queue[AP_APQN(apid, d)].requestq_count;
+	return sum;
+}
+
+unsigned int apbus_card_pendingq_count(const struct ap_system *s, unsigned int apid)
+{
+	unsigned int sum = 0;
+
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			sum += s->bus.queue[AP_APQN(apid, d)].pendingq_count;
+	return sum;
+}
+
+int apbus_store_queue_reset(struct ap_system *s, unsigned int apqn)
+{
+	if (!apbus_queue_exists(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)))
+		return -ENODEV;
+	apbus_queue_reset(s, apqn, false);
+	return 0;
+}
+
+/* ---- hardware events ---- */
+
+int apbus_add_adapter(struct ap_system *s, const struct ap_adapter_desc *d)
+{
+	int r = machine_add_adapter(&s->hw, d);
+
+	if (r < 0)
+		return r;
+	adapter_devices_add(s, d->id);
+	s->bus.scans++;
+	matrix_config_changed(s);
+	return 0;
+}
+
+/*
+ * An adapter leaving the configuration: as in the kernel, vfio_ap hears of
+ * the configuration change first (guests lose the adapter once), then the
+ * bus removes the devices, whose queues no longer answer.
+ */
+int apbus_remove_adapter(struct ap_system *s, unsigned int apid)
+{
+	if (!apbus_card_exists(s, apid))
+		return -ENODEV;
+	s->hw.adapter[apid].present = false;
+	s->bus.scans++;
+	matrix_config_changed(s);
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		queue_remove(s, AP_APQN(apid, d));
+	s->bus.card[apid].driver = AP_DRV_NONE;
+	memset(&s->hw.adapter[apid], 0, sizeof(s->hw.adapter[apid]));
+	return 0;
+}
+
+int apbus_set_chkstop(struct ap_system *s, unsigned int apid, bool chkstop)
+{
+	if (!apbus_card_exists(s, apid))
+		return -ENODEV;
+	s->hw.adapter[apid].chkstop = chkstop;
+	s->bus.scans++;
+	matrix_config_changed(s);
+	return 0;
+}
+
+/* Like adapters: a domain leaving tells vfio_ap first, then its queues go. */
+int apbus_set_usage_domain(struct ap_system *s, unsigned int apqi, bool on)
+{
+	if (apqi > machine_max_apqi(&s->hw))
+		return -EINVAL;
+	if (ap_mask_test(&s->hw.info.usage_domains, apqi) == on)
+		return 0;
+	s->bus.scans++;
+	if (!on) {
+		ap_mask_clear(&s->hw.info.usage_domains, apqi);
+		matrix_config_changed(s);
+		for (unsigned int a = 0; a < AP_DEVICES; a++)
+			queue_remove(s, AP_APQN(a, apqi));
+		return 0;
+	}
+	ap_mask_set(&s->hw.info.usage_domains, apqi);
+	for (unsigned int a = 0; a < AP_DEVICES; a++) {
+		if (!apbus_queue_exists(s, a, apqi))
+			continue;
+		queue_dev_fresh(&s->bus.queue[AP_APQN(a, apqi)]);
+		queue_autoprobe(s, AP_APQN(a, apqi));
+	}
+	matrix_config_changed(s);
+	return 0;
+}
+
+int apbus_set_control_domain(struct ap_system *s, unsigned int apqi, bool on)
+{
+	if (apqi > machine_max_apqi(&s->hw))
+		return -EINVAL;
+	if (on)
+		ap_mask_set(&s->hw.info.control_domains, apqi);
+	else
+		ap_mask_clear(&s->hw.info.control_domains, apqi);
+	s->bus.scans++;
+	matrix_config_changed(s);
+	return 0;
+}

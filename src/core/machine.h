@@ -1,0 +1,126 @@
+/*
+ * machine - the emulated AP hardware: facilities, the QCI view of the
+ * configuration, adapters and their queues' hardware state.
+ *
+ * The machine knows nothing of drivers or mediated devices; bus.c and
+ * matrix.c keep that state. All ids are checked here against the limits the
+ * machine reports (APXA: QCI's Na/Nd; without it adapters 0-63, domains 0-15).
+ */
+#ifndef APEMU_CORE_MACHINE_H
+#define APEMU_CORE_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mask.h"
+
+#define AP_DEVICES 256
+#define AP_DOMAINS 256
+#define AP_APQNS   (AP_DEVICES * AP_DOMAINS)
+
+#define AP_APQN(apid, apqi) ((unsigned int)(((apid) & 0xff) << 8 | ((apqi) & 0xff)))
+#define AP_APQN_APID(apqn)  (((apqn) >> 8) & 0xff)
+#define AP_APQN_APQI(apqn)  ((apqn) & 0xff)
+
+/* Without APXA the architecture limits adapters to 0-63 and domains to 0-15. */
+#define AP_NO_APXA_MAX_APID 63
+#define AP_NO_APXA_MAX_APQI 15
+
+/* Device type numbers reported by TAPQ (raw_hwtype, hwtype). */
+#define AP_HWTYPE_CEX4 10
+#define AP_GEN_MIN     4
+#define AP_GEN_MAX     8
+
+/* ap_functions bits: the high 32 bits of TAPQ GR2, MSB-0 bit n = 0x80000000 >> n. */
+#define AP_FUNC_APSC  0x80000000u
+#define AP_FUNC_MEX4K 0x40000000u
+#define AP_FUNC_CRT4K 0x20000000u
+#define AP_FUNC_COPRO 0x10000000u
+#define AP_FUNC_ACCEL 0x08000000u
+#define AP_FUNC_EP11  0x04000000u
+#define AP_FUNC_APXA  0x02000000u
+#define AP_FUNC_FULL  0x00800000u /* classification: full function set */
+
+/* AP response codes (status word bits 40-47). */
+#define AP_RC_NORMAL            0x00
+#define AP_RC_Q_NOT_AVAIL       0x01
+#define AP_RC_RESET_IN_PROGRESS 0x02
+#define AP_RC_DECONFIGURED      0x03
+#define AP_RC_CHECKSTOPPED      0x04
+#define AP_RC_BUSY              0x05
+
+enum ap_mode {
+	AP_MODE_ACCEL = 0, /* CEXnA: type 50 RSA requests */
+	AP_MODE_CCA,       /* CEXnC: CCA coprocessor */
+	AP_MODE_EP11,      /* CEXnP: EP11 coprocessor */
+};
+
+struct ap_adapter {
+	bool present;
+	uint8_t gen; /* 4..8: CEX4..CEX8 */
+	enum ap_mode mode;
+	uint8_t depth; /* TAPQ QD field: a queue holds depth + 1 requests */
+	uint32_t max_msg_size;
+	char serial[17];
+	/* Hardware state, changed by SCLP (config) or by events (chkstop). */
+	bool configured;
+	bool chkstop;
+};
+
+/* Facilities and QCI contents: what the machine reports. */
+struct ap_machine_info {
+	bool qci;  /* facility 12: QCI installed */
+	bool apft; /* facility 15: TAPQ T bit */
+	bool aqic; /* facility 65: AQIC, adapter interrupts */
+	bool apxa; /* QCI N bit: extended addressing */
+	uint8_t na; /* QCI: highest adapter id (APXA only) */
+	uint8_t nd; /* QCI: highest domain id (APXA only) */
+	struct ap_mask usage_domains;   /* QCI AQM */
+	struct ap_mask control_domains; /* QCI ADM */
+};
+
+struct ap_machine {
+	struct ap_machine_info info;
+	struct ap_adapter adapter[AP_DEVICES];
+};
+
+/* A description to build a machine from; adapters are added one by one. */
+struct ap_adapter_desc {
+	unsigned int id;
+	unsigned int gen;
+	enum ap_mode mode;
+	int depth;          /* -1: default (7) */
+	long max_msg_size;  /* -1: default (12288) */
+	const char *serial; /* NULL: derived from the id */
+};
+
+/* Set up an empty machine from info. -EINVAL: na/nd beyond 255 impossible by type;
+ * usage or control domains above the domain limit. */
+int machine_init(struct ap_machine *m, const struct ap_machine_info *info);
+
+/*
+ * Add an adapter. -EINVAL: id above the adapter limit, gen outside 4..8,
+ * depth outside 0..15, max_msg_size not a positive multiple of 4096 up to 61440
+ * (the 4-bit ML field), mode unknown. -EEXIST: id already present.
+ */
+int machine_add_adapter(struct ap_machine *m, const struct ap_adapter_desc *d);
+/* -ENODEV: no such adapter. */
+int machine_remove_adapter(struct ap_machine *m, unsigned int id);
+
+unsigned int machine_max_apid(const struct ap_machine *m);
+unsigned int machine_max_apqi(const struct ap_machine *m);
+/* The QCI APM: the adapters present (configured or in standby). */
+void machine_adapter_mask(const struct ap_machine *m, struct ap_mask *ret);
+bool machine_apqn_exists(const struct ap_machine *m, unsigned int apid, unsigned int apqi);
+
+/* Per-adapter facts derived from its generation and mode. */
+unsigned int machine_hwtype(const struct ap_adapter *a);
+uint32_t machine_functions(const struct ap_machine *m, const struct ap_adapter *a);
+/* "CEX8A", "CEX7C", "CEX6P"; out must hold 6 bytes. */
+void machine_type_name(const struct ap_adapter *a, char out[6]);
+const char *machine_mode_name(enum ap_mode mode); /* accel, cca, ep11 */
+/* The response code TAPQ gives for an existing queue of this adapter. */
+int machine_queue_rc(const struct ap_adapter *a);
+
+#endif
