@@ -281,6 +281,12 @@ int apbus_lookup_device(const struct ap_system *s, const char *buf, size_t len,
 	return -ENODEV;
 }
 
+/* A device that has a driver: today's driver core says EBUSY, 4.x's ENODEV. */
+static int bind_busy(const struct ap_system *s)
+{
+	return s->abi == AP_ABI_V8 ? -ENODEV : -EBUSY;
+}
+
 int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len)
 {
 	unsigned int id;
@@ -292,14 +298,14 @@ int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t 
 		if (drv != AP_DRV_CEX4CARD)
 			return -ENODEV;
 		if (s->bus.card[id].driver != AP_DRV_NONE)
-			return -EBUSY;
+			return bind_busy(s);
 		card_probe(s, id);
 		return 0;
 	}
 	if (drv == AP_DRV_CEX4CARD)
 		return -ENODEV;
 	if (s->bus.queue[id].driver != AP_DRV_NONE)
-		return -EBUSY;
+		return bind_busy(s);
 	return queue_probe(s, id, drv);
 }
 
@@ -637,7 +643,7 @@ int apbus_remove_adapter(struct ap_system *s, unsigned int apid)
 {
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
-	s->hw.adapter[apid].present = false;
+	machine_unconfigure_adapter(&s->hw, apid);
 	s->bus.scans++;
 	matrix_config_changed(s);
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)

@@ -39,7 +39,7 @@ int apbus_lookup_device(const struct ap_system *s, const char *buf, size_t len,
  * bind: -ENODEV for an unknown device, a device the driver does not match
  * (a card to a queue driver, a queue to cex4card) or a probe that refuses
  * the device (a queue whose reservation does not fit the driver); -EBUSY
- * for a device that already has a driver.
+ * for a device that already has a driver (v8: -ENODEV, as 4.x's driver core).
  * unbind: -ENODEV for an unknown device or one not bound to this driver.
  */
 int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len);

@@ -652,7 +652,8 @@ static void test_v8_moves_queue_to_vfio_ap_by_unbind_and_bind(void **state)
 	assert_int_equal(unbind_from(s, AP_DRV_VFIO_AP, "05.0004"), 0);
 	assert_int_equal(bind_to(s, AP_DRV_CEX4QUEUE, "05.0004"), 0);
 	assert_int_equal(drv(s, 5, 4), AP_DRV_CEX4QUEUE);
-	assert_int_equal(bind_to(s, AP_DRV_VFIO_AP, "05.0004"), -EBUSY);
+	/* 4.x's driver core answers ENODEV for a device that has a driver */
+	assert_int_equal(bind_to(s, AP_DRV_VFIO_AP, "05.0004"), -ENODEV);
 	sys_free(s);
 }
 

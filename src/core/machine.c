@@ -72,23 +72,30 @@ int machine_add_adapter(struct ap_machine *m, const struct ap_adapter_desc *d)
 	else
 		snprintf(a->serial, sizeof(a->serial), "APEMU%03u", d->id);
 	a->configured = true;
+	ap_mask_set(&m->present, d->id);
 	return 0;
 }
 
 int machine_remove_adapter(struct ap_machine *m, unsigned int id)
 {
-	if (id >= AP_DEVICES || !m->adapter[id].present)
+	if (id >= AP_DEVICES || !ap_mask_test(&m->present, id))
 		return -ENODEV;
 	memset(&m->adapter[id], 0, sizeof(m->adapter[id]));
+	ap_mask_clear(&m->present, id);
 	return 0;
+}
+
+void machine_unconfigure_adapter(struct ap_machine *m, unsigned int id)
+{
+	if (id < AP_DEVICES) {
+		m->adapter[id].present = false;
+		ap_mask_clear(&m->present, id);
+	}
 }
 
 void machine_adapter_mask(const struct ap_machine *m, struct ap_mask *ret)
 {
-	ap_mask_zero(ret);
-	for (unsigned int id = 0; id < AP_DEVICES; id++)
-		if (m->adapter[id].present)
-			ap_mask_set(ret, id);
+	*ret = m->present;
 }
 
 bool machine_apqn_exists(const struct ap_machine *m, unsigned int apid, unsigned int apqi)

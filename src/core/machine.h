@@ -83,6 +83,7 @@ struct ap_machine_info {
 struct ap_machine {
 	struct ap_machine_info info;
 	struct ap_adapter adapter[AP_DEVICES];
+	struct ap_mask present; /* the QCI APM: ids of the present adapters */
 };
 
 /* A description to build a machine from; adapters are added one by one. */
@@ -107,6 +108,9 @@ int machine_init(struct ap_machine *m, const struct ap_machine_info *info);
 int machine_add_adapter(struct ap_machine *m, const struct ap_adapter_desc *d);
 /* -ENODEV: no such adapter. */
 int machine_remove_adapter(struct ap_machine *m, unsigned int id);
+/* Take an adapter out of the configuration but keep its description (the
+ * first step of a removal, so that drivers hear of it before the devices go). */
+void machine_unconfigure_adapter(struct ap_machine *m, unsigned int id);
 
 unsigned int machine_max_apid(const struct ap_machine *m);
 unsigned int machine_max_apqi(const struct ap_machine *m);
