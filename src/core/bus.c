@@ -438,10 +438,23 @@ int apbus_store_poll_thread(struct ap_system *s, const char *buf, size_t len)
 int apbus_store_poll_timeout(struct ap_system *s, const char *buf, size_t len)
 {
 	unsigned long long t;
+	unsigned long v;
+	int r;
 
-	if (ap_parse_ull_dec(buf, len, &t) < 0 || t < 1 || t > POLL_TIMEOUT_MAX)
+	if (s->abi == AP_ABI_V8) {
+		/* 4.x: sscanf %llu, 1 ns .. 120 s */
+		if (ap_parse_ull_dec(buf, len, &t) < 0 || t < 1 || t > POLL_TIMEOUT_MAX)
+			return -EINVAL;
+		s->bus.poll_timeout = t;
+		return 0;
+	}
+	/* today: kstrtoul (its errors as they are), 0 .. 120 s */
+	r = ap_parse_ulong(buf, len, &v);
+	if (r < 0)
+		return r;
+	if (v > POLL_TIMEOUT_MAX)
 		return -EINVAL;
-	s->bus.poll_timeout = t;
+	s->bus.poll_timeout = v;
 	return 0;
 }
 

@@ -60,7 +60,8 @@ int apbus_store_ap_domain(struct ap_system *s, const char *buf, size_t len);
 int apbus_store_config_time(struct ap_system *s, const char *buf, size_t len);
 /* poll_thread: cur a kstrtobool; v8 an integer (non-zero on). -EINVAL. */
 int apbus_store_poll_thread(struct ap_system *s, const char *buf, size_t len);
-/* poll_timeout: %llu in 1..120000000000, else -EINVAL. */
+/* poll_timeout: cur kstrtoul (-EINVAL/-ERANGE) in 0..120000000000, else -EINVAL;
+ * v8 %llu in 1..120000000000, else -EINVAL. */
 int apbus_store_poll_timeout(struct ap_system *s, const char *buf, size_t len);
 /* scans: any write rescans the bus (count goes up by one). */
 int apbus_store_scans(struct ap_system *s, const char *buf, size_t len);

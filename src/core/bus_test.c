@@ -1099,19 +1099,35 @@ static void test_poll_thread_v8_takes_an_integer(void **state)
 	sys_free(s);
 }
 
-static void test_poll_timeout_accepts_1_to_120000000000(void **state)
+/* today's kernel: kstrtoul, 0 .. 120 s; 4.x: %llu, 1 .. 120 s */
+static void test_poll_timeout_cur_is_kstrtoul_up_to_120000000000(void **state)
 {
 	struct ap_system *s = doc_sys(AP_ABI_CUR);
 
 	(void)state;
-	assert_int_equal(put(apbus_store_poll_timeout, s, "1"), 0);
-	assert_int_equal(s->bus.poll_timeout, 1);
+	assert_int_equal(put(apbus_store_poll_timeout, s, "0"), 0);
+	assert_int_equal(s->bus.poll_timeout, 0);
+	assert_int_equal(put(apbus_store_poll_timeout, s, "0x10"), 0);
+	assert_int_equal(s->bus.poll_timeout, 16);
 	assert_int_equal(put(apbus_store_poll_timeout, s, "120000000000\n"), 0);
 	assert_true(s->bus.poll_timeout == 120000000000ULL);
-	assert_store_fails(apbus_store_poll_timeout, s, "0", -EINVAL);
 	assert_store_fails(apbus_store_poll_timeout, s, "120000000001", -EINVAL);
+	assert_store_fails(apbus_store_poll_timeout, s, "5 ", -EINVAL);
 	assert_store_fails(apbus_store_poll_timeout, s, "abc", -EINVAL);
 	assert_store_fails(apbus_store_poll_timeout, s, "-5", -EINVAL);
+	assert_store_fails(apbus_store_poll_timeout, s, "99999999999999999999", -ERANGE);
+	sys_free(s);
+}
+
+static void test_poll_timeout_v8_is_sscanf_from_1(void **state)
+{
+	struct ap_system *s = doc_sys(AP_ABI_V8);
+
+	(void)state;
+	assert_int_equal(put(apbus_store_poll_timeout, s, "5 junk"), 0);
+	assert_int_equal(s->bus.poll_timeout, 5);
+	assert_store_fails(apbus_store_poll_timeout, s, "0", -EINVAL);
+	assert_store_fails(apbus_store_poll_timeout, s, "120000000001", -EINVAL);
 	sys_free(s);
 }
 
@@ -1572,7 +1588,8 @@ int main(void)
 	    cmocka_unit_test(test_config_time_accepts_5_to_120),
 	    cmocka_unit_test(test_poll_thread_cur_takes_kstrtobool),
 	    cmocka_unit_test(test_poll_thread_v8_takes_an_integer),
-	    cmocka_unit_test(test_poll_timeout_accepts_1_to_120000000000),
+	    cmocka_unit_test(test_poll_timeout_cur_is_kstrtoul_up_to_120000000000),
+	    cmocka_unit_test(test_poll_timeout_v8_is_sscanf_from_1),
 	    cmocka_unit_test(test_scans_write_forces_one_rescan),
 	    cmocka_unit_test(test_bindings_count_bound_and_all_queue_devices),
 	    cmocka_unit_test(test_card_config_0_deconfigures_and_1_configures),

@@ -1,0 +1,456 @@
+/*
+ * insn - the machine's (and, for AQIC, KVM's) interpretation of a guest's
+ * AP instructions: PQAP (TAPQ, RAPQ, ZAPQ, AQIC, QCI), NQAP and DQAP
+ * (facts 7.1-7.7, 9; contract in insn.h).
+ *
+ * Every handler works on a copy of the registers; ap_insn_execute() copies
+ * them back only when no program interruption was recognised, so an
+ * exception leaves the registers as they were. Guest memory is written only
+ * after every check that can raise an exception has passed.
+ *
+ * Order of the checks, for every instruction: operation exception (no AP
+ * instructions for the guest), privileged operation (problem state), the
+ * instruction's specification checks, its operand addressing checks, then
+ * the APQN: not in the guest's CRYCB or no such queue on the host (rc 0x01),
+ * then the adapter's state (rc 0x03 deconfigured, 0x04 check-stopped).
+ * PQAP(AQIC) follows KVM's interception order (facts 7.7) instead.
+ */
+#include "insn.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bus.h"
+#include "machine.h"
+
+/* KVM: GR0 bits 41-47 must be zero for an intercepted AQIC (F bit included). */
+#define AQIC_GR0_MBZ 0x007f0000u
+/* KVM: without APXA, an APID >= 64 or an APQI >= 16 (bits of the APQN). */
+#define AQIC_APQN_NO_APXA 0xc0f0u
+/* AQIC GR1: bit 16 IR (enable), bits 61-63 ISC. */
+#define AQIC_GR1_IR  0x0000800000000000ull
+#define AQIC_GR1_ISC 0x7ull
+
+#define STATUS_RC_MASK 0x00ff0000u
+
+/* QCI block (facts 7.5). */
+#define QCI_LEN	   128
+#define QCI_FLAG_N 0x40 /* byte 0, bit 1: APXA */
+#define QCI_NA	   4
+#define QCI_ND	   5
+#define QCI_APM	   16
+#define QCI_AQM	   48
+#define QCI_ADM	   80
+#define QCI_ALIGN  8
+
+/* TAPQ GR2: ND is 8 bits, ML (4 KiB units) and QD 4 bits each. */
+#define TAPQ_ND_MAX  255u
+#define TAPQ_ML_UNIT 4096u
+
+/* ---- helpers ---- */
+
+/* GR0 bits 32-39: the PQAP function code. */
+static unsigned int gr0_fc(uint64_t gr0)
+{
+	return (unsigned int)(gr0 >> 24) & 0xffu;
+}
+
+/* GR0 bits 48-63: the APQN. */
+static unsigned int gr0_apqn(uint64_t gr0)
+{
+	return (unsigned int)(gr0 & 0xffffu);
+}
+
+/* Is [addr, addr + len) inside guest memory? */
+static bool mem_ok(const struct ap_insn_env *env, uint64_t addr, uint64_t len)
+{
+	if (len && !env->mem)
+		return false;
+	return addr <= env->mem_size && len <= env->mem_size - addr;
+}
+
+static uint8_t *guest_ptr(const struct ap_insn_env *env, uint64_t addr)
+{
+	return env->mem ? env->mem + addr : NULL;
+}
+
+/* An even register of a pair, inside the 16 general registers. */
+static bool pair_ok(uint8_t r)
+{
+	return r % 2 == 0 && r < 16;
+}
+
+/* The queue's E, R, F and I bits. */
+static uint32_t queue_bits(const struct apq *q)
+{
+	uint32_t s = 0;
+
+	if (q->nreq == 0 && q->nrep == 0)
+		s |= AP_STATUS_E;
+	if (q->nrep)
+		s |= AP_STATUS_R;
+	if (apq_full(q))
+		s |= AP_STATUS_F;
+	if (q->irq)
+		s |= AP_STATUS_I;
+	return s;
+}
+
+/*
+ * Store a status word in GR1 bits 32-63 (high half zero); cc 3 with a
+ * non-zero response code. A queue that was reached reports its E/R/F/I bits
+ * with any response code (0x06, 0x07, 0x10, 0x15); an APQN that was not
+ * (0x01, 0x03, 0x04) reports the response code alone.
+ */
+static int answer(struct ap_regs *r, uint32_t status, int *cc)
+{
+	r->gr[1] = status;
+	*cc = (status & STATUS_RC_MASK) ? 3 : 0;
+	return 0;
+}
+
+/* The guest's masks, as the machine reads them for the CRYCB's format. */
+static void guest_masks(const struct ap_insn_env *env, struct ap_mask *apm, struct ap_mask *aqm,
+			struct ap_mask *adm)
+{
+	if (!env->crycb) {
+		ap_mask_zero(apm);
+		ap_mask_zero(aqm);
+		ap_mask_zero(adm);
+		return;
+	}
+	crycb_get_masks(env->crycb, env->crycbd & CRYCB_FORMAT_MASK, apm, aqm, adm);
+}
+
+/*
+ * Resolve an APQN for the guest: AP_RC_NORMAL and *ret_q, or the response
+ * code the machine gives: 0x01 when the CRYCB does not authorise the APQN or
+ * the host has no such queue (or no message state for it), 0x03/0x04 for a
+ * deconfigured/check-stopped adapter.
+ */
+static int reach_queue(const struct ap_insn_env *env, unsigned int apqn, struct apq **ret_q)
+{
+	unsigned int apid = AP_APQN_APID(apqn), apqi = AP_APQN_APQI(apqn);
+	struct ap_mask apm, aqm, adm;
+	struct apq *q;
+	int rc;
+
+	guest_masks(env, &apm, &aqm, &adm);
+	if (!ap_mask_test(&apm, apid) || !ap_mask_test(&aqm, apqi))
+		return AP_RC_Q_NOT_AVAIL;
+	if (!apbus_queue_exists(env->sys, apid, apqi) || !env->queue)
+		return AP_RC_Q_NOT_AVAIL;
+	q = env->queue(env->ctx, apqn);
+	if (!q)
+		return AP_RC_Q_NOT_AVAIL;
+	rc = machine_queue_rc(&env->sys->hw.adapter[apid]);
+	if (rc != AP_RC_NORMAL)
+		return rc;
+	*ret_q = q;
+	return AP_RC_NORMAL;
+}
+
+uint64_t ap_tapq_info(const struct ap_system *sys, unsigned int apid)
+{
+	const struct ap_adapter *a;
+	uint32_t low;
+	unsigned int nd;
+
+	if (apid >= AP_DEVICES || !sys->hw.adapter[apid].present)
+		return 0;
+	a = &sys->hw.adapter[apid];
+	/*
+	 * ND: the number of domains, highest APQI + 1; 256 does not fit in 8
+	 * bits and is given as 255. ML: max_msg_size in exact 4 KiB units
+	 * (machine.c only allows multiples of 4096 up to 15 units), so ML is
+	 * never the "0 = 12 KiB default" encoding.
+	 */
+	nd = machine_max_apqi(&sys->hw) + 1;
+	if (nd > TAPQ_ND_MAX)
+		nd = TAPQ_ND_MAX;
+	low = (uint32_t)(machine_hwtype(a) & 0xffu) << 24 | (uint32_t)nd << 16 |
+	      (uint32_t)((a->max_msg_size / TAPQ_ML_UNIT) & 0xfu) << 8 |
+	      (uint32_t)(a->depth & 0xfu);
+	return (uint64_t)machine_functions(&sys->hw, a) << 32 | low;
+}
+
+/* ---- PQAP ---- */
+
+/* Specification checks of TAPQ, RAPQ, ZAPQ and QCI (AQIC: aqic_check). */
+static int pqap_check(const struct ap_insn_env *env, uint64_t gr0)
+{
+	uint32_t bits = (uint32_t)gr0;
+
+	if (bits & AP_GR0_RESERVED)
+		return AP_PGM_SPECIFICATION;
+	switch (gr0_fc(gr0)) {
+	case AP_FC_TAPQ:
+		if ((bits & AP_GR0_T_BIT) && !env->cpu->apft)
+			return AP_PGM_SPECIFICATION;
+		if (bits & AP_GR0_F_BIT)
+			return AP_PGM_SPECIFICATION;
+		return 0;
+	case AP_FC_RAPQ:
+	case AP_FC_ZAPQ:
+		return (bits & AP_GR0_T_BIT) ? AP_PGM_SPECIFICATION : 0;
+	case AP_FC_QCI:
+		if (bits & (AP_GR0_T_BIT | AP_GR0_F_BIT))
+			return AP_PGM_SPECIFICATION;
+		return env->cpu->apqci ? 0 : AP_PGM_SPECIFICATION;
+	default:
+		return AP_PGM_SPECIFICATION;
+	}
+}
+
+/*
+ * TAPQ: the queue's status; with the T bit, GR2 = the adapter's information
+ * word. Like the hardware (and Linux's ap_queue_info, which relies on it),
+ * the information is also there for a deconfigured or check-stopped adapter.
+ */
+static int do_tapq(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
+{
+	unsigned int apqn = gr0_apqn(r->gr[0]);
+	struct apq *q = NULL;
+	int rc = reach_queue(env, apqn, &q);
+
+	if ((r->gr[0] & AP_GR0_T_BIT) &&
+	    (rc == AP_RC_NORMAL || rc == AP_RC_DECONFIGURED || rc == AP_RC_CHECKSTOPPED))
+		r->gr[2] = ap_tapq_info(env->sys, AP_APQN_APID(apqn));
+	if (rc != AP_RC_NORMAL)
+		return answer(r, AP_STATUS_RC(rc), cc);
+	return answer(r, queue_bits(q), cc);
+}
+
+/* RAPQ/ZAPQ: requests and replies discarded, interruptions off. */
+static int do_reset(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
+{
+	struct apq *q = NULL;
+	int rc = reach_queue(env, gr0_apqn(r->gr[0]), &q);
+
+	if (rc != AP_RC_NORMAL)
+		return answer(r, AP_STATUS_RC(rc), cc);
+	apq_reset(q);
+	return answer(r, queue_bits(q), cc);
+}
+
+/*
+ * QCI: the guest's configuration. N and Na/Nd follow the guest's CRYCB
+ * format (KVM: format bit 0x2 = APXA); the masks are the guest's own, cut
+ * to the format's width. GR1 is left as it was.
+ */
+static int do_qci(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
+{
+	uint64_t addr = r->gr[2];
+	uint8_t block[QCI_LEN] = {0};
+	struct ap_mask apm, aqm, adm;
+
+	if (addr % QCI_ALIGN)
+		return AP_PGM_SPECIFICATION;
+	if (!mem_ok(env, addr, QCI_LEN))
+		return AP_PGM_ADDRESSING;
+	if (crycb_has_apxa(env->crycbd)) {
+		block[0] = QCI_FLAG_N;
+		block[QCI_NA] = (uint8_t)machine_max_apid(&env->sys->hw);
+		block[QCI_ND] = (uint8_t)machine_max_apqi(&env->sys->hw);
+	} else {
+		block[QCI_NA] = AP_NO_APXA_MAX_APID;
+		block[QCI_ND] = AP_NO_APXA_MAX_APQI;
+	}
+	guest_masks(env, &apm, &aqm, &adm);
+	memcpy(block + QCI_APM, apm.b, AP_MASK_BYTES);
+	memcpy(block + QCI_AQM, aqm.b, AP_MASK_BYTES);
+	memcpy(block + QCI_ADM, adm.b, AP_MASK_BYTES);
+	memcpy(guest_ptr(env, addr), block, QCI_LEN);
+	*cc = 0;
+	return 0;
+}
+
+/* KVM's checks of an intercepted AQIC, in its order (facts 7.7, steps 5-8). */
+static int aqic_check(const struct ap_insn_env *env, uint64_t gr0)
+{
+	uint32_t bits = (uint32_t)gr0;
+
+	if (bits & AQIC_GR0_MBZ)
+		return AP_PGM_SPECIFICATION;
+	if ((bits & AP_GR0_T_BIT) && !env->cpu->apft)
+		return AP_PGM_SPECIFICATION;
+	if (!crycb_has_apxa(env->crycbd) && (gr0_apqn(gr0) & AQIC_APQN_NO_APXA))
+		return AP_PGM_SPECIFICATION;
+	if (!env->cpu->apqi)
+		return AP_PGM_SPECIFICATION;
+	return 0;
+}
+
+/*
+ * Enable: the notification byte must be a non-zero guest address inside
+ * memory (vfio_ap_validate_nib), else 0x06; already enabled: 0x07.
+ */
+static int aqic_enable(const struct ap_insn_env *env, struct apq *q, uint64_t gr1, uint64_t nib)
+{
+	if (nib == 0 || !mem_ok(env, nib, 1))
+		return AP_RC_INVALID_ADDRESS;
+	if (q->irq)
+		return AP_RC_OTHERWISE_CHANGED;
+	q->irq = true;
+	q->isc = (uint8_t)(gr1 & AQIC_GR1_ISC);
+	q->nib = nib;
+	return AP_RC_NORMAL;
+}
+
+static int aqic_disable(struct apq *q)
+{
+	if (!q->irq)
+		return AP_RC_OTHERWISE_CHANGED;
+	q->irq = false;
+	q->isc = 0;
+	q->nib = 0;
+	return AP_RC_NORMAL;
+}
+
+static int do_aqic(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
+{
+	struct apq *q = NULL;
+	int pgm = aqic_check(env, r->gr[0]);
+	int rc;
+
+	if (pgm)
+		return pgm;
+	/* no vfio_ap hook: KVM answers "not available" itself */
+	if (!env->aqic_hook)
+		return answer(r, AP_STATUS_RC(AP_RC_Q_NOT_AVAIL), cc);
+	rc = reach_queue(env, gr0_apqn(r->gr[0]), &q);
+	if (rc != AP_RC_NORMAL)
+		return answer(r, AP_STATUS_RC(rc), cc);
+	if (r->gr[1] & AQIC_GR1_IR)
+		rc = aqic_enable(env, q, r->gr[1], r->gr[2]);
+	else
+		rc = aqic_disable(q);
+	return answer(r, queue_bits(q) | AP_STATUS_RC(rc), cc);
+}
+
+static int do_pqap(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
+{
+	unsigned int fc = gr0_fc(r->gr[0]);
+	int pgm;
+
+	if (fc == AP_FC_AQIC)
+		return do_aqic(env, r, cc);
+	pgm = pqap_check(env, r->gr[0]);
+	if (pgm)
+		return pgm;
+	switch (fc) {
+	case AP_FC_TAPQ:
+		return do_tapq(env, r, cc);
+	case AP_FC_RAPQ:
+	case AP_FC_ZAPQ:
+		return do_reset(env, r, cc);
+	default: /* AP_FC_QCI: pqap_check let nothing else through */
+		return do_qci(env, r, cc);
+	}
+}
+
+/* ---- NQAP, DQAP ---- */
+
+/*
+ * NQAP: the whole message in one go. rc 0x15 (above the adapter's maximum
+ * message size) is checked before 0x10 (queue full). Should the copy fail
+ * for lack of host memory, the guest sees rc 0x05 (busy, try again).
+ */
+static int do_nqap(const struct ap_insn_env *env, const struct ap_insn *insn, struct ap_regs *r,
+		   int *cc)
+{
+	unsigned int apqn = gr0_apqn(r->gr[0]);
+	uint64_t addr, len, psmid;
+	struct apq *q = NULL;
+	uint32_t status;
+	int rc, err;
+
+	if (!pair_ok(insn->r1) || !pair_ok(insn->r2))
+		return AP_PGM_SPECIFICATION;
+	addr = r->gr[insn->r2];
+	len = r->gr[insn->r2 + 1];
+	if (len == 0 || len > AP_MSG_MAX)
+		return AP_PGM_SPECIFICATION;
+	if (!mem_ok(env, addr, len))
+		return AP_PGM_ADDRESSING;
+	rc = reach_queue(env, apqn, &q);
+	if (rc != AP_RC_NORMAL)
+		return answer(r, AP_STATUS_RC(rc), cc);
+	if (len > env->sys->hw.adapter[AP_APQN_APID(apqn)].max_msg_size)
+		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_MESSAGE_TOO_BIG), cc);
+	psmid = r->gr[insn->r1] << 32 | (r->gr[insn->r1 + 1] & 0xffffffffull);
+	err = apq_enqueue(q, psmid, guest_ptr(env, addr), (size_t)len);
+	if (err == -ENOSPC)
+		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_Q_FULL), cc);
+	if (err < 0)
+		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_BUSY), cc);
+	r->gr[insn->r2] = addr + len;
+	r->gr[insn->r2 + 1] = 0;
+	/* the status NQAP left, before an executor can move things on */
+	status = queue_bits(q);
+	if (env->submitted)
+		env->submitted(env->ctx, apqn);
+	return answer(r, status, cc);
+}
+
+/*
+ * DQAP: copy what fits of the oldest reply. R2/R2+1 advance; GR2 (written
+ * after the pairs) = the bytes of this reply still to come. Only when the
+ * reply has been handed out completely do R1/R1+1 receive its PSMID. The
+ * whole buffer R2..R2+R2+1 must lie in guest memory.
+ */
+static int do_dqap(const struct ap_insn_env *env, const struct ap_insn *insn, struct ap_regs *r,
+		   int *cc)
+{
+	uint64_t addr, buflen, psmid = 0;
+	struct apq *q = NULL;
+	size_t residual = 0;
+	long n;
+	int rc;
+
+	if (!pair_ok(insn->r1) || !pair_ok(insn->r2))
+		return AP_PGM_SPECIFICATION;
+	addr = r->gr[insn->r2];
+	buflen = r->gr[insn->r2 + 1];
+	if (!mem_ok(env, addr, buflen))
+		return AP_PGM_ADDRESSING;
+	rc = reach_queue(env, gr0_apqn(r->gr[0]), &q);
+	if (rc != AP_RC_NORMAL)
+		return answer(r, AP_STATUS_RC(rc), cc);
+	n = apq_dequeue(q, guest_ptr(env, addr), (size_t)buflen, &psmid, &residual);
+	if (n < 0)
+		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_Q_FULL), cc);
+	r->gr[insn->r2] = addr + (uint64_t)n;
+	r->gr[insn->r2 + 1] = buflen - (uint64_t)n;
+	if (residual == 0) {
+		r->gr[insn->r1] = psmid >> 32;
+		r->gr[insn->r1 + 1] = psmid & 0xffffffffull;
+	}
+	r->gr[2] = residual;
+	return answer(r, queue_bits(q), cc);
+}
+
+void ap_insn_execute(struct ap_insn_env *env, const struct ap_insn *insn, struct ap_regs *regs,
+		     struct ap_insn_result *ret)
+{
+	struct ap_regs r = *regs;
+	int cc = 0;
+	int pgm;
+
+	if (!env->cpu || !env->cpu->ap)
+		pgm = AP_PGM_OPERATION;
+	else if (env->problem_state)
+		pgm = AP_PGM_PRIVILEGED;
+	else if (insn->opcode == AP_OPC_PQAP)
+		pgm = do_pqap(env, &r, &cc);
+	else if (insn->opcode == AP_OPC_NQAP)
+		pgm = do_nqap(env, insn, &r, &cc);
+	else if (insn->opcode == AP_OPC_DQAP)
+		pgm = do_dqap(env, insn, &r, &cc);
+	else
+		pgm = AP_PGM_OPERATION;
+	ret->pgm = pgm;
+	ret->cc = pgm ? 0 : cc;
+	if (!pgm)
+		*regs = r;
+}
