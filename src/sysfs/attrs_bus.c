@@ -1,0 +1,488 @@
+/*
+ * attrs_bus - the top of the tree and the buses: /sys/bus/ap with its
+ * attributes and drivers, /sys/bus/matrix, /sys/bus/mdev, /sys/class and
+ * /sys/kernel/iommu_groups.
+ *
+ * Formats follow drivers/s390/crypto/ap_bus.c (bus attributes),
+ * drivers/base/bus.c (bind, unbind, drivers_probe, drivers_autoprobe,
+ * uevent) and drivers/iommu/iommu.c (group files). The rules of every
+ * store are the core's; only the generic driver-core files are answered
+ * here, where the core has nothing to say.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sysfs_int.h"
+
+enum { BUS_AP = 0, BUS_MATRIX, BUS_MDEV };
+
+/* ---- generic uevent files (kobject_synth_uevent) ---- */
+
+static const char *const uevent_actions[] = {
+	"add", "remove", "change", "move", "online", "offline", "bind", "unbind",
+};
+
+static bool is_alnum(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* A run of letters and digits up to delim or the end; NULL if empty or broken. */
+static const char *word_end(const char *p, const char *end, char delim)
+{
+	const char *start = p;
+
+	while (p < end && *p != delim) {
+		if (!is_alnum(*p++))
+			return NULL;
+	}
+	return p == start ? NULL : p;
+}
+
+/* After the action: a UUID, then " KEY=VALUE" pairs of letters and digits. */
+static int uevent_args_check(const char *p, size_t len)
+{
+	uint8_t uuid[AP_UUID_LEN];
+	const char *end;
+
+	if (len && (p[len - 1] == '\n' || p[len - 1] == '\0'))
+		len--;
+	if (len < AP_UUID_STR_LEN || ap_uuid_parse(p, AP_UUID_STR_LEN, false, uuid) < 0)
+		return -EINVAL;
+	end = p + len;
+	p += AP_UUID_STR_LEN;
+	while (p < end) {
+		if (*p++ != ' ' || p >= end)
+			return -EINVAL;
+		p = word_end(p, end, '=');
+		if (!p || p >= end || *p != '=' || ++p >= end)
+			return -EINVAL;
+		p = word_end(p, end, ' ');
+		if (!p)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int uevent_synth_check(const char *buf, size_t len)
+{
+	size_t n = len, first;
+	const char *sp;
+
+	if (n && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
+		n--;
+	if (!n)
+		return -EINVAL;
+	sp = memchr(buf, ' ', n);
+	first = sp ? (size_t)(sp - buf) : n;
+	for (size_t i = 0; i < ARRAY_SIZE(uevent_actions); i++) {
+		if (strlen(uevent_actions[i]) != first || memcmp(uevent_actions[i], buf, first))
+			continue;
+		return sp ? uevent_args_check(sp + 1, len - first - 1) : 0;
+	}
+	return -EINVAL;
+}
+
+static int store_uevent(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	(void)c;
+	return uevent_synth_check(buf, len);
+}
+
+/* A name as bus_find_device_by_name() compares it (sysfs_streq). */
+static bool name_is(const char *buf, size_t len, const char *name)
+{
+	size_t n = strnlen(buf, len);
+
+	if (n && buf[n - 1] == '\n')
+		n--;
+	return n == strlen(name) && !memcmp(buf, name, n);
+}
+
+/* ---- drivers_autoprobe, drivers_probe ---- */
+
+static unsigned int bus_of(const struct sysfs_ctx *c)
+{
+	return c->n.kind == K_BUS_AP ? BUS_AP : c->n.kind == K_BUS_MATRIX ? BUS_MATRIX : BUS_MDEV;
+}
+
+static int show_autoprobe(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", *sysfs_autoprobe(c->fs, bus_of(c)) ? 1 : 0);
+}
+
+static int store_autoprobe(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	(void)len;
+	*sysfs_autoprobe(c->fs, bus_of(c)) = buf[0] != '0';
+	return 0;
+}
+
+/*
+ * drivers_probe attaches a driverless device to the first driver that
+ * takes it, as the bus's own probing would; a device that no driver takes
+ * is not an error.
+ */
+static int store_ap_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	unsigned int id;
+	int kind = apbus_lookup_device(c->s, buf, len, &id);
+
+	if (kind < 0)
+		return kind;
+	if (kind == 0) {
+		if (c->s->bus.card[id].driver == AP_DRV_NONE)
+			apbus_bind(c->s, AP_DRV_CEX4CARD, buf, len);
+	} else if (c->s->bus.queue[id].driver == AP_DRV_NONE) {
+		if (apbus_bind(c->s, AP_DRV_CEX4QUEUE, buf, len) < 0)
+			apbus_bind(c->s, AP_DRV_VFIO_AP, buf, len);
+	}
+	return 0;
+}
+
+/* The mdev whose name (plus an optional newline) the write holds. */
+static struct ap_mdev *mdev_named(const struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	char name[AP_UUID_STR_LEN + 1], canon[AP_UUID_STR_LEN + 1];
+	size_t n = strnlen(buf, len);
+	struct ap_mdev *m;
+
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n != AP_UUID_STR_LEN)
+		return NULL;
+	memcpy(name, buf, n);
+	name[n] = '\0';
+	m = matrix_find_str(c->s, name);
+	if (!m)
+		return NULL;
+	ap_uuid_format(m->uuid, canon);
+	return strcmp(canon, name) ? NULL : m;
+}
+
+static int store_matrix_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	(void)c;
+	return name_is(buf, len, "matrix") ? 0 : -ENODEV;
+}
+
+static int store_mdev_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return mdev_named(c, buf, len) ? 0 : -ENODEV;
+}
+
+/* ---- bus/ap attributes ---- */
+
+static int show_ap_domain(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", c->s->bus.ap_domain);
+}
+
+static int store_ap_domain(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_store_ap_domain(c->s, buf, len);
+}
+
+/* The QCI masks, printed as eight 32-bit words: the same digits as byte order. */
+static int show_qci_mask(const struct sysfs_ctx *c, char *buf, const struct ap_mask *m)
+{
+	char hex[AP_MASK_HEX_LEN];
+
+	if (!c->s->hw.info.qci)
+		return emit(buf, "not supported\n");
+	ap_mask_format(m, hex);
+	return emit(buf, "%s\n", hex);
+}
+
+static int show_control_domain_mask(struct sysfs_ctx *c, char *buf)
+{
+	return show_qci_mask(c, buf, &c->s->hw.info.control_domains);
+}
+
+static int show_usage_domain_mask(struct sysfs_ctx *c, char *buf)
+{
+	return show_qci_mask(c, buf, &c->s->hw.info.usage_domains);
+}
+
+static int show_adapter_mask(struct sysfs_ctx *c, char *buf)
+{
+	struct ap_mask apm;
+
+	machine_adapter_mask(&c->s->hw, &apm);
+	return show_qci_mask(c, buf, &apm);
+}
+
+static int show_max_domain_id(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", (int)machine_max_apqi(&c->s->hw));
+}
+
+static int show_max_adapter_id(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", (int)machine_max_apid(&c->s->hw));
+}
+
+static int show_interrupts(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", c->s->hw.info.aqic ? 1 : 0);
+}
+
+static int show_config_time(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", c->s->bus.config_time);
+}
+
+static int store_config_time(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_store_config_time(c->s, buf, len);
+}
+
+static int show_poll_thread(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", c->s->bus.poll_thread ? 1 : 0);
+}
+
+static int store_poll_thread(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_store_poll_thread(c->s, buf, len);
+}
+
+static int show_poll_timeout(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%llu\n", c->s->bus.poll_timeout);
+}
+
+static int store_poll_timeout(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_store_poll_timeout(c->s, buf, len);
+}
+
+static int show_mask(char *buf, const struct ap_mask *m)
+{
+	char hex[AP_MASK_HEX_LEN];
+
+	ap_mask_format(m, hex);
+	return emit(buf, "%s\n", hex);
+}
+
+static int show_apmask(struct sysfs_ctx *c, char *buf)
+{
+	return show_mask(buf, &c->s->bus.apmask);
+}
+
+static int store_apmask(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_store_apmask(c->s, buf, len);
+}
+
+static int show_aqmask(struct sysfs_ctx *c, char *buf)
+{
+	return show_mask(buf, &c->s->bus.aqmask);
+}
+
+static int store_aqmask(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_store_aqmask(c->s, buf, len);
+}
+
+static int show_scans(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%llu\n", c->s->bus.scans);
+}
+
+static int store_scans(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_store_scans(c->s, buf, len);
+}
+
+static int show_bindings(struct sysfs_ctx *c, char *buf)
+{
+	unsigned int bound, total;
+
+	apbus_bindings(c->s, &bound, &total);
+	if (c->s->bus.scans >= 1 && bound == total)
+		return emit(buf, "%u/%u (complete)\n", bound, total);
+	return emit(buf, "%u/%u\n", bound, total);
+}
+
+/*
+ * The QCI flags that are set, space separated. The kernel overwrites the
+ * last space with the newline and returns the length with the space, so
+ * no flag at all gives an empty file.
+ */
+static int show_features(struct sysfs_ctx *c, char *buf)
+{
+	const struct ap_machine_info *info = &c->s->hw.info;
+
+	if (!info->qci)
+		return emit(buf, "-\n");
+	if (!info->apxa)
+		return 0;
+	return emit(buf, "APXA\n");
+}
+
+/* ---- driver directories ---- */
+
+static int store_bind(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_bind(c->s, c->n.apid, buf, len);
+}
+
+static int store_unbind(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return apbus_unbind(c->s, c->n.apid, buf, len);
+}
+
+/*
+ * vfio_ap_mdev: every mdev is bound to it from its creation on, so a bind
+ * finds the device busy. Unbinding an mdev from its driver is not
+ * modelled; it is refused as busy as well.
+ */
+static int store_mdev_bind(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	return mdev_named(c, buf, len) ? -EBUSY : -ENODEV;
+}
+
+static void target_matrix(const struct sysfs_ctx *c, char *buf, size_t size)
+{
+	(void)c;
+	snprintf(buf, size, "devices/vfio_ap/matrix");
+}
+
+/* ---- IOMMU groups ---- */
+
+/* An emulated group has no default domain. */
+static int show_group_type(struct sysfs_ctx *c, char *buf)
+{
+	(void)c;
+	return emit(buf, "unknown\n");
+}
+
+static int store_group_type(struct sysfs_ctx *c, const char *buf, size_t len)
+{
+	(void)c;
+	(void)buf;
+	(void)len;
+	return -EINVAL;
+}
+
+/* ---- tables ---- */
+
+const struct sysfs_entry root_ents[] = {
+	DIR("bus", K_BUS),
+	DIR("class", K_CLASS),
+	DIR("devices", K_DEVICES),
+	DIR("kernel", K_KERNEL),
+};
+const struct sysfs_entry bus_ents[] = {
+	DIR("ap", K_BUS_AP),
+	DIR("matrix", K_BUS_MATRIX),
+	DIR("mdev", K_BUS_MDEV),
+};
+const struct sysfs_entry devices_ents[] = {
+	DIR("ap", K_AP_ROOT),
+	DIR("vfio_ap", K_VFIO_ROOT),
+};
+const struct sysfs_entry class_ents[] = {
+	DIR("mdev_bus", K_CLASS_MDEV_BUS),
+};
+const struct sysfs_entry kernel_ents[] = {
+	DIR("iommu_groups", K_IOMMU_GROUPS),
+};
+
+const struct sysfs_entry bus_ap_ents[] = {
+	DIR("devices", K_BUS_AP_DEVICES),
+	DIR("drivers", K_BUS_AP_DRIVERS),
+	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
+	WO("drivers_probe", store_ap_drivers_probe),
+	WO("uevent", store_uevent),
+	RW("ap_domain", show_ap_domain, store_ap_domain, AV_ALL),
+	RO("ap_control_domain_mask", show_control_domain_mask, AV_ALL),
+	RO("ap_usage_domain_mask", show_usage_domain_mask, AV_ALL),
+	RO("ap_adapter_mask", show_adapter_mask, AV_CUR),
+	RO("ap_max_domain_id", show_max_domain_id, AV_ALL),
+	RO("ap_max_adapter_id", show_max_adapter_id, AV_CUR),
+	RO("ap_interrupts", show_interrupts, AV_ALL),
+	RW("config_time", show_config_time, store_config_time, AV_ALL),
+	RW("poll_thread", show_poll_thread, store_poll_thread, AV_ALL),
+	RW("poll_timeout", show_poll_timeout, store_poll_timeout, AV_ALL),
+	RW("apmask", show_apmask, store_apmask, AV_CUR),
+	RW("aqmask", show_aqmask, store_aqmask, AV_CUR),
+	RW("scans", show_scans, store_scans, AV_CUR),
+	RO("bindings", show_bindings, AV_CUR),
+	RO("features", show_features, AV_CUR),
+};
+const struct sysfs_entry bus_ap_drivers_ents[] = {
+	{.name = "cex4card", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4CARD},
+	{.name = "cex4queue", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4QUEUE},
+	{.name = "vfio_ap", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_VFIO_AP},
+};
+const struct sysfs_entry ap_drv_ents[] = {
+	WO("bind", store_bind),
+	WO("uevent", store_uevent),
+	WO("unbind", store_unbind),
+};
+
+const struct sysfs_entry bus_matrix_ents[] = {
+	DIR("devices", K_BUS_MATRIX_DEVICES),
+	DIR("drivers", K_BUS_MATRIX_DRIVERS),
+	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
+	WO("drivers_probe", store_matrix_drivers_probe),
+	WO("uevent", store_uevent),
+};
+const struct sysfs_entry bus_matrix_devices_ents[] = {
+	LNK("matrix", target_matrix),
+};
+const struct sysfs_entry bus_matrix_drivers_ents[] = {
+	DIR("vfio_ap", K_MATRIX_DRV),
+};
+/* The matrix driver suppresses bind and unbind. */
+const struct sysfs_entry matrix_drv_ents[] = {
+	LNK("matrix", target_matrix),
+	WO("uevent", store_uevent),
+};
+
+const struct sysfs_entry bus_mdev_ents[] = {
+	DIR("devices", K_BUS_MDEV_DEVICES),
+	DIR("drivers", K_BUS_MDEV_DRIVERS),
+	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
+	WO("drivers_probe", store_mdev_drivers_probe),
+	WO("uevent", store_uevent),
+};
+const struct sysfs_entry bus_mdev_drivers_ents[] = {
+	DIR("vfio_ap_mdev", K_MDEV_DRV),
+};
+const struct sysfs_entry mdev_drv_ents[] = {
+	WO("bind", store_mdev_bind),
+	WO("uevent", store_uevent),
+	WO("unbind", store_mdev_bind),
+};
+
+const struct sysfs_entry class_mdev_bus_ents[] = {
+	LNK("matrix", target_matrix),
+};
+
+const struct sysfs_entry group_ents[] = {
+	DIR("devices", K_GROUP_DEVICES),
+	RO("reserved_regions", show_empty, AV_ALL),
+	RW("type", show_group_type, store_group_type, AV_ALL),
+};
+
+NENTS(root);
+NENTS(bus);
+NENTS(devices);
+NENTS(class);
+NENTS(kernel);
+NENTS(bus_ap);
+NENTS(bus_ap_drivers);
+NENTS(ap_drv);
+NENTS(bus_matrix);
+NENTS(bus_matrix_devices);
+NENTS(bus_matrix_drivers);
+NENTS(matrix_drv);
+NENTS(bus_mdev);
+NENTS(bus_mdev_drivers);
+NENTS(mdev_drv);
+NENTS(class_mdev_bus);
+NENTS(group);

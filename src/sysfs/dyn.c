@@ -1,0 +1,361 @@
+/*
+ * dyn - the children of a directory that come and go with the model:
+ * cards, queues, the device links of the AP bus and its drivers, mediated
+ * devices and their links, IOMMU groups.
+ *
+ * Each child has an ordinal, a number that orders the listing and lets a
+ * listing resume where it stopped (the directory offset holds it), so a
+ * directory of 65,792 links is read in pieces without any saved state.
+ * Names are parsed strictly: only the exact name the kernel would give
+ * (lower-case hex, canonical UUID) resolves. Callers hold the lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sysfs_int.h"
+
+/* bus/ap/devices lists card XX (ordinal XX * 257) then its queues. */
+#define DEV_ORDS_PER_CARD 257u
+
+static int hexdigit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* Exactly n lower-case hex digits and then the end of the string. */
+static bool parse_hex(const char *s, unsigned int n, unsigned int *ret)
+{
+	unsigned int v = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		int h = hexdigit(s[i]);
+
+		if (h < 0)
+			return false;
+		v = v << 4 | (unsigned int)h;
+	}
+	if (s[n])
+		return false;
+	*ret = v;
+	return true;
+}
+
+static bool parse_card_name(const char *name, unsigned int *ret_apid)
+{
+	return !strncmp(name, "card", 4) && parse_hex(name + 4, 2, ret_apid);
+}
+
+/* "XX.YYYY" with YYYY below 0x100 */
+static bool parse_queue_name(const char *name, unsigned int *ret_apid, unsigned int *ret_apqi)
+{
+	char a[3];
+
+	if (strlen(name) != 7 || name[2] != '.')
+		return false;
+	memcpy(a, name, 2);
+	a[2] = '\0';
+	return parse_hex(a, 2, ret_apid) && parse_hex(name + 3, 4, ret_apqi) &&
+	       *ret_apqi < AP_DOMAINS;
+}
+
+static void dev_node(struct node *n, unsigned int kind, unsigned int apid, unsigned int apqi,
+		     bool isq, unsigned int drv)
+{
+	memset(n, 0, sizeof(*n));
+	n->kind = (uint8_t)kind;
+	n->apid = (uint8_t)apid;
+	n->apqi = (uint8_t)apqi;
+	n->isq = isq;
+	n->drv = (uint8_t)drv;
+}
+
+static void dev_name(char *buf, size_t size, bool isq, unsigned int apid, unsigned int apqi)
+{
+	if (isq)
+		snprintf(buf, size, "%02x.%04x", apid, apqi);
+	else
+		snprintf(buf, size, "card%02x", apid);
+}
+
+/* ---- bus/ap/devices ---- */
+
+bool dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+{
+	for (uint64_t o = *ord; o < AP_DEVICES * DEV_ORDS_PER_CARD; o++) {
+		unsigned int apid = (unsigned int)(o / DEV_ORDS_PER_CARD);
+		unsigned int sub = (unsigned int)(o % DEV_ORDS_PER_CARD);
+
+		if (!apbus_card_exists(c->s, apid)) {
+			o = (uint64_t)(apid + 1) * DEV_ORDS_PER_CARD - 1;
+			continue;
+		}
+		if (sub && !apbus_queue_exists(c->s, apid, sub - 1))
+			continue;
+		dev_node(&ret->n, K_LNK_DEV, apid, sub ? sub - 1 : 0, sub != 0, 0);
+		dev_name(ret->name, sizeof(ret->name), sub != 0, apid, sub ? sub - 1 : 0);
+		*ord = o;
+		return true;
+	}
+	return false;
+}
+
+bool lookup_bus_ap_devices(const struct sysfs_ctx *c, const char *name, struct node *ret)
+{
+	unsigned int apid, apqi;
+
+	if (parse_card_name(name, &apid) && apbus_card_exists(c->s, apid)) {
+		dev_node(ret, K_LNK_DEV, apid, 0, false, 0);
+		return true;
+	}
+	if (parse_queue_name(name, &apid, &apqi) && apbus_queue_exists(c->s, apid, apqi)) {
+		dev_node(ret, K_LNK_DEV, apid, apqi, true, 0);
+		return true;
+	}
+	return false;
+}
+
+/* ---- bus/ap/drivers/<drv>: one link per bound device ---- */
+
+bool dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+{
+	unsigned int drv = c->n.apid;
+	bool cards = drv == AP_DRV_CEX4CARD;
+	uint64_t end = cards ? AP_DEVICES : AP_APQNS;
+
+	for (uint64_t o = *ord; o < end; o++) {
+		unsigned int apid = cards ? (unsigned int)o : AP_APQN_APID(o);
+		unsigned int apqi = cards ? 0 : AP_APQN_APQI(o);
+
+		if (!apbus_card_exists(c->s, apid)) {
+			if (!cards)
+				o |= 0xff;
+			continue;
+		}
+		if (cards && c->s->bus.card[apid].driver != drv)
+			continue;
+		if (!cards && (!apbus_queue_exists(c->s, apid, apqi) ||
+			       c->s->bus.queue[o].driver != drv))
+			continue;
+		dev_node(&ret->n, K_LNK_DRV_DEV, apid, apqi, !cards, drv);
+		dev_name(ret->name, sizeof(ret->name), !cards, apid, apqi);
+		*ord = o;
+		return true;
+	}
+	return false;
+}
+
+bool lookup_ap_drv(const struct sysfs_ctx *c, const char *name, struct node *ret)
+{
+	unsigned int drv = c->n.apid, apid, apqi;
+
+	if (drv == AP_DRV_CEX4CARD) {
+		if (!parse_card_name(name, &apid) || !apbus_card_exists(c->s, apid) ||
+		    c->s->bus.card[apid].driver != drv)
+			return false;
+		dev_node(ret, K_LNK_DRV_DEV, apid, 0, false, drv);
+		return true;
+	}
+	if (!parse_queue_name(name, &apid, &apqi) || !apbus_queue_exists(c->s, apid, apqi) ||
+	    c->s->bus.queue[AP_APQN(apid, apqi)].driver != drv)
+		return false;
+	dev_node(ret, K_LNK_DRV_DEV, apid, apqi, true, drv);
+	return true;
+}
+
+/* ---- devices/ap/cardXX and devices/ap/cardXX/XX.YYYY ---- */
+
+bool dyn_cards(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+{
+	for (uint64_t o = *ord; o < AP_DEVICES; o++) {
+		if (!apbus_card_exists(c->s, (unsigned int)o))
+			continue;
+		dev_node(&ret->n, K_CARD, (unsigned int)o, 0, false, 0);
+		dev_name(ret->name, sizeof(ret->name), false, (unsigned int)o, 0);
+		*ord = o;
+		return true;
+	}
+	return false;
+}
+
+bool lookup_cards(const struct sysfs_ctx *c, const char *name, struct node *ret)
+{
+	unsigned int apid;
+
+	if (!parse_card_name(name, &apid) || !apbus_card_exists(c->s, apid))
+		return false;
+	dev_node(ret, K_CARD, apid, 0, false, 0);
+	return true;
+}
+
+unsigned int count_cards(const struct sysfs_ctx *c)
+{
+	unsigned int n = 0;
+
+	for (unsigned int a = 0; a < AP_DEVICES; a++)
+		n += apbus_card_exists(c->s, a);
+	return n;
+}
+
+bool dyn_queues(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+{
+	unsigned int apid = c->n.apid;
+
+	for (uint64_t o = *ord; o < AP_DOMAINS; o++) {
+		if (!apbus_queue_exists(c->s, apid, (unsigned int)o))
+			continue;
+		dev_node(&ret->n, K_QUEUE, apid, (unsigned int)o, false, 0);
+		dev_name(ret->name, sizeof(ret->name), true, apid, (unsigned int)o);
+		*ord = o;
+		return true;
+	}
+	return false;
+}
+
+bool lookup_queues(const struct sysfs_ctx *c, const char *name, struct node *ret)
+{
+	unsigned int apid, apqi;
+
+	if (!parse_queue_name(name, &apid, &apqi) || apid != c->n.apid ||
+	    !apbus_queue_exists(c->s, apid, apqi))
+		return false;
+	dev_node(ret, K_QUEUE, apid, apqi, false, 0);
+	return true;
+}
+
+unsigned int count_queues(const struct sysfs_ctx *c)
+{
+	unsigned int n = 0;
+
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		n += apbus_queue_exists(c->s, c->n.apid, d);
+	return n;
+}
+
+/* ---- mediated devices ---- */
+
+/* What a directory of mdev children holds: their kind. */
+static unsigned int mdev_child_kind(unsigned int dir_kind)
+{
+	switch (dir_kind) {
+	case K_MATRIX:
+		return K_MDEV;
+	case K_BUS_MDEV_DEVICES:
+		return K_LNK_MDEV_BUS;
+	case K_MDEV_DRV:
+		return K_LNK_MDEV_DRV;
+	case K_TYPE_DEVICES:
+		return K_LNK_TYPE_DEV;
+	default:
+		return K_GROUP;
+	}
+}
+
+static void mdev_child(const struct ap_mdev *m, unsigned int kind, struct dyn_child *ret)
+{
+	memset(&ret->n, 0, sizeof(ret->n));
+	ret->n.kind = (uint8_t)kind;
+	ret->n.slot = m->slot;
+	ret->n.seq = (uint32_t)m->seq & NODE_SEQ_MASK;
+	if (kind == K_GROUP)
+		snprintf(ret->name, sizeof(ret->name), "%u", m->slot);
+	else
+		ap_uuid_format(m->uuid, ret->name);
+}
+
+/* Slots beyond what an inode number can hold are not shown. */
+static uint32_t slot_limit(const struct sysfs_ctx *c)
+{
+	uint32_t n = c->s->matrix.nslots;
+
+	return n < (1u << NODE_SLOT_BITS) ? n : (1u << NODE_SLOT_BITS);
+}
+
+bool dyn_mdev_list(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+{
+	uint32_t limit = slot_limit(c);
+
+	for (uint64_t o = *ord; o < limit; o++) {
+		const struct ap_mdev *m = matrix_slot(c->s, (uint32_t)o);
+
+		if (!m)
+			continue;
+		mdev_child(m, mdev_child_kind(c->n.kind), ret);
+		*ord = o;
+		return true;
+	}
+	return false;
+}
+
+/* The mdev named by a canonical lower-case UUID. */
+static const struct ap_mdev *mdev_by_name(const struct sysfs_ctx *c, const char *name)
+{
+	char canon[AP_UUID_STR_LEN + 1];
+	const struct ap_mdev *m = matrix_find_str(c->s, name);
+
+	if (!m || m->slot >= slot_limit(c))
+		return NULL;
+	ap_uuid_format(m->uuid, canon);
+	return strcmp(canon, name) ? NULL : m;
+}
+
+bool lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *ret)
+{
+	unsigned int kind = mdev_child_kind(c->n.kind);
+	const struct ap_mdev *m = NULL;
+	struct dyn_child child;
+
+	if (kind == K_GROUP) {
+		char *end;
+		unsigned long slot;
+
+		/* decimal without sign, blanks or leading zeros */
+		if (name[0] < '0' || name[0] > '9' || (name[0] == '0' && name[1]))
+			return false;
+		slot = strtoul(name, &end, 10);
+		if (*end || slot >= slot_limit(c))
+			return false;
+		m = matrix_slot(c->s, (uint32_t)slot);
+	} else {
+		m = mdev_by_name(c, name);
+	}
+	if (!m)
+		return false;
+	mdev_child(m, kind, &child);
+	*ret = child.n;
+	return true;
+}
+
+unsigned int count_mdevs(const struct sysfs_ctx *c)
+{
+	uint32_t limit = slot_limit(c);
+	unsigned int n = 0;
+
+	for (uint32_t i = 0; i < limit; i++)
+		n += matrix_slot(c->s, i) != NULL;
+	return n;
+}
+
+/* kernel/iommu_groups/<n>/devices holds the one mdev of the group. */
+bool dyn_group_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+{
+	if (*ord > 0)
+		return false;
+	mdev_child(c->m, K_LNK_GROUP_DEV, ret);
+	return true;
+}
+
+bool lookup_group_devices(const struct sysfs_ctx *c, const char *name, struct node *ret)
+{
+	struct dyn_child child;
+
+	if (mdev_by_name(c, name) != c->m)
+		return false;
+	mdev_child(c->m, K_LNK_GROUP_DEV, &child);
+	*ret = child.n;
+	return true;
+}

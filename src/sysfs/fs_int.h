@@ -1,0 +1,78 @@
+/*
+ * fs_int - what the FUSE files share: the mount's state and the helpers
+ * every operation starts with.
+ */
+#ifndef APEMU_SYSFS_FS_INT_H
+#define APEMU_SYSFS_FS_INT_H
+
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "sysfs_int.h"
+
+#ifndef STATIC_TIMEOUT
+#define STATIC_TIMEOUT 3600.0
+#endif
+#define MAX_THREADS  64
+#define IDLE_THREADS 8
+#define WAKEUP_NAME  ".apemu-wakeup" /* see apemu_sysfs_stop() */
+
+struct apemu_sysfs {
+	struct ap_system *sys;
+	pthread_mutex_t *lock; /* the configuration lock */
+	struct apemu_sysfs_hooks hooks;
+	struct fuse_session *se;
+	char *mountpoint;
+	bool mounted;
+	struct timespec born;  /* the time every node shows */
+	bool autoprobe[3];     /* drivers_autoprobe of ap, matrix, mdev (under lock) */
+	pthread_mutex_t state; /* running; taken after the configuration lock, never before */
+	bool running;
+	atomic_bool stopping;
+	atomic_uint wakeups;
+};
+
+static inline struct apemu_sysfs *req_fs(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static inline bool req_root(fuse_req_t req)
+{
+	return fuse_req_ctx(req)->uid == 0;
+}
+
+/* Decode and resolve ino; the caller holds fs->lock. */
+static inline bool ctx_get(struct apemu_sysfs *fs, fuse_ino_t ino, struct sysfs_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fs = fs;
+	c->s = fs->sys;
+	return node_decode(ino, &c->n) && ctx_resolve(c);
+}
+
+/* The operations table (fs.c) and the operations of fs_misc.c. */
+extern const struct fuse_lowlevel_ops sysfs_ops;
+void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *fi);
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+	       const char *newname, unsigned int flags);
+void op_access(fuse_req_t req, fuse_ino_t ino, int mask);
+void op_statfs(fuse_req_t req, fuse_ino_t ino);
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+		 int flags);
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+void op_init(void *userdata, struct fuse_conn_info *conn);
+
+#endif

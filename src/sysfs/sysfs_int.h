@@ -1,0 +1,268 @@
+/*
+ * sysfs_int - what the FUSE plumbing (fs.c), the tree (tree.c) and the
+ * attribute tables (attrs_*.c) share.
+ *
+ * A node of the tree is named by a small value (struct node) that packs into
+ * the 64-bit FUSE inode number, so the tree needs no per-node memory: the
+ * kind says which directory (or dynamic link) it is, the ids say which card,
+ * queue, driver or mediated device it belongs to, and idx > 0 selects the
+ * idx-th static entry (file, static link) of that directory.
+ *
+ * Every function here that takes a struct sysfs_ctx runs with the
+ * configuration lock held (fs->lock) unless it says otherwise.
+ */
+#ifndef APEMU_SYSFS_INT_H
+#define APEMU_SYSFS_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "bus.h"
+#include "matrix.h"
+#include "sysfs.h"
+
+/* One page: what a show may produce (minus the NUL) and a store may get. */
+#define SYSFS_PAGE 4096
+
+/* Node kinds: directories first, then links whose name is dynamic. */
+enum sysfs_kind {
+	K_NONE = 0,
+	K_ROOT,
+	K_BUS,
+	K_DEVICES,
+	K_CLASS,
+	K_KERNEL,
+	K_BUS_AP,
+	K_BUS_AP_DEVICES,
+	K_BUS_AP_DRIVERS,
+	K_AP_DRV, /* apid holds the enum ap_driver */
+	K_BUS_MATRIX,
+	K_BUS_MATRIX_DEVICES,
+	K_BUS_MATRIX_DRIVERS,
+	K_MATRIX_DRV,
+	K_BUS_MDEV,
+	K_BUS_MDEV_DEVICES,
+	K_BUS_MDEV_DRIVERS,
+	K_MDEV_DRV,
+	K_AP_ROOT, /* devices/ap */
+	K_CARD,
+	K_QUEUE,
+	K_VFIO_ROOT, /* devices/vfio_ap */
+	K_MATRIX,
+	K_TYPES,
+	K_TYPE,
+	K_TYPE_DEVICES,
+	K_MDEV,
+	K_POWER_AP,
+	K_POWER_CARD,
+	K_POWER_QUEUE,
+	K_POWER_VFIO,
+	K_POWER_MATRIX,
+	K_POWER_MDEV,
+	K_CLASS_MDEV_BUS,
+	K_IOMMU_GROUPS,
+	K_GROUP, /* one per mdev; its number is the mdev's slot */
+	K_GROUP_DEVICES,
+	K_DIR_LAST = K_GROUP_DEVICES,
+	/* links with a dynamic name */
+	K_LNK_DEV,       /* bus/ap/devices/<card or queue> */
+	K_LNK_DRV_DEV,   /* bus/ap/drivers/<drv>/<card or queue> */
+	K_LNK_MDEV_BUS,  /* bus/mdev/devices/<uuid> */
+	K_LNK_MDEV_DRV,  /* bus/mdev/drivers/vfio_ap_mdev/<uuid> */
+	K_LNK_TYPE_DEV,  /* .../vfio_ap-passthrough/devices/<uuid> */
+	K_LNK_GROUP_DEV, /* kernel/iommu_groups/<n>/devices/<uuid> */
+	K_COUNT,
+};
+
+/* The decoded inode number. Unused fields are zero. */
+struct node {
+	uint8_t kind;
+	uint8_t idx;  /* 0: the node of the kind itself; n: static entry n-1 */
+	uint8_t apid; /* K_AP_DRV: the driver */
+	uint8_t apqi;
+	uint8_t drv;  /* driver-keyed entries and K_LNK_DRV_DEV: enum ap_driver */
+	bool isq;     /* K_LNK_DEV, K_LNK_DRV_DEV: a queue, not a card */
+	uint32_t slot; /* mdev kinds */
+	uint32_t seq;  /* mdev kinds: the mdev's creation number, truncated */
+};
+
+#define NODE_SLOT_BITS 20
+#define NODE_SEQ_BITS  28
+#define NODE_SEQ_MASK  ((1u << NODE_SEQ_BITS) - 1)
+
+uint64_t node_encode(const struct node *n);
+/* false for a number that no node can have */
+bool node_decode(uint64_t ino, struct node *ret);
+bool kind_is_mdev(unsigned int kind);
+
+struct apemu_sysfs;
+
+/* The node an operation works on, resolved against the model. */
+struct sysfs_ctx {
+	struct apemu_sysfs *fs;
+	struct ap_system *s;
+	struct node n;         /* for an entry: its directory's node with idx */
+	struct ap_mdev *m;     /* mdev kinds: the live mdev */
+	const struct sysfs_entry *e; /* idx > 0: the entry */
+};
+
+enum sysfs_ent_type {
+	ENT_FILE = 1,
+	ENT_LINK,
+	ENT_DIR,
+};
+
+/* Which ABI an entry exists in. */
+enum {
+	AV_ALL = 0,
+	AV_CUR, /* today's kernel only */
+	AV_V8,  /* the v8 ABI only */
+};
+
+/*
+ * show: write the text into buf (SYSFS_PAGE bytes) and return its length,
+ *   or a negative errno for the read.
+ * store: the bytes of one write (NUL-terminated, len <= SYSFS_PAGE); 0 or
+ *   a negative errno for the write.
+ * target: the link's target as a path from the root of the tree.
+ * visible: a condition besides the ABI (NULL: always there). Entries with
+ *   a condition are dynamic: the kernel gets no cache time for them.
+ */
+struct sysfs_entry {
+	const char *name;
+	uint8_t type;
+	uint8_t avail;
+	uint16_t mode;  /* ENT_FILE: 0444, 0644 or 0200 */
+	uint8_t child;  /* ENT_DIR: the kind of the directory */
+	uint8_t param;  /* ENT_DIR: copied to the child's apid (driver dirs) */
+	bool drv_keyed; /* the current driver is part of the inode number */
+	bool (*visible)(const struct sysfs_ctx *c);
+	int (*show)(struct sysfs_ctx *c, char *buf);
+	int (*store)(struct sysfs_ctx *c, const char *buf, size_t len);
+	void (*target)(const struct sysfs_ctx *c, char *buf, size_t size);
+};
+
+/* A child of a directory whose name comes from the model. */
+struct dyn_child {
+	char name[48];
+	struct node n;
+};
+
+struct sysfs_dir {
+	const struct sysfs_entry *ents;
+	const unsigned int *nents;
+	/*
+	 * The first dynamic child whose ordinal is >= *ord: true and *ord set
+	 * to its ordinal, or false. Ordinals are stable names for positions,
+	 * so that a directory listing can resume from an offset.
+	 */
+	bool (*dyn_next)(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+	bool (*dyn_lookup)(const struct sysfs_ctx *c, const char *name, struct node *ret);
+	/* number of dynamic children that are directories (for st_nlink) */
+	unsigned int (*dyn_subdirs)(const struct sysfs_ctx *c);
+};
+
+/* The directory table (tree.c) and the entry tables (attrs_*.c). */
+extern const struct sysfs_dir sysfs_dirs[K_DIR_LAST + 1];
+extern const struct sysfs_entry root_ents[], bus_ents[], devices_ents[], class_ents[],
+	kernel_ents[], bus_ap_ents[], bus_ap_drivers_ents[], ap_drv_ents[], bus_matrix_ents[],
+	bus_matrix_devices_ents[], bus_matrix_drivers_ents[], matrix_drv_ents[], bus_mdev_ents[],
+	bus_mdev_drivers_ents[], mdev_drv_ents[], ap_root_ents[], card_ents[], queue_ents[],
+	vfio_root_ents[], matrix_ents[], types_ents[], type_ents[], mdev_ents[],
+	class_mdev_bus_ents[], group_ents[];
+extern const unsigned int root_nents, bus_nents, devices_nents, class_nents, kernel_nents,
+	bus_ap_nents, bus_ap_drivers_nents, ap_drv_nents, bus_matrix_nents,
+	bus_matrix_devices_nents, bus_matrix_drivers_nents, matrix_drv_nents, bus_mdev_nents,
+	bus_mdev_drivers_nents, mdev_drv_nents, ap_root_nents, card_nents, queue_nents,
+	vfio_root_nents, matrix_nents, types_nents, type_nents, mdev_nents,
+	class_mdev_bus_nents, group_nents;
+
+/* Dynamic children (dyn.c). */
+bool dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool dyn_cards(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool dyn_queues(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool dyn_mdev_list(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool dyn_group_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool lookup_bus_ap_devices(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool lookup_ap_drv(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool lookup_cards(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool lookup_queues(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool lookup_group_devices(const struct sysfs_ctx *c, const char *name, struct node *ret);
+unsigned int count_cards(const struct sysfs_ctx *c);
+unsigned int count_queues(const struct sysfs_ctx *c);
+unsigned int count_mdevs(const struct sysfs_ctx *c);
+
+/*
+ * Tree operations (tree.c). ctx_resolve fills c->m / c->e for c->n and
+ * tells whether the node exists now; c->fs and c->s must be set.
+ */
+bool ctx_resolve(struct sysfs_ctx *c);
+/* Stat a resolved node; *ret_static: its attributes never change. */
+void node_stat(const struct sysfs_ctx *c, struct stat *st, bool *ret_static);
+/* Is the name of a resolved node fixed for the life of the mount? */
+bool node_name_static(const struct sysfs_ctx *c);
+/* Look a name up in the resolved directory c. */
+bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret);
+/*
+ * The first listed child of the resolved directory c at position >= pos
+ * (see DIRPOS_*): its name and node, and its position in *ret_pos.
+ */
+bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret,
+	       uint64_t *ret_pos);
+/* The parent directory of a resolved directory (the root is its own). */
+void node_parent(const struct sysfs_ctx *c, struct node *ret);
+/* The target of a resolved link, relative to the link's directory. */
+void node_readlink(const struct sysfs_ctx *c, char *buf, size_t size);
+bool node_is_dir(const struct node *n);
+bool node_is_link(const struct sysfs_ctx *c);
+/* Look a directory's static entries up by name (first visible match). */
+const struct sysfs_entry *tree_find_entry(const struct sysfs_ctx *c, const char *name,
+					  unsigned int *ret_idx);
+/* The driver a card or queue node is bound to now (AP_DRV_NONE otherwise). */
+unsigned int node_driver(const struct sysfs_ctx *c);
+
+/*
+ * Directory listing positions: 1 ".", 2 "..", 3.. the static entries in
+ * table order, and DIRPOS_DYN + 1 + ordinal for the dynamic children.
+ */
+#define DIRPOS_STATIC 3
+#define DIRPOS_DYN    1024
+
+/* Paths from the root of the tree. */
+void path_card(char *buf, size_t size, unsigned int apid);
+void path_queue(char *buf, size_t size, unsigned int apid, unsigned int apqi);
+void path_mdev(char *buf, size_t size, const struct ap_mdev *m);
+void path_of_dir(const struct sysfs_ctx *c, char *buf, size_t size);
+/* The link text that leads from directory dir to target (sysfs style). */
+void path_relative(const char *dir, const char *target, char *buf, size_t size);
+
+/*
+ * Show helpers. emit: printf into a page, capped at SYSFS_PAGE - 1 bytes;
+ * emit_at: the same from offset at on, returning the bytes added.
+ */
+int emit(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int emit_at(char *buf, int at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An empty show (the uevent file of a device without a bus, ...). */
+int show_empty(struct sysfs_ctx *c, char *buf);
+/* The writes a device's or a bus's uevent file accepts (kobject_synth_uevent). */
+int uevent_synth_check(const char *buf, size_t len);
+
+/* The daemon's state the tree needs (session.c). */
+const struct apemu_sysfs_hooks *sysfs_hooks(const struct apemu_sysfs *fs);
+bool *sysfs_autoprobe(struct apemu_sysfs *fs, unsigned int bus);
+
+/* Entry table helpers. */
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NENTS(t)      const unsigned int t##_nents = ARRAY_SIZE(t##_ents)
+#define DIR(n, k)     {.name = (n), .type = ENT_DIR, .child = (k)}
+#define RO(n, fn, av) {.name = (n), .type = ENT_FILE, .mode = 0444, .avail = (av), .show = (fn)}
+#define RW(n, fs, fst, av)                                                                        \
+	{.name = (n), .type = ENT_FILE, .mode = 0644, .avail = (av), .show = (fs), .store = (fst)}
+#define WO(n, fn)  {.name = (n), .type = ENT_FILE, .mode = 0200, .store = (fn)}
+#define LNK(n, fn) {.name = (n), .type = ENT_LINK, .target = (fn)}
+
+#endif
