@@ -1,0 +1,386 @@
+/*
+ * control - the control socket server (see control.h and
+ * docs/control-socket.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "control.h"
+#include "dlog.h"
+
+struct control {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int listen_fd;
+	int sig_fd;
+	int stop_fd; /* eventfd: control_stop() */
+	struct control_handler h;
+	pthread_t thread;
+	bool running;
+	bool stopping; /* set on the control thread when a stop was requested */
+	struct control_conn *conns[CONTROL_MAX_CONNS];
+	size_t nconns;
+	char *buf; /* CONTROL_MSG_MAX + 1 */
+};
+
+struct json_object *control_error(int err, const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "errno", json_object_new_int(err));
+	json_object_object_add(o, "error", json_object_new_string(strerror(err)));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return o;
+}
+
+int control_new(const char *path, int sigfd, const struct control_handler *h, struct control **ret)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct control *c;
+	mode_t old;
+	int r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->buf = malloc(CONTROL_MSG_MAX + 1);
+	c->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	c->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	c->sig_fd = sigfd;
+	c->h = *h;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (!c->buf || c->listen_fd < 0 || c->stop_fd < 0) {
+		r = c->buf ? -errno : -ENOMEM;
+		goto err_free;
+	}
+	old = umask(0177);
+	r = bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0) {
+		r = -errno;
+		c->path[0] = '\0'; /* not ours: do not unlink */
+		goto err_free;
+	}
+	if (listen(c->listen_fd, 64) < 0) {
+		r = -errno;
+		goto err_free;
+	}
+	*ret = c;
+	return 0;
+err_free:
+	c->sig_fd = -1; /* stays with the caller on failure */
+	control_free(c);
+	return r;
+}
+
+static void conn_close(struct control *c, size_t i)
+{
+	struct control_conn *conn = c->conns[i];
+
+	if (c->h.disconnect)
+		c->h.disconnect(c->h.ctx, conn);
+	close(conn->fd);
+	free(conn);
+	c->conns[i] = c->conns[--c->nconns];
+}
+
+static void accept_conn(struct control *c)
+{
+	struct control_conn *conn;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (c->nconns == CONTROL_MAX_CONNS) {
+		dlog_daemon(AP_LOG_WARNING, "control socket: too many connections, refusing one");
+		close(fd);
+		return;
+	}
+	conn = calloc(1, sizeof(*conn));
+	if (!conn) {
+		close(fd);
+		return;
+	}
+	conn->fd = fd;
+	conn->pid = -1;
+	conn->uid = (uid_t)-1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		conn->pid = cred.pid;
+		conn->uid = cred.uid;
+	}
+	c->conns[c->nconns++] = conn;
+}
+
+/* Send a long reply as a sealed memfd with a small envelope that repeats
+ * "ok" and "tag". */
+static int send_in_memfd(int fd, struct json_object *reply, const char *text, size_t len)
+{
+	_cleanup_close_ int mfd = memfd_create("apemu-reply", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	_cleanup_json_ struct json_object *env = json_object_new_object();
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct json_object *v;
+	struct iovec iov;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	size_t off = 0;
+
+	if (mfd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(mfd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	lseek(mfd, 0, SEEK_SET);
+	json_object_object_add(env, "reply_in_fd", json_object_new_uint64(len));
+	if (json_object_object_get_ex(reply, "ok", &v))
+		json_object_object_add(env, "ok", json_object_get(v));
+	if (json_object_object_get_ex(reply, "tag", &v))
+		json_object_object_add(env, "tag", json_object_get(v));
+	iov.iov_base =
+	    (void *)json_object_to_json_string_length(env, JSON_C_TO_STRING_PLAIN, &iov.iov_len);
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &mfd, sizeof(int));
+	return sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+static int send_reply(int fd, struct json_object *reply)
+{
+	size_t len;
+	const char *text = json_object_to_json_string_length(
+	    reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	if (len > CONTROL_INLINE_MAX)
+		return send_in_memfd(fd, reply, text, len);
+	return send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+/* Receive one message and its descriptors; 0 at end of stream. */
+static ssize_t recv_request(struct control *c, int fd, struct control_fds *fds, bool *ret_trunc)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * CONTROL_MAX_FDS)];
+	struct iovec iov = {.iov_base = c->buf, .iov_len = CONTROL_MSG_MAX};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	ssize_t n;
+
+	fds->n = 0;
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && fds->n < CONTROL_MAX_FDS; i++)
+			memcpy(&fds->fd[fds->n++], CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+	}
+	*ret_trunc = msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC);
+	c->buf[n] = '\0';
+	return n;
+}
+
+static void close_fds(struct control_fds *fds)
+{
+	for (size_t i = 0; i < fds->n; i++)
+		if (fds->fd[i] >= 0)
+			close(fds->fd[i]);
+	fds->n = 0;
+}
+
+/* Parse and hand over one request; an unusable message gets an error reply. */
+static enum control_result dispatch(struct control *c, struct control_conn *conn, size_t n,
+				    bool trunc, struct control_fds *fds,
+				    struct json_object **ret_reply)
+{
+	struct json_tokener *tok;
+	struct json_object *req;
+	enum json_tokener_error jerr;
+	enum control_result res;
+
+	if (trunc) {
+		*ret_reply = control_error(
+		    EMSGSIZE, "request longer than %d bytes or with more than %d descriptors",
+		    CONTROL_MSG_MAX, CONTROL_MAX_FDS);
+		return CONTROL_CONTINUE;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		*ret_reply = control_error(ENOMEM, "out of memory");
+		return CONTROL_CONTINUE;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	req = json_tokener_parse_ex(tok, c->buf, (int)n);
+	jerr = json_tokener_get_error(tok);
+	json_tokener_free(tok);
+	if (jerr != json_tokener_success || !json_object_is_type(req, json_type_object)) {
+		*ret_reply =
+		    control_error(EINVAL, "a request is one JSON object: %s",
+				  jerr == json_tokener_continue	 ? "incomplete JSON text"
+				  : jerr != json_tokener_success ? json_tokener_error_desc(jerr)
+								 : "not an object");
+		json_object_put(req);
+		return CONTROL_CONTINUE;
+	}
+	*ret_reply = NULL;
+	res = c->h.request(c->h.ctx, conn, req, fds, ret_reply);
+	json_object_put(req);
+	if (!*ret_reply)
+		*ret_reply = control_error(EIO, "internal error: no reply");
+	return res;
+}
+
+/* Serve one readable connection. Returns false when it is to be closed. */
+static bool serve_conn(struct control *c, struct control_conn *conn)
+{
+	struct control_fds fds;
+	struct json_object *reply;
+	enum control_result res;
+	bool trunc = false, ok;
+	ssize_t n = recv_request(c, conn->fd, &fds, &trunc);
+
+	if (n == -EAGAIN)
+		return true;
+	if (n <= 0) {
+		close_fds(&fds);
+		return false;
+	}
+	res = dispatch(c, conn, (size_t)n, trunc, &fds, &reply);
+	close_fds(&fds);
+	/* A client that does not read its replies is dropped, not waited for. */
+	ok = send_reply(conn->fd, reply) >= 0;
+	json_object_put(reply);
+	if (res == CONTROL_STOP && !c->stopping) {
+		c->stopping = true;
+		c->h.stop(c->h.ctx, "stop request");
+	}
+	return ok;
+}
+
+static void handle_signal(struct control *c)
+{
+	struct signalfd_siginfo si;
+
+	if (read(c->sig_fd, &si, sizeof(si)) != sizeof(si) || c->stopping)
+		return;
+	c->stopping = true;
+	c->h.stop(c->h.ctx, strsignal((int)si.ssi_signo));
+}
+
+static void *control_thread(void *arg)
+{
+	struct control *c = arg;
+	struct pollfd pfd[3 + CONTROL_MAX_CONNS];
+
+	for (;;) {
+		size_t nconns = c->nconns;
+		uint64_t v;
+
+		pfd[0] = (struct pollfd){.fd = c->stop_fd, .events = POLLIN};
+		pfd[1] = (struct pollfd){.fd = c->sig_fd, .events = POLLIN};
+		pfd[2] = (struct pollfd){.fd = c->stopping ? -1 : c->listen_fd, .events = POLLIN};
+		for (size_t i = 0; i < nconns; i++)
+			pfd[3 + i] = (struct pollfd){.fd = c->conns[i]->fd, .events = POLLIN};
+		if (poll(pfd, 3 + nconns, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			dlog_daemon(AP_LOG_ERR, "control socket: poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents && read(c->stop_fd, &v, sizeof(v)) == sizeof(v))
+			break;
+		if (pfd[1].revents)
+			handle_signal(c);
+		if (pfd[2].revents)
+			accept_conn(c);
+		/* Walk backwards: conn_close moves the last connection into the hole. */
+		for (size_t i = nconns; i-- > 0;) {
+			if (!pfd[3 + i].revents)
+				continue;
+			if (!serve_conn(c, c->conns[i]))
+				conn_close(c, i);
+		}
+	}
+	while (c->nconns)
+		conn_close(c, c->nconns - 1);
+	return NULL;
+}
+
+int control_start(struct control *c)
+{
+	int r = pthread_create(&c->thread, NULL, control_thread, c);
+
+	if (r)
+		return -r;
+	c->running = true;
+	return 0;
+}
+
+void control_stop(struct control *c)
+{
+	uint64_t one = 1;
+
+	if (!c || !c->running)
+		return;
+	if (write(c->stop_fd, &one, sizeof(one)) != sizeof(one))
+		dlog_daemon(AP_LOG_ERR, "control socket: cannot wake the thread: %s",
+			    strerror(errno));
+	pthread_join(c->thread, NULL);
+	c->running = false;
+}
+
+void control_free(struct control *c)
+{
+	if (!c)
+		return;
+	control_stop(c);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	if (c->path[0])
+		unlink(c->path);
+	if (c->stop_fd >= 0)
+		close(c->stop_fd);
+	if (c->sig_fd >= 0)
+		close(c->sig_fd);
+	free(c->buf);
+	free(c);
+}

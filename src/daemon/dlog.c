@@ -1,0 +1,151 @@
+/*
+ * dlog - the emulated kernel log (see dlog.h).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dlog.h"
+
+struct dlog_line {
+	enum ap_log_level level;
+	char text[DLOG_LINE_MAX];
+};
+
+struct dlog {
+	pthread_mutex_t mutex;
+	struct timespec boot;
+	size_t head;  /* next slot to write */
+	size_t count; /* lines held, up to DLOG_LINES */
+	struct dlog_line line[DLOG_LINES];
+};
+
+int dlog_new(struct dlog **ret)
+{
+	struct dlog *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	pthread_mutex_init(&d->mutex, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &d->boot);
+	*ret = d;
+	return 0;
+}
+
+void dlog_free(struct dlog *d)
+{
+	if (!d)
+		return;
+	pthread_mutex_destroy(&d->mutex);
+	free(d);
+}
+
+/* Write all of buf to stderr in one write() where possible, so that lines
+ * from several threads do not interleave. */
+static void write_stderr(const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(STDERR_FILENO, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void dlog_kernel(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
+{
+	struct dlog *d = ctx;
+	struct dlog_line *l;
+	struct timespec now;
+	long sec, nsec;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sec = (long)(now.tv_sec - d->boot.tv_sec);
+	nsec = now.tv_nsec - d->boot.tv_nsec;
+	if (nsec < 0) {
+		sec--;
+		nsec += 1000000000L;
+	}
+	pthread_mutex_lock(&d->mutex);
+	l = &d->line[d->head];
+	l->level = level;
+	n = snprintf(l->text, sizeof(l->text), "[%5ld.%06ld] %s%s%s", sec, nsec / 1000,
+		     dev ? dev : "", dev ? ": " : "", msg);
+	if (n < 0)
+		l->text[0] = '\0';
+	d->head = (d->head + 1) % DLOG_LINES;
+	if (d->count < DLOG_LINES)
+		d->count++;
+	{
+		char out[DLOG_LINE_MAX + 1];
+		size_t len = strlen(l->text);
+
+		memcpy(out, l->text, len);
+		out[len] = '\n';
+		write_stderr(out, len + 1);
+	}
+	pthread_mutex_unlock(&d->mutex);
+}
+
+static const char *level_name(enum ap_log_level level)
+{
+	switch (level) {
+	case AP_LOG_ERR:
+		return "error";
+	case AP_LOG_WARNING:
+		return "warning";
+	case AP_LOG_NOTICE:
+		return "notice";
+	case AP_LOG_INFO:
+		return "info";
+	case AP_LOG_DEBUG:
+		return "debug";
+	}
+	return "log";
+}
+
+void dlog_daemon(enum ap_log_level level, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	if (level > AP_LOG_INFO && !getenv("APEMUD_DEBUG"))
+		return;
+	n = snprintf(buf, sizeof(buf), "apemud: %s: ", level_name(level));
+	if (n < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(buf);
+	buf[n++] = '\n';
+	write_stderr(buf, (size_t)n);
+}
+
+size_t dlog_for_each(struct dlog *d,
+		     void (*fn)(void *ctx, enum ap_log_level level, const char *line), void *ctx)
+{
+	size_t count;
+
+	pthread_mutex_lock(&d->mutex);
+	count = d->count;
+	for (size_t i = 0; i < count; i++) {
+		const struct dlog_line *l =
+		    &d->line[(d->head + DLOG_LINES - count + i) % DLOG_LINES];
+
+		fn(ctx, l->level, l->text);
+	}
+	pthread_mutex_unlock(&d->mutex);
+	return count;
+}
