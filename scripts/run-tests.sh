@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what is missing, build apemu twice (plain, and with ASan+UBSan),
+# run every unit test in both builds and the functional tests against the
+# sanitized build, and end with one line 'N passed, N failed'.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+./scripts/install-deps.sh || exit 1
+./scripts/build.sh build || exit 1
+./scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
+
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+results=()
+
+for dir in build build-asan; do
+	echo "== unit tests ($dir)"
+	meson test -C "$dir" --no-rebuild --suite unit --print-errorlogs >"$dir/unit.out" 2>&1
+	grep -E '^ *[0-9]+/[0-9]+ ' "$dir/unit.out" || cat "$dir/unit.out"
+	results+=(--meson "$dir/meson-logs/testlog.json")
+done
+
+if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; then
+	echo "== functional tests (build-asan)"
+	APEMU_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		--junitxml="$root/build-asan/functional.xml" tests/functional
+	results+=(--junit "$root/build-asan/functional.xml")
+fi
+
+echo "== results"
+/usr/bin/python3 scripts/count-results.py "${results[@]}"
