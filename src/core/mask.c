@@ -12,35 +12,7 @@
 #include <string.h>
 
 #include "mask.h"
-
-/*
- * The text of a store: the kernel hands it over as a C string, so it ends at
- * the first NUL byte or at the byte count, whichever comes first.
- */
-struct cursor {
-	const char *p;
-	const char *end;
-};
-
-static void cursor_init(struct cursor *c, const char *buf, size_t len)
-{
-	const char *nul;
-
-	c->p = buf;
-	c->end = buf;
-	if (!len)
-		return;
-	nul = memchr(buf, '\0', len);
-	c->end = nul ? nul : buf + len;
-}
-
-/* The character i places ahead, or 0 past the end (like reading a NUL). */
-static int peek(const struct cursor *c, size_t i)
-{
-	if ((size_t)(c->end - c->p) <= i)
-		return 0;
-	return (unsigned char)c->p[i];
-}
+#include "textscan.h"
 
 static int take(struct cursor *c)
 {
@@ -49,23 +21,6 @@ static int take(struct cursor *c)
 	if (ch)
 		c->p++;
 	return ch;
-}
-
-static bool at_end(const struct cursor *c)
-{
-	return c->p >= c->end;
-}
-
-/* The value of a hex digit (either case), or 16 for anything else. */
-static unsigned int hex_value(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return (unsigned int)(ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (unsigned int)(ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (unsigned int)(ch - 'A' + 10);
-	return 16;
 }
 
 void ap_mask_zero(struct ap_mask *m)

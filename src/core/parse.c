@@ -11,47 +11,14 @@
 #include <string.h>
 
 #include "parse.h"
+#include "textscan.h"
 
 _Static_assert(sizeof(int) == 4, "the %i and %d readers truncate to 32 bits");
-
-/*
- * The text of a store: the kernel hands it over as a C string, so it ends at
- * the first NUL byte or at the byte count, whichever comes first.
- */
-struct cursor {
-	const char *p;
-	const char *end;
-};
-
-static void cursor_init(struct cursor *c, const char *buf, size_t len)
-{
-	const char *nul;
-
-	c->p = buf;
-	c->end = buf;
-	if (!len)
-		return;
-	nul = memchr(buf, '\0', len);
-	c->end = nul ? nul : buf + len;
-}
-
-/* The character i places ahead, or 0 past the end (like reading a NUL). */
-static int peek(const struct cursor *c, size_t i)
-{
-	if ((size_t)(c->end - c->p) <= i)
-		return 0;
-	return (unsigned char)c->p[i];
-}
 
 static void skip(struct cursor *c)
 {
 	if (c->p < c->end)
 		c->p++;
-}
-
-static bool at_end(const struct cursor *c)
-{
-	return c->p >= c->end;
 }
 
 /*
@@ -66,18 +33,6 @@ static bool is_space(int ch)
 static bool is_digit(int ch)
 {
 	return ch >= '0' && ch <= '9';
-}
-
-/* The value of a hex digit (either case), or 16 for anything else. */
-static unsigned int hex_value(int ch)
-{
-	if (is_digit(ch))
-		return (unsigned int)(ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (unsigned int)(ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (unsigned int)(ch - 'A' + 10);
-	return 16;
 }
 
 /*
