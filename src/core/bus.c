@@ -117,6 +117,7 @@ static int queue_probe(struct ap_system *s, unsigned int apqn, enum ap_driver dr
 	if (!queue_probe_allowed(s, apqn, drv))
 		return -ENODEV;
 	q->driver = (uint8_t)drv;
+	s->topology++;
 	apbus_queue_reset(s, apqn, false);
 	if (drv == AP_DRV_CEX4QUEUE)
 		q->online = true;
@@ -135,6 +136,7 @@ static void queue_remove(struct ap_system *s, unsigned int apqn)
 	if (old == AP_DRV_VFIO_AP)
 		matrix_queue_remove(s, apqn);
 	q->driver = AP_DRV_NONE;
+	s->topology++;
 	/* the bus flushes the queue's requests whatever ZAPQ answers */
 	if (apbus_queue_reset(s, apqn, true) != AP_RC_NORMAL) {
 		q->requestq_count = 0;
@@ -153,6 +155,7 @@ static void queue_autoprobe(struct ap_system *s, unsigned int apqn)
 
 static void card_probe(struct ap_system *s, unsigned int apid)
 {
+	s->topology++;
 	s->bus.card[apid].driver = AP_DRV_CEX4CARD;
 	s->bus.card[apid].online = true;
 }
@@ -320,6 +323,7 @@ int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_
 		if (s->bus.card[id].driver != drv)
 			return -ENODEV;
 		s->bus.card[id].driver = AP_DRV_NONE;
+		s->topology++;
 		return 0;
 	}
 	if (s->bus.queue[id].driver != drv)
@@ -657,6 +661,7 @@ int apbus_remove_adapter(struct ap_system *s, unsigned int apid)
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
 	machine_unconfigure_adapter(&s->hw, apid);
+	s->topology++;
 	s->bus.scans++;
 	matrix_config_changed(s);
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)
@@ -683,6 +688,7 @@ int apbus_set_usage_domain(struct ap_system *s, unsigned int apqi, bool on)
 		return -EINVAL;
 	if (ap_mask_test(&s->hw.info.usage_domains, apqi) == on)
 		return 0;
+	s->topology++;
 	s->bus.scans++;
 	if (!on) {
 		ap_mask_clear(&s->hw.info.usage_domains, apqi);

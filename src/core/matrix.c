@@ -167,6 +167,7 @@ int matrix_create_uuid(struct ap_system *s, const uint8_t uuid[AP_UUID_LEN],
 	mx->slots[slot] = m;
 	mx->hash[hash_pos(mx, uuid)] = slot + 1;
 	mx->count++;
+	s->topology++;
 	if (ret_mdev)
 		*ret_mdev = m;
 	return 0;
@@ -827,6 +828,7 @@ void matrix_destroy(struct ap_system *s, struct ap_mdev *m)
 	mx->slots[m->slot] = NULL;
 	mx->free_slots[mx->nfree++] = m->slot;
 	mx->count--;
+	s->topology++;
 	free(m);
 }
 

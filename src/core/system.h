@@ -120,6 +120,11 @@ struct ap_matrix {
 
 struct ap_system {
 	enum ap_abi abi;
+	/*
+	 * Goes up whenever a device, a driver binding or an mdev appears or
+	 * goes: the names a sysfs tree shows depend on nothing else.
+	 */
+	uint64_t topology;
 	struct ap_machine hw;
 	struct ap_bus bus;
 	struct ap_matrix matrix;

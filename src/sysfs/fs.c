@@ -39,7 +39,9 @@ static void stat_times(const struct apemu_sysfs *fs, struct stat *st)
 	st->st_ctim = fs->born;
 }
 
-static void fill_entry(const struct sysfs_ctx *c, struct fuse_entry_param *e)
+/* The caller holds the configuration lock (the topology is read under it). */
+static void fill_entry(const struct sysfs_ctx *c, fuse_ino_t parent, const char *name,
+		       struct fuse_entry_param *e)
 {
 	bool fixed;
 
@@ -49,7 +51,10 @@ static void fill_entry(const struct sysfs_ctx *c, struct fuse_entry_param *e)
 	e->ino = e->attr.st_ino;
 	e->generation = 1;
 	e->attr_timeout = fixed ? STATIC_TIMEOUT : 0.0;
-	e->entry_timeout = node_name_static(c) ? STATIC_TIMEOUT : 0.0;
+	if (node_name_static(c))
+		e->entry_timeout = STATIC_TIMEOUT;
+	else
+		e->entry_timeout = namecache_record(c->fs, parent, name, c->fs->sys->topology);
 }
 
 /* ---- names ---- */
@@ -78,7 +83,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		if (!tree_lookup(&c, name, &child.n) || !ctx_resolve(&child))
 			err = ENOENT;
 		else
-			fill_entry(&child, &e);
+			fill_entry(&child, parent, name, &e);
 	}
 	pthread_mutex_unlock(fs->lock);
 	if (err)
@@ -322,6 +327,9 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	pthread_mutex_lock(&h->lock);
 	h->valid = false;
 	pthread_mutex_unlock(&h->lock);
+	/* names the store made go or change are taken back before it returns */
+	if (!r)
+		namecache_sync(fs);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else

@@ -17,6 +17,8 @@
 #ifndef STATIC_TIMEOUT
 #define STATIC_TIMEOUT 3600.0
 #endif
+#define DYN_TIMEOUT    3600.0 /* names that come and go, while recorded (namecache.c) */
+#define NAME_MAX_SYSFS 48
 #define MAX_THREADS  64
 #define IDLE_THREADS 8
 #define WAKEUP_NAME  ".apemu-wakeup" /* see apemu_sysfs_stop() */
@@ -34,7 +36,19 @@ struct apemu_sysfs {
 	bool running;
 	atomic_bool stopping;
 	atomic_uint wakeups;
+	/* namecache.c: dynamic names the kernel may cache */
+	pthread_mutex_t cache_lock;
+	struct cached_name *cache;
+	size_t ncache, cache_cap;
+	uint64_t cache_gen; /* the topology they were resolved under */
 };
+
+void namecache_init(struct apemu_sysfs *fs);
+void namecache_free(struct apemu_sysfs *fs);
+/* The entry timeout for a dynamic name resolved at topology gen. */
+double namecache_record(struct apemu_sysfs *fs, fuse_ino_t parent, const char *name, uint64_t gen);
+/* Invalidate every recorded name if the topology moved on. Configuration lock NOT held. */
+void namecache_sync(struct apemu_sysfs *fs);
 
 static inline struct apemu_sysfs *req_fs(fuse_req_t req)
 {

@@ -118,6 +118,7 @@ int apemu_sysfs_new(struct ap_system *sys, pthread_mutex_t *lock, const char *mo
 		return -ENOMEM;
 	}
 	fs->sys = sys;
+	fs->cache_gen = sys->topology;
 	fs->lock = lock;
 	if (hooks)
 		fs->hooks = *hooks;
@@ -125,6 +126,7 @@ int apemu_sysfs_new(struct ap_system *sys, pthread_mutex_t *lock, const char *mo
 	fs->autoprobe[0] = fs->autoprobe[1] = fs->autoprobe[2] = true;
 	clock_gettime(CLOCK_REALTIME, &fs->born);
 	pthread_mutex_init(&fs->state, NULL);
+	namecache_init(fs);
 	r = session_create(fs);
 	if (r < 0) {
 		apemu_sysfs_free(fs);
@@ -202,6 +204,7 @@ void apemu_sysfs_free(struct apemu_sysfs *fs)
 		fuse_session_destroy(fs->se);
 	}
 	pthread_mutex_destroy(&fs->state);
+	namecache_free(fs);
 	free(fs->mountpoint);
 	free(fs);
 }

@@ -45,6 +45,14 @@ int apemu_sysfs_run(struct apemu_sysfs *fs);
 /* Ask a running apemu_sysfs_run() to return; safe from any thread. */
 void apemu_sysfs_stop(struct apemu_sysfs *fs);
 
+/*
+ * Take back the names the kernel may have cached if devices, bindings or
+ * mdevs changed. Call it, without the configuration lock, after changing the
+ * model from outside the tree (hardware events, guest operations) and
+ * before reporting the change. Stores in the tree do it themselves.
+ */
+void apemu_sysfs_sync(struct apemu_sysfs *fs);
+
 /* Unmount and free; accepts NULL. */
 void apemu_sysfs_free(struct apemu_sysfs *fs);
 
