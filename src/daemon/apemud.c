@@ -23,6 +23,7 @@
 
 #include "apemud.h"
 #include "cleanup.h"
+#include "guest.h"
 #include "machine_json.h"
 #include "matrix.h"
 #include "request.h"
@@ -137,8 +138,9 @@ static void report_ready(int *fd, const char *fmt, ...)
 }
 
 /*
- * sysfs hook: a `remove` store found a guest attached (cur). Wait, with
- * the lock released, until the guest releases the mdev, then remove it.
+ * sysfs hook: a `remove` store found a guest attached (cur). Take the
+ * guest's masks away and ask its VMM to let go (the request eventfd), wait,
+ * with the lock released, until the guest releases the mdev, then remove it.
  */
 static int remove_wait(void *ctx, struct ap_mdev *mdev)
 {
@@ -146,6 +148,7 @@ static int remove_wait(void *ctx, struct ap_mdev *mdev)
 	uint8_t uuid[AP_UUID_LEN];
 
 	memcpy(uuid, mdev->uuid, sizeof(uuid));
+	guest_remove_requested(d, mdev);
 	for (;;) {
 		struct ap_mdev *m = matrix_find(d->sys, uuid);
 
@@ -249,6 +252,10 @@ static int start(struct apemud *d, const struct args *a, char *err)
 	}
 	d->sys->ops.log = dlog_kernel;
 	d->sys->ops_ctx = d->log;
+	if ((r = guests_init(d)) < 0) {
+		snprintf(err, ERR_LEN, "out of memory");
+		return r;
+	}
 	sigfd = open_signalfd();
 	if (sigfd < 0) {
 		snprintf(err, ERR_LEN, "signalfd: %s", strerror(-sigfd));
@@ -285,6 +292,7 @@ static void teardown(struct apemud *d)
 	d->fs = NULL;
 	control_free(d->ctl);
 	d->ctl = NULL;
+	guests_free(d);
 	machine_json_system_free(d->sys);
 	d->sys = NULL;
 	dlog_free(d->log);

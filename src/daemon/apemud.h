@@ -4,8 +4,8 @@
  *
  * Lock order: d->lock (the configuration lock, taken by every sysfs
  * callback, every control request that reads or changes the model, and
- * later open/release) before the log ring's own mutex. Nothing here is
- * touched by the data plane.
+ * guest open/release and every guest instruction) before the log ring's
+ * own mutex.
  */
 #ifndef APEMU_APEMUD_H
 #define APEMU_APEMUD_H
@@ -22,6 +22,7 @@
 #include "system.h"
 
 struct apemu_sysfs;
+struct guests;
 
 struct apemud {
 	struct ap_system *sys;
@@ -32,6 +33,7 @@ struct apemud {
 	struct instance_paths paths;
 	struct apemu_sysfs *fs;
 	struct control *ctl;
+	struct guests *guests; /* guest.c: guests, opened mdevs, the queues' messages */
 	pid_t pid;
 };
 

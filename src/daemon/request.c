@@ -14,6 +14,7 @@
 
 #include "bus.h"
 #include "cleanup.h"
+#include "guest.h"
 #include "jfield.h"
 #include "machine_json.h"
 #include "request.h"
@@ -233,6 +234,8 @@ static struct json_object *op_event(struct apemud *d, struct req *r)
 		return bad_request(r);
 	r->err[0] = '\0';
 	e = ev->run(d, r, msg);
+	/* names of devices that came or went are taken back before we answer */
+	apemu_sysfs_sync(d->fs);
 	if (e < 0)
 		return control_error(-e, "%s", r->err[0] ? r->err : msg[0] ? msg : strerror(-e));
 	dlog_daemon(AP_LOG_INFO, "event %s", json_object_to_json_string(r->o));
@@ -301,8 +304,6 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	struct json_object *op, *tag, *reply = NULL;
 	enum control_result res = CONTROL_CONTINUE;
 
-	(void)conn;
-	(void)fds; /* no operation takes descriptors yet: the server closes them */
 	r.jf.err = r.err;
 	r.jf.errlen = sizeof(r.err);
 	if (!json_object_object_get_ex(req, "op", &op)) {
@@ -315,6 +316,8 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 		goto out;
 	}
 	r.jf.name = json_object_get_string(op);
+	if (guest_handles(r.jf.name))
+		reply = guest_request(d, conn, r.jf.name, req, fds);
 	for (size_t i = 0; i < ARRAY_SIZE(ops) && !reply; i++) {
 		if (strcmp(ops[i].name, r.jf.name))
 			continue;
@@ -325,13 +328,19 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	}
 	if (!reply)
 		reply = control_error(EOPNOTSUPP,
-				      "unknown op \"%s\" (expected status, dmesg, event or stop)",
+				      "unknown op \"%s\" (expected status, dmesg, event, stop, "
+				      "guest-create, mdev-open, mdev-release, vfio-ioctl or crycb)",
 				      r.jf.name);
 out:
 	if (json_object_object_get_ex(req, "tag", &tag))
 		json_object_object_add(reply, "tag", json_object_get(tag));
 	*ret_reply = reply;
 	return res;
+}
+
+static void disconnect(void *ctx, struct control_conn *conn)
+{
+	guest_disconnect(ctx, conn);
 }
 
 static void stop(void *ctx, const char *why)
@@ -351,7 +360,7 @@ void request_handler_init(struct apemud *d, struct control_handler *ret)
 {
 	*ret = (struct control_handler){
 	    .request = handle,
-	    .disconnect = NULL,
+	    .disconnect = disconnect,
 	    .stop = stop,
 	    .ctx = d,
 	};

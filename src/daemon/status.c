@@ -16,6 +16,7 @@
 
 #include "bus.h"
 #include "cleanup.h"
+#include "guest.h"
 #include "matrix.h"
 #include "parse.h"
 #include "status.h"
@@ -166,9 +167,20 @@ static int cmp_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The mdevs in creation order. */
-static struct json_object *mdevs_array(const struct ap_system *s)
+/* The CRYCB of the guest an mdev is attached to, as hex, or null. */
+static struct json_object *crycb_of(struct apemud *d, const struct ap_mdev *m)
 {
+	char hex[GUEST_CRYCB_HEX_LEN];
+
+	if (!m->guest || !guest_crycb_hex(d, m->guest, hex))
+		return NULL;
+	return json_object_new_string(hex);
+}
+
+/* The mdevs in creation order. */
+static struct json_object *mdevs_array(struct apemud *d)
+{
+	const struct ap_system *s = d->sys;
 	_cleanup_free_ struct ap_mdev **list = calloc(s->matrix.count + 1, sizeof(*list));
 	struct json_object *a = json_object_new_array();
 	size_t n = 0;
@@ -193,6 +205,7 @@ static struct json_object *mdevs_array(const struct ap_system *s)
 		add(o, "control_domains", mask_ids(&m->adm));
 		add(o, "guest", m->guest ? json_object_new_uint64(m->guest) : NULL);
 		add(o, "remove_requested", json_object_new_boolean(m->remove_requested));
+		add(o, "crycb", crycb_of(d, m));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -321,6 +334,6 @@ struct json_object *status_build(struct apemud *d, bool with_queues)
 	add(o, "adapters", adapters_array(s));
 	if (with_queues)
 		add(o, "queues", queues_array(s));
-	add(o, "mdevs", mdevs_array(s));
+	add(o, "mdevs", mdevs_array(d));
 	return o;
 }

@@ -1,0 +1,72 @@
+/*
+ * guest-abi - the shared-memory contract between a guest (libapemu-guest)
+ * and apemud, which plays KVM and the machine for it.
+ *
+ * A guest's memory is a memfd handed to apemud with the "guest-create"
+ * operation of the control socket (docs/guest-protocol.md). Guest address A
+ * is byte A of that memfd. The guest places one struct apemu_ring per vCPU
+ * (one for now) at an address it names in "guest-create"; every AP
+ * instruction travels through it:
+ *
+ *   guest: fill the request fields, then req_seq += 1 (release),
+ *          FUTEX_WAKE(&req_seq), wait until resp_seq == req_seq
+ *          (FUTEX_WAIT on resp_seq; shared futexes, not private ones);
+ *   apemud: wait for req_seq != resp_seq, COPY the request out (the guest
+ *          may change it meanwhile: nothing in guest memory is trusted),
+ *          interpret it, write the result fields and then resp_seq =
+ *          req_seq (release), FUTEX_WAKE(&resp_seq).
+ *
+ * All fields are in the host's byte order; registers are 64-bit values
+ * numbered as on s390 (bit 0 = most significant).
+ */
+#ifndef APEMU_GUEST_ABI_H
+#define APEMU_GUEST_ABI_H
+
+#include <stdint.h>
+
+#define APEMU_RING_MAGIC   0x4150454du /* "APEM" */
+#define APEMU_RING_VERSION 1
+
+/* Instructions (the opcodes of the machine). */
+#define APEMU_OPC_PQAP 0xb2af
+#define APEMU_OPC_NQAP 0xb2ad
+#define APEMU_OPC_DQAP 0xb2ae
+
+/* Request flags. */
+#define APEMU_RING_PROBLEM_STATE 0x1u /* the vCPU runs in problem state */
+#define APEMU_RING_NESTED        0x2u /* execute in the nested guest described at scb */
+
+/*
+ * The nested guest's SIE block fields that matter for AP, in guest memory at
+ * `scb` when APEMU_RING_NESTED is set (what guest 1 wrote for guest 2).
+ */
+struct apemu_nested_scb {
+	uint32_t crycbd; /* origin | format of guest 2's CRYCB, in guest 1 memory */
+	uint32_t eca;    /* ECA_APIE = 0x00000008 */
+	uint32_t ecb3;   /* ECB3_AES 0x04, ECB3_DEA 0x08 */
+	uint32_t ecd;    /* ECD_ECC 0x00200000, ECD_HMAC 0x00004000 */
+};
+
+#define APEMU_ECA_APIE 0x00000008u
+
+struct apemu_ring {
+	uint32_t magic;   /* APEMU_RING_MAGIC, set by the guest */
+	uint32_t version; /* APEMU_RING_VERSION */
+	uint32_t req_seq;  /* futex: bumped by the guest per request */
+	uint32_t resp_seq; /* futex: set by apemud to req_seq when done */
+	/* request */
+	uint32_t opcode;  /* APEMU_OPC_* */
+	uint32_t flags;   /* APEMU_RING_* */
+	uint8_t r1, r2;   /* NQAP/DQAP register pairs */
+	uint8_t pad[6];
+	uint64_t scb;     /* guest address of a struct apemu_nested_scb */
+	/* registers: in with the request, out with the result */
+	uint64_t gr[16];
+	/* result */
+	int32_t pgm;      /* 0 or the program interruption code (registers unchanged) */
+	int32_t cc;       /* condition code when pgm == 0 and validity == 0 */
+	int32_t validity; /* nested: the validity intercept code for guest 1, or 0 */
+	int32_t error;    /* 0, or a negative errno when apemud could not run it */
+};
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * guest - guests of the daemon: guest-create (the memory, the CPU model,
+ * the CRYCB KVM would build), the crycb operation, the core's callbacks
+ * that keep each CRYCB and the queues' message state current, and the end
+ * of a connection (see guest.h and docs/guest-protocol.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "dlog.h"
+#include "guest.h"
+#include "guest_int.h"
+#include "matrix.h"
+
+#define MSG_LEN	      512
+#define GUEST_MEM_MIN 8192u
+#define GUEST_PAGE    4096u
+/* The fake 31-bit origin of a guest's CRYCB: 0x00010000 + 0x100 * id. */
+#define CRYCB_FAKE_BASE 0x00010000u
+#define CRYCB_FAKE_STEP 0x100u
+#define CRYCB_FAKE_IDS	((CRYCB_ORIGIN_MASK - CRYCB_FAKE_BASE) / CRYCB_FAKE_STEP)
+
+/* ---- small helpers ---- */
+
+struct guest *guests_find(struct guests *gs, uint64_t id)
+{
+	for (struct guest *g = gs->list; id && g; g = g->next)
+		if (g->id == id)
+			return g;
+	return NULL;
+}
+
+struct gconn *guest_conn(struct control_conn *conn)
+{
+	if (!conn->data)
+		conn->data = calloc(1, sizeof(struct gconn));
+	return conn->data;
+}
+
+void guest_signal(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
+		dlog_daemon(AP_LOG_DEBUG, "cannot signal eventfd %d: %s", fd, strerror(errno));
+}
+
+bool guest_is_eventfd(int fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return !strcmp(target, "anon_inode:[eventfd]");
+}
+
+int guest_get_int(struct jfield *jf, struct json_object *req, const char *key, bool required,
+		  int64_t def, int64_t min, int64_t max, int64_t *ret)
+{
+	struct json_object *v;
+	int64_t x;
+
+	if (!json_object_object_get_ex(req, key, &v)) {
+		if (required)
+			return jfield_fail(jf, NULL, "missing \"%s\"", key);
+		*ret = def;
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_int)) {
+		x = json_object_get_int64(v);
+	} else if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v), *p = s + (*s == '-');
+		unsigned long u;
+
+		if (jfield_parse_num(&p, &u) < 0 || *p || u > INT64_MAX)
+			return jfield_fail(jf, key, "bad number \"%s\"", s);
+		x = *s == '-' ? -(int64_t)u : (int64_t)u;
+	} else {
+		return jfield_fail(jf, key, "expected an integer, got %s", jfield_type_desc(v));
+	}
+	if (x < min || x > max)
+		return jfield_fail(jf, key, "%" PRId64 " out of range (%" PRId64 "..%" PRId64 ")",
+				   x, min, max);
+	*ret = x;
+	return 0;
+}
+
+static void hex_of(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Format 0, 1 or 2 of a designation (format 2 is encoded 3). */
+static int format_number(uint32_t crycbd)
+{
+	switch (crycbd & CRYCB_FORMAT_MASK) {
+	case CRYCB_FORMAT2:
+		return 2;
+	case CRYCB_FORMAT1:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static struct json_object *crycbd_json(uint32_t crycbd)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "0x%08x", crycbd);
+	return json_object_new_string(buf);
+}
+
+/* ---- the core's callbacks, chained with those installed before ---- */
+
+static void on_log(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
+{
+	struct guests *gs = ctx;
+
+	if (gs->prev_ops.log)
+		gs->prev_ops.log(gs->prev_ctx, level, dev, msg);
+}
+
+/*
+ * A deconfigured adapter discards what its queues held (DESIGN.md,
+ * principle 5); the core tells its edges only by the card's CONFIG=0
+ * uevent, so the messages are dropped here.
+ */
+static void on_uevent(void *ctx, const char *dev, const char *var)
+{
+	struct guests *gs = ctx;
+	unsigned int apid;
+	char end;
+
+	if (!strcmp(var, "CONFIG=0") && sscanf(dev, "card%2x%c", &apid, &end) == 1 &&
+	    apid < AP_DEVICES) {
+		for (unsigned int d = 0; d < AP_DOMAINS; d++)
+			if (gs->apq[AP_APQN(apid, d)])
+				apq_reset(gs->apq[AP_APQN(apid, d)]);
+	}
+	if (gs->prev_ops.uevent)
+		gs->prev_ops.uevent(gs->prev_ctx, dev, var);
+}
+
+/* A queue was reset or zeroized: its requests and replies are gone. */
+static void on_queue_reset(void *ctx, unsigned int apqn, bool zeroize)
+{
+	struct guests *gs = ctx;
+	struct apq *q = gs->apq[apqn];
+
+	if (q) {
+		const struct ap_adapter *a = &gs->d->sys->hw.adapter[AP_APQN_APID(apqn)];
+
+		apq_reset(q);
+		if (a->present)
+			q->capacity = (unsigned int)a->depth + 1;
+	}
+	if (gs->prev_ops.queue_reset)
+		gs->prev_ops.queue_reset(gs->prev_ctx, apqn, zeroize);
+}
+
+/*
+ * An attached mdev's guest matrix changed (attach, hot plug/unplug,
+ * filtering): KVM's set-masks, then the config-change eventfd. While a
+ * removal is pending the masks stay cleared.
+ */
+static void on_guest_update(void *ctx, struct ap_mdev *m)
+{
+	struct guests *gs = ctx;
+	struct guest *g = guests_find(gs, m->guest);
+
+	if (g && !m->remove_requested) {
+		struct gopen *o = vfio_find_open(gs, m);
+
+		crycb_set_masks(&g->crycb, g->crycbd & CRYCB_FORMAT_MASK, &m->shadow_apm,
+				&m->shadow_aqm, &m->shadow_adm);
+		if (o)
+			guest_signal(o->irq_fd[GUEST_IRQ_CFG]);
+	}
+	if (gs->prev_ops.guest_update)
+		gs->prev_ops.guest_update(gs->prev_ctx, m);
+}
+
+int guests_init(struct apemud *d)
+{
+	struct guests *gs = calloc(1, sizeof(*gs));
+
+	if (!gs)
+		return -ENOMEM;
+	gs->d = d;
+	gs->next_id = 1;
+	gs->prev_ops = d->sys->ops;
+	gs->prev_ctx = d->sys->ops_ctx;
+	d->sys->ops = (struct ap_sys_ops){
+	    .log = on_log,
+	    .queue_reset = on_queue_reset,
+	    .guest_update = on_guest_update,
+	    .uevent = on_uevent,
+	};
+	d->sys->ops_ctx = gs;
+	d->guests = gs;
+	return 0;
+}
+
+void guests_free(struct apemud *d)
+{
+	struct guests *gs = d->guests;
+
+	if (!gs)
+		return;
+	if (d->sys) {
+		d->sys->ops = gs->prev_ops;
+		d->sys->ops_ctx = gs->prev_ctx;
+	}
+	for (unsigned int i = 0; i < AP_APQNS; i++) {
+		if (gs->apq[i])
+			apq_reset(gs->apq[i]);
+		free(gs->apq[i]);
+	}
+	free(gs);
+	d->guests = NULL;
+}
+
+/* ---- guest-create ---- */
+
+struct create_args {
+	struct ap_cpu_model cpu;
+	uint64_t memory, ring;
+};
+
+static int parse_cpu(struct jfield *jf, struct json_object *req, struct ap_cpu_model *cpu)
+{
+	static const char *const names[] = {"ap",    "apqci", "apft", "apqi",
+					    "msax3", "apxa",  "sie",  NULL};
+	bool *const fields[] = {&cpu->ap,    &cpu->apqci, &cpu->apft, &cpu->apqi,
+				&cpu->msax3, &cpu->apxa,  &cpu->sie};
+	struct json_object *o, *v;
+	int e;
+
+	*cpu = (struct ap_cpu_model){true, true, true, true, true, true, false};
+	if (!json_object_object_get_ex(req, "cpu", &o))
+		return 0;
+	if (!json_object_is_type(o, json_type_object))
+		return jfield_fail(jf, "cpu", "expected an object, got %s", jfield_type_desc(o));
+	if ((e = jfield_check_known(jf, o, "cpu", names)) < 0)
+		return e;
+	for (size_t i = 0; names[i]; i++) {
+		if (!json_object_object_get_ex(o, names[i], &v))
+			continue;
+		if (!json_object_is_type(v, json_type_boolean)) {
+			char path[32];
+
+			snprintf(path, sizeof(path), "cpu.%s", names[i]);
+			return jfield_fail(jf, path, "expected true or false, got %s",
+					   jfield_type_desc(v));
+		}
+		*fields[i] = json_object_get_boolean(v);
+	}
+	return 0;
+}
+
+static int parse_create(struct jfield *jf, struct json_object *req, struct create_args *a)
+{
+	static const char *const known[] = {"op", "tag", "cpu", "memory", "ring", NULL};
+	int64_t v;
+	int e;
+
+	if ((e = jfield_check_known(jf, req, NULL, known)) < 0 ||
+	    (e = parse_cpu(jf, req, &a->cpu)) < 0)
+		return e;
+	if ((e = guest_get_int(jf, req, "memory", true, 0, GUEST_MEM_MIN, INT64_MAX, &v)) < 0)
+		return e;
+	if (v % GUEST_PAGE)
+		return jfield_fail(jf, "memory", "%" PRId64 " is not a multiple of 4096", v);
+	a->memory = (uint64_t)v;
+	if ((e = guest_get_int(jf, req, "ring", true, 0, 0, INT64_MAX, &v)) < 0)
+		return e;
+	if (v % 8 || (uint64_t)v > a->memory - sizeof(struct apemu_ring))
+		return jfield_fail(jf, "ring",
+				   "0x%" PRIx64 " is not an 8-aligned address of a %zu-byte ring "
+				   "inside the memory",
+				   v, sizeof(struct apemu_ring));
+	a->ring = (uint64_t)v;
+	return 0;
+}
+
+/*
+ * Map the memfd and check the ring. A guest that shrank its memfd under the
+ * mapping would crash the daemon (SIGBUS): the memfd must be sealed against
+ * shrinking, or allow the daemon to seal it (MFD_ALLOW_SEALING).
+ */
+static int map_memory(struct jfield *jf, int fd, const struct create_args *a, uint8_t **ret)
+{
+	struct apemu_ring ring;
+	struct stat st;
+	int seals;
+	void *p;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return jfield_fail(jf, NULL, "the descriptor is not a memfd");
+	if ((uint64_t)st.st_size < a->memory)
+		return jfield_fail(jf, "memory", "%" PRIu64 " bytes, but the memfd has only %lld",
+				   a->memory, (long long)st.st_size);
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || (!(seals & F_SEAL_SHRINK) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0))
+		return jfield_fail(jf, NULL,
+				   "the memfd cannot be sealed against shrinking (create it with "
+				   "MFD_ALLOW_SEALING)");
+	p = mmap(NULL, a->memory, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		jfield_fail(jf, NULL, "cannot map the memfd: %s", strerror(e));
+		return -e;
+	}
+	memcpy(&ring, (uint8_t *)p + a->ring, sizeof(ring));
+	if (ring.magic != APEMU_RING_MAGIC || ring.version != APEMU_RING_VERSION) {
+		munmap(p, a->memory);
+		return jfield_fail(jf, "ring",
+				   "no ring at 0x%" PRIx64 " (magic 0x%08x, version %u; expected "
+				   "0x%08x, %u)",
+				   a->ring, ring.magic, ring.version, APEMU_RING_MAGIC,
+				   APEMU_RING_VERSION);
+	}
+	*ret = p;
+	return 0;
+}
+
+/* What KVM does at VM creation: the CRYCB, its format and designation. */
+static void setup_crycb(struct ap_system *s, struct guest *g)
+{
+	uint8_t keys[CRYCB_DEA_LEN + CRYCB_AES_LEN] = {0};
+	unsigned int fmt;
+
+	if (g->cpu.msax3 && getrandom(keys, sizeof(keys), 0) != (ssize_t)sizeof(keys))
+		dlog_daemon(AP_LOG_WARNING, "getrandom: %s; wrapping keys left zero",
+			    strerror(errno));
+	crycb_init(&g->crycb, g->cpu.msax3, keys, keys + CRYCB_DEA_LEN);
+	fmt = crycb_format_for(g->cpu.msax3, s->hw.info.qci && s->hw.info.apxa && g->cpu.apxa);
+	g->crycbd = ((CRYCB_FAKE_BASE + CRYCB_FAKE_STEP * (uint32_t)(g->id % CRYCB_FAKE_IDS)) &
+		     CRYCB_ORIGIN_MASK) |
+		    fmt;
+}
+
+static struct json_object *op_create(struct apemud *d, struct control_conn *conn,
+				     struct json_object *req, struct control_fds *fds)
+{
+	char err[MSG_LEN] = "";
+	struct jfield jf = {.name = "guest-create", .err = err, .errlen = sizeof(err)};
+	struct gconn *gc = guest_conn(conn);
+	struct create_args a;
+	struct guest *g;
+	uint8_t *mem = NULL;
+	int e;
+
+	if (!gc)
+		return control_error(ENOMEM, "out of memory");
+	if ((e = parse_create(&jf, req, &a)) < 0)
+		return control_error(-e, "%s", err);
+	if (gc->guest)
+		return control_error(EINVAL,
+				     "guest-create: this connection has guest %" PRIu64
+				     " already (one guest per connection)",
+				     gc->guest->id);
+	if (fds->n < 1 || fds->n > 2)
+		return control_error(EINVAL,
+				     "guest-create: expected the memfd (and optionally an "
+				     "eventfd) as SCM_RIGHTS, got %zu descriptors",
+				     fds->n);
+	if (fds->n == 2 && !guest_is_eventfd(fds->fd[1]))
+		return control_error(EINVAL,
+				     "guest-create: the second descriptor is not an eventfd");
+	if ((e = map_memory(&jf, fds->fd[0], &a, &mem)) < 0)
+		return control_error(-e, "%s", err);
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		munmap(mem, a.memory);
+		return control_error(ENOMEM, "out of memory");
+	}
+	g->gs = d->guests;
+	g->cpu = a.cpu;
+	g->mem = mem;
+	g->mem_size = a.memory;
+	g->ring = (struct apemu_ring *)(mem + a.ring);
+	g->irq_fd = fds->n == 2 ? fds->fd[1] : -1;
+	g->resp = __atomic_load_n(&g->ring->resp_seq, __ATOMIC_ACQUIRE);
+	pthread_mutex_lock(&d->lock);
+	g->id = d->guests->next_id++;
+	setup_crycb(d->sys, g);
+	g->next = d->guests->list;
+	d->guests->list = g;
+	pthread_mutex_unlock(&d->lock);
+	if ((e = ring_start(g)) < 0) {
+		pthread_mutex_lock(&d->lock);
+		d->guests->list = g->next;
+		pthread_mutex_unlock(&d->lock);
+		munmap(mem, a.memory);
+		free(g);
+		return control_error(-e, "guest-create: cannot start the ring thread: %s",
+				     strerror(-e));
+	}
+	if (fds->n == 2)
+		fds->fd[1] = -1; /* kept as g->irq_fd */
+	gc->guest = g;
+	dlog_daemon(AP_LOG_INFO,
+		    "guest %" PRIu64 " created for pid %d (memory %" PRIu64 ", crycbd 0x%08x)",
+		    g->id, (int)conn->pid, g->mem_size, g->crycbd);
+	{
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "guest", json_object_new_uint64(g->id));
+		json_object_object_add(o, "crycbd", crycbd_json(g->crycbd));
+		json_object_object_add(o, "format", json_object_new_int(format_number(g->crycbd)));
+		return o;
+	}
+}
+
+/* ---- crycb ---- */
+
+static struct json_object *op_crycb(struct apemud *d, struct control_conn *conn,
+				    struct json_object *req)
+{
+	static const char *const known[] = {"op", "tag", NULL};
+	char err[MSG_LEN] = "", hex[GUEST_CRYCB_HEX_LEN];
+	struct jfield jf = {.name = "crycb", .err = err, .errlen = sizeof(err)};
+	struct gconn *gc = conn->data;
+	struct json_object *o;
+	uint32_t crycbd;
+
+	if (jfield_check_known(&jf, req, NULL, known) < 0)
+		return control_error(EINVAL, "%s", err);
+	if (!gc || !gc->guest)
+		return control_error(EINVAL,
+				     "crycb: no guest on this connection (guest-create first)");
+	pthread_mutex_lock(&d->lock);
+	hex_of(gc->guest->crycb.b, CRYCB_SIZE, hex);
+	crycbd = gc->guest->crycbd;
+	pthread_mutex_unlock(&d->lock);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "crycbd", crycbd_json(crycbd));
+	json_object_object_add(o, "format", json_object_new_int(format_number(crycbd)));
+	json_object_object_add(o, "bytes", json_object_new_string(hex));
+	return o;
+}
+
+/* ---- the entry points ---- */
+
+static const char *const guest_ops[] = {"guest-create", "mdev-open", "mdev-release",
+					"vfio-ioctl",	"crycb",     NULL};
+
+bool guest_handles(const char *op)
+{
+	for (const char *const *p = guest_ops; *p; p++)
+		if (!strcmp(*p, op))
+			return true;
+	return false;
+}
+
+struct json_object *guest_request(struct apemud *d, struct control_conn *conn, const char *op,
+				  struct json_object *req, struct control_fds *fds)
+{
+	if (!strcmp(op, "guest-create"))
+		return op_create(d, conn, req, fds);
+	if (!strcmp(op, "mdev-open"))
+		return vfio_op_open(d, conn, req);
+	if (!strcmp(op, "mdev-release"))
+		return vfio_op_release(d, conn, req);
+	if (!strcmp(op, "vfio-ioctl"))
+		return vfio_op_ioctl(d, conn, req, fds);
+	return op_crycb(d, conn, req);
+}
+
+void guest_disconnect(struct apemud *d, struct control_conn *conn)
+{
+	struct gconn *gc = conn->data;
+	struct guest *g;
+
+	if (!gc)
+		return;
+	g = gc->guest;
+	if (g)
+		ring_stop(g);
+	pthread_mutex_lock(&d->lock);
+	vfio_release_all(d->guests, gc);
+	if (g) {
+		struct guest **pp = &d->guests->list;
+
+		while (*pp && *pp != g)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = g->next;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (g) {
+		dlog_daemon(AP_LOG_INFO, "guest %" PRIu64 " of pid %d gone", g->id, (int)conn->pid);
+		munmap(g->mem, g->mem_size);
+		if (g->irq_fd >= 0)
+			close(g->irq_fd);
+		free(g);
+	}
+	free(gc);
+	conn->data = NULL;
+}
+
+void guest_remove_requested(struct apemud *d, struct ap_mdev *m)
+{
+	struct guest *g = guests_find(d->guests, m->guest);
+	struct gopen *o = vfio_find_open(d->guests, m);
+
+	if (g)
+		crycb_clear_masks(&g->crycb);
+	if (o) {
+		guest_signal(o->irq_fd[GUEST_IRQ_REQ]);
+		guest_signal(o->irq_fd[GUEST_IRQ_CFG]);
+	}
+}
+
+bool guest_crycb_hex(struct apemud *d, uint64_t id, char hex[GUEST_CRYCB_HEX_LEN])
+{
+	struct guest *g = d->guests ? guests_find(d->guests, id) : NULL;
+
+	if (!g)
+		return false;
+	hex_of(g->crycb.b, CRYCB_SIZE, hex);
+	return true;
+}

@@ -1,0 +1,57 @@
+/*
+ * guest - the daemon's side of guests (docs/guest-protocol.md): what KVM
+ * and the machine do for a guest process. A connection of the control
+ * socket may create one guest (its memory is a memfd, its AP instructions
+ * arrive on a ring inside it), open mdevs for it (vfio_ap's open with a KVM
+ * guest: the guest's CRYCB gets the mdev's guest matrix), issue the VFIO
+ * device ioctls and release the devices again; closing the connection
+ * releases everything, as closing the VFIO device fd and ending the VM do.
+ *
+ * The guest state lives under the configuration lock; each guest has a
+ * thread that serves its ring.
+ */
+#ifndef APEMU_GUEST_H
+#define APEMU_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "apemud.h"
+#include "control.h"
+#include "crycb.h"
+
+/* Hex text of a CRYCB, NUL included. */
+#define GUEST_CRYCB_HEX_LEN (2 * CRYCB_SIZE + 1)
+
+/*
+ * Install the guest handlers into d->sys->ops (chained with those already
+ * there: set ops.log before). Call before the tree or the socket serve.
+ * -ENOMEM.
+ */
+int guests_init(struct apemud *d);
+/* After every connection is gone: restore the ops, free the queues' state. */
+void guests_free(struct apemud *d);
+
+/* Is op one of the guest operations? */
+bool guest_handles(const char *op);
+
+/* Run a guest operation (lock not held); always returns a reply object. */
+struct json_object *guest_request(struct apemud *d, struct control_conn *conn, const char *op,
+				  struct json_object *req, struct control_fds *fds);
+
+/* The connection is going away: stop its guest, release its devices. Lock not held. */
+void guest_disconnect(struct apemud *d, struct control_conn *conn);
+
+/*
+ * sysfs `remove` of an mdev a guest holds (cur), lock held: clear the
+ * guest's CRYCB masks and signal the device's request and config-change
+ * eventfds. The caller then waits for the release.
+ */
+void guest_remove_requested(struct apemud *d, struct ap_mdev *m);
+
+/* The CRYCB of guest id as hex (lock held); false when there is no such guest. */
+bool guest_crycb_hex(struct apemud *d, uint64_t id, char hex[GUEST_CRYCB_HEX_LEN]);
+
+#endif

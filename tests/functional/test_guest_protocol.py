@@ -1,0 +1,1012 @@
+# The guest side of the control socket, spoken raw from Python
+# (docs/guest-protocol.md): guest-create with a memfd, mdev-open and
+# mdev-release, the VFIO ioctls, the CRYCB apemud keeps for the guest, and
+# the AP instructions a guest puts on the ring in its memory.
+#
+# Invariant: the daemon, playing KVM and the machine, answers each guest
+# from that guest's CRYCB only: the CRYCB holds exactly the mdev's guest
+# matrix while the mdev is open (and nothing after it is released), every
+# instruction is judged against it, and the end of a guest - a release,
+# a closed connection or a SIGKILL - zeroizes the queues it held.
+#
+# The tests poll resp_seq instead of waiting on the futex (one test waits
+# with FUTEX_WAIT through ctypes to check that apemud wakes waiters); they
+# do FUTEX_WAKE req_seq as the protocol asks, where the syscall number is
+# known, and one test checks that a guest that does not is served anyway.
+import ctypes
+import json
+import mmap
+import os
+import platform
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import namedtuple
+
+import pytest
+
+EINVAL, EPERM, ENODEV, EBUSY, EBADF, EIO, EOPNOTSUPP = 22, 1, 19, 16, 9, 5, 95
+
+# include/apemu/guest-abi.h: struct apemu_ring, host byte order
+RING_MAGIC, RING_VERSION = 0x4150454D, 1
+OFF_REQ, OFF_RESP, OFF_OPC, OFF_FLAGS, OFF_R1, OFF_SCB, OFF_GR, OFF_RES = 8, 12, 16, 20, 24, 32, 40, 168
+RING_SIZE = 184
+PROBLEM, NESTED = 0x1, 0x2
+PQAP, NQAP, DQAP = 0xB2AF, 0xB2AD, 0xB2AE
+FC_TAPQ, FC_RAPQ, FC_ZAPQ, FC_AQIC, FC_QCI = 0, 1, 2, 3, 4
+T_BIT = 0x00800000
+ST_E, ST_R, ST_F, ST_I = 0x80000000, 0x40000000, 0x20000000, 0x01000000
+PGM_OPERATION, PGM_PRIVILEGED, PGM_ADDRESSING, PGM_SPECIFICATION = 1, 2, 5, 6
+ECA_APIE = 0x8
+
+# Guest memory layout used by the tests.
+MEM = 1 << 20
+MSG, REPLY, QCI_BLOCK, NIB, SCB, G2_CRYCB = 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000
+
+# cur: every queue goes to vfio_ap (nothing reserved for the host).
+MACHINE = {
+    "apmask": "",
+    "aqmask": "",
+    "usage_domains": "4,0x47",
+    "control_domains": "4,0x47",
+    "adapters": [
+        {"id": 5, "type": "CEX5C"},
+        {"id": 6, "type": "CEX5A", "depth": 1},
+        {"id": 0x47, "type": "CEX8A"},
+    ],
+}
+MACHINE_V8 = {
+    "abi": "v8",
+    "usage_domains": "4,0x47",
+    "adapters": [{"id": 5, "type": "CEX5C"}, {"id": 6, "type": "CEX5A"}],
+}
+MACHINE_NO_APXA = {
+    "apxa": False,
+    "apmask": "",
+    "aqmask": "",
+    "usage_domains": "4",
+    "adapters": [{"id": 5, "type": "CEX5C"}],
+}
+
+Result = namedtuple("Result", "gr pgm cc validity error")
+
+FUTEX_NR = {"x86_64": 202, "aarch64": 98, "s390x": 238, "ppc64le": 221}.get(platform.machine())
+FUTEX_WAIT, FUTEX_WAKE = 0, 1
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+class Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+def futex(addr, op, val, timeout=None):
+    """A shared futex operation on the int at addr (FUTEX_NR must be known)."""
+    ts = Timespec(int(timeout), int((timeout % 1) * 1e9)) if timeout is not None else None
+    return LIBC.syscall(FUTEX_NR, ctypes.c_void_p(addr), op, ctypes.c_uint32(val),
+                        ctypes.byref(ts) if ts is not None else None, None, 0)
+
+
+def apqn(a, d):
+    return (a << 8) | d
+
+
+def rc_of(res):
+    return (res.gr[1] >> 16) & 0xFF
+
+
+def mask_bytes(text):
+    """A mask as the status op prints it ("0x" + 64 hex digits) as 32 bytes."""
+    return bytes.fromhex(text[2:])
+
+
+def ids_mask(ids, nbytes=32):
+    b = bytearray(nbytes)
+    for i in ids:
+        b[i // 8] |= 0x80 >> (i % 8)
+    return bytes(b)
+
+
+class Guest:
+    """One connection with (after create()) one guest: its memory is a memfd
+    shared with apemud, its AP instructions go through the ring at `ring`."""
+
+    def __init__(self, inst, memory=MEM, ring=0, magic=RING_MAGIC, irq=True, seal=True,
+                 wake=True):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+        self.sock.settimeout(30)
+        self.sock.connect(inst.socket if hasattr(inst, "socket") else inst)
+        flags = os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if seal else 0)
+        self.memfd = os.memfd_create("apemu-test-guest", flags)
+        os.ftruncate(self.memfd, memory)
+        self.memory = memory
+        self.mem = mmap.mmap(self.memfd, memory)
+        self.ring = ring
+        if ring + RING_SIZE <= memory:
+            struct.pack_into("=II", self.mem, ring, magic, RING_VERSION)
+        self.evfd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK) if irq else None
+        # the address of the mapping, for futex calls
+        self.cmem = (ctypes.c_char * memory).from_buffer(self.mem)
+        self.wake = wake and FUTEX_NR is not None
+
+    def close(self):
+        if self.sock is None:
+            return
+        self.sock.close()
+        self.sock = None
+        del self.cmem  # a buffer export would keep the mmap from closing
+        self.mem.close()
+        os.close(self.memfd)
+        if self.evfd is not None:
+            os.close(self.evfd)
+
+    # -- the control socket --
+
+    def request(self, obj, fds=()):
+        data = json.dumps(obj).encode()
+        if fds:
+            socket.send_fds(self.sock, [data], list(fds))
+        else:
+            self.sock.send(data)
+        msg, rfds, _, _ = socket.recv_fds(self.sock, 65536, 1)
+        for fd in rfds:
+            os.close(fd)
+        return json.loads(msg)
+
+    def ok(self, obj, fds=()):
+        r = self.request(obj, fds)
+        assert r["ok"] is True, r
+        return r
+
+    def errno(self, obj, fds=()):
+        r = self.request(obj, fds)
+        assert r["ok"] is False, r
+        assert r["message"], r
+        return r["errno"]
+
+    def create_req(self, cpu=None, memory=None, ring=None):
+        req = {"op": "guest-create", "memory": self.memory if memory is None else memory,
+               "ring": self.ring if ring is None else ring}
+        if cpu is not None:
+            req["cpu"] = cpu
+        return req
+
+    def fds(self):
+        return [self.memfd] + ([self.evfd] if self.evfd is not None else [])
+
+    def create(self, cpu=None):
+        return self.ok(self.create_req(cpu), self.fds())
+
+    def open(self, u):
+        return self.ok({"op": "mdev-open", "uuid": u})
+
+    def release(self):
+        return self.ok({"op": "mdev-release"})
+
+    def crycb(self):
+        r = self.ok({"op": "crycb"})
+        assert len(r["bytes"]) == 512
+        return int(r["crycbd"], 16), r["format"], bytes.fromhex(r["bytes"])
+
+    def ioctl(self, request, **kw):
+        return self.request(dict({"op": "vfio-ioctl", "request": request}, **kw))
+
+    # -- the ring --
+
+    def exec(self, opcode, gr, r1=0, r2=0, flags=0, scb=0, timeout=10):
+        m, ring = self.mem, self.ring
+        struct.pack_into("=II", m, ring + OFF_OPC, opcode, flags)
+        struct.pack_into("=BB", m, ring + OFF_R1, r1, r2)
+        struct.pack_into("=Q", m, ring + OFF_SCB, scb)
+        regs = list(gr) + [0] * (16 - len(gr))
+        struct.pack_into("=16Q", m, ring + OFF_GR, *regs)
+        seq = (struct.unpack_from("=I", m, ring + OFF_REQ)[0] + 1) & 0xFFFFFFFF
+        struct.pack_into("=I", m, ring + OFF_REQ, seq)
+        if self.wake:
+            futex(self.addr(ring + OFF_REQ), FUTEX_WAKE, 1)
+        deadline = time.monotonic() + timeout
+        while struct.unpack_from("=I", m, ring + OFF_RESP)[0] != seq:
+            assert time.monotonic() < deadline, "apemud did not answer the ring"
+            time.sleep(0.0005)
+        out = list(struct.unpack_from("=16Q", m, ring + OFF_GR))
+        pgm, cc, validity, error = struct.unpack_from("=iiii", m, ring + OFF_RES)
+        return Result(out, pgm, cc, validity, error)
+
+    def addr(self, guest_addr):
+        """The host address of a guest address."""
+        return ctypes.addressof(self.cmem) + guest_addr
+
+    def tapq(self, q, t=False, **kw):
+        return self.exec(PQAP, [(FC_TAPQ << 24) | (T_BIT if t else 0) | q], **kw)
+
+    def zapq(self, q, **kw):
+        return self.exec(PQAP, [(FC_ZAPQ << 24) | q], **kw)
+
+    def aqic(self, q, enable, nib=NIB, isc=3):
+        return self.exec(PQAP, [(FC_AQIC << 24) | q, ((1 << 47) if enable else 0) | isc, nib])
+
+    def qci(self, addr=QCI_BLOCK):
+        res = self.exec(PQAP, [FC_QCI << 24, 0, addr])
+        return res, bytes(self.mem[addr : addr + 128])
+
+    def nqap(self, q, psmid, data, addr=MSG, **kw):
+        self.mem[addr : addr + len(data)] = data
+        gr = [q, 0, 0, 0, psmid >> 32, psmid & 0xFFFFFFFF, addr, len(data)]
+        return self.exec(NQAP, gr, r1=4, r2=6, **kw)
+
+    def dqap(self, q, buflen=4096, addr=REPLY):
+        self.mem[addr : addr + buflen] = bytes(buflen)
+        res = self.exec(DQAP, [q, 0, 0, 0, 0, 0, addr, buflen], r1=4, r2=6)
+        n = res.gr[6] - addr
+        psmid = (res.gr[4] << 32) | res.gr[5]
+        return res, psmid, bytes(self.mem[addr : addr + n])
+
+
+@pytest.fixture
+def guests():
+    """Guests opened by a test; all closed (connections gone) at its end."""
+    made = []
+
+    def new(inst, **kw):
+        g = Guest(inst, **kw)
+        made.append(g)
+        return g
+
+    yield new
+    for g in made:
+        g.close()
+
+
+def status(inst):
+    g = Guest(inst, irq=False)
+    try:
+        return g.ok({"op": "status", "queues": False})
+    finally:
+        g.close()
+
+
+def mdev_status(inst, u):
+    return next(m for m in status(inst)["mdevs"] if m["uuid"] == u)
+
+
+def make_mdev(inst, adapters, domains, controls=()):
+    u = inst.create_mdev()
+    for attr, ids in (("assign_adapter", adapters), ("assign_domain", domains),
+                      ("assign_control_domain", controls)):
+        for i in ids:
+            assert inst.write(inst.mdev(u, attr), "0x%x" % i) is None, (attr, i)
+    return u
+
+
+def qstatus(inst, a, d):
+    return inst.read("/sys/devices/ap/card%02x/%02x.%04x/status" % (a, a, d)).strip()
+
+
+def wait_for(cond, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def eventfd_count(fd):
+    try:
+        return os.eventfd_read(fd)
+    except BlockingIOError:
+        return 0
+
+
+def crycb_masks_format2(b):
+    return b[0x80:0xA0], b[0xA0:0xC0], b[0xC0:0xE0]
+
+
+# ---- guest-create ----
+
+
+def test_guest_create_refuses_bad_requests(apemu, guests):
+    inst = apemu.start(MACHINE)
+    g = guests(inst)
+    # missing memfd, too many descriptors
+    assert g.errno(g.create_req()) == EINVAL
+    # sizes: too small, not a multiple of 4096, larger than the memfd
+    assert g.errno(g.create_req(memory=4096), g.fds()) == EINVAL
+    assert g.errno(g.create_req(memory=MEM - 100), g.fds()) == EINVAL
+    assert g.errno(g.create_req(memory=2 * MEM), g.fds()) == EINVAL
+    assert g.errno({"op": "guest-create", "ring": 0}, g.fds()) == EINVAL
+    # the ring: misaligned, outside memory, not a ring
+    assert g.errno(g.create_req(ring=4), g.fds()) == EINVAL
+    assert g.errno(g.create_req(ring=MEM - 8), g.fds()) == EINVAL
+    assert g.errno(g.create_req(ring=0x800), g.fds()) == EINVAL
+    # the CPU model: unknown member, wrong type; unknown fields
+    assert g.errno(g.create_req(cpu={"ap": True, "vx": True}), g.fds()) == EINVAL
+    assert g.errno(g.create_req(cpu={"ap": "on"}), g.fds()) == EINVAL
+    assert g.errno(g.create_req(cpu=[]), g.fds()) == EINVAL
+    assert g.errno(dict(g.create_req(), color="red"), g.fds()) == EINVAL
+    # the second descriptor must be an eventfd
+    r, w = os.pipe()
+    try:
+        assert g.errno(g.create_req(), [g.memfd, r]) == EINVAL
+        assert g.errno(g.create_req(), [r]) == EINVAL
+    finally:
+        os.close(r)
+        os.close(w)
+    # nothing of that made a guest
+    assert g.errno({"op": "crycb"}) == EINVAL
+    g.create()
+    # one guest per connection
+    assert g.errno(g.create_req(), g.fds()) == EINVAL
+    # a memfd the daemon cannot seal against shrinking
+    g2 = guests(inst, seal=False)
+    assert g2.errno(g2.create_req(), g2.fds()) == EINVAL
+    # a bad magic
+    g3 = guests(inst, magic=0x12345678)
+    assert g3.errno(g3.create_req(), g3.fds()) == EINVAL
+    # unknown ops still answer EOPNOTSUPP
+    assert g.errno({"op": "guest-destroy"}) == EOPNOTSUPP
+
+
+@pytest.mark.parametrize(
+    "machine,cpu,fmt",
+    [
+        (MACHINE, None, 2),
+        (MACHINE, {"msax3": False}, 0),
+        (MACHINE, {"apxa": False}, 1),
+        (MACHINE_NO_APXA, {}, 1),
+        (MACHINE_NO_APXA, {"msax3": False, "apxa": True}, 0),
+    ],
+)
+def test_guest_create_crycb_format(apemu, guests, machine, cpu, fmt):
+    inst = apemu.start(machine)
+    g = guests(inst)
+    r = g.create(cpu)
+    assert r["format"] == fmt
+    crycbd = int(r["crycbd"], 16)
+    assert crycbd & 3 == {0: 0, 1: 1, 2: 3}[fmt]
+    origin = crycbd & 0x7FFFFFF8
+    assert origin and origin % 8 == 0 and crycbd < 1 << 31
+    d, f, b = g.crycb()
+    assert (d, f) == (crycbd, fmt)
+    # masks empty; wrapping-key masks random with MSAX3 only
+    assert b[0x00:0x20] == bytes(32) and b[0x80:0x100] == bytes(128)
+    keys = b[0x48:0x80]
+    assert (keys != bytes(56)) == (fmt != 0)
+    # every guest gets its own designation
+    g2 = guests(inst)
+    assert int(g2.create(cpu)["crycbd"], 16) != crycbd
+
+
+# ---- mdev-open / mdev-release ----
+
+
+def test_mdev_open_errors_cur(apemu, guests):
+    inst = apemu.start(MACHINE)
+    a = make_mdev(inst, [5], [4])
+    b = make_mdev(inst, [6], [4])
+    g = guests(inst)
+    # unknown mdev; no guest (no KVM) yet
+    assert g.errno({"op": "mdev-open", "uuid": "11111111-2222-3333-4444-555555555555"}) == ENODEV
+    assert g.errno({"op": "mdev-open", "uuid": "not-a-uuid"}) == ENODEV
+    assert g.errno({"op": "mdev-open", "uuid": a}) == EINVAL
+    assert g.errno({"op": "mdev-open"}) == EINVAL
+    # no device open: release and ioctls are on a closed fd
+    assert g.errno({"op": "mdev-release"}) == EBADF
+    assert g.ioctl("GET_INFO", argsz=16)["errno"] == EBADF
+    g.create()
+    assert g.open(a)["attached"] is True
+    # open already, by this connection or another
+    assert g.errno({"op": "mdev-open", "uuid": a}) == EBUSY
+    h = guests(inst)
+    h.create()
+    assert h.errno({"op": "mdev-open", "uuid": a}) == EBUSY
+    # a second mdev for the same guest
+    assert g.errno({"op": "mdev-open", "uuid": b}) == EPERM
+    assert mdev_status(inst, b)["guest"] is None
+    # the other guest may have it
+    assert h.open(b)["attached"] is True
+    assert mdev_status(inst, a)["guest"] != mdev_status(inst, b)["guest"]
+    g.release()
+    assert g.errno({"op": "mdev-release"}) == EBADF
+    assert mdev_status(inst, a)["guest"] is None
+    # and a released mdev can be opened again
+    assert g.open(a)["attached"] is True
+
+
+def bind_to_vfio(inst, a, d):
+    q = "%02x.%04x" % (a, d)
+    assert inst.write("/sys/bus/ap/drivers/cex4queue/unbind", q) is None
+    assert inst.write("/sys/bus/ap/drivers/vfio_ap/bind", q) is None
+
+
+def test_mdev_open_v8(apemu, guests):
+    inst = apemu.start(MACHINE_V8)
+    for a in (5, 6):
+        bind_to_vfio(inst, a, 4)
+    a = make_mdev(inst, [5], [4])
+    b = make_mdev(inst, [6], [4])
+    # v8 (4.20): without a guest the device opens, with nothing attached
+    n = guests(inst)
+    assert n.open(a)["attached"] is False
+    assert mdev_status(inst, a)["guest"] is None
+    assert n.ioctl("GET_INFO", argsz=16)["num_irqs"] == 0
+    n.release()
+    g = guests(inst)
+    g.create()
+    assert g.open(a)["attached"] is True
+    # a second mdev for the same guest opens, installing nothing
+    assert g.open(b)["attached"] is False
+    assert mdev_status(inst, b)["guest"] is None
+    apm, aqm, _ = crycb_masks_format2(g.crycb()[2])
+    assert (apm, aqm) == (ids_mask([5]), ids_mask([4]))
+    # two devices open: requests name one
+    assert g.ioctl("GET_INFO", argsz=16)["errno"] == EINVAL
+    info = g.ioctl("GET_INFO", argsz=16, uuid=a)
+    assert (info["flags"], info["num_regions"], info["num_irqs"]) == (33, 0, 0)
+    # no interrupts in v8
+    assert g.ioctl("GET_IRQ_INFO", argsz=16, index=0, uuid=a)["errno"] == EOPNOTSUPP
+    assert g.ioctl("SET_IRQS", argsz=24, flags=0x24, index=0, start=0, count=1, fd=-1,
+                   uuid=a)["errno"] == EOPNOTSUPP
+    # RESET zeroizes APM x AQM (4.20)
+    assert g.nqap(apqn(5, 4), 5, b"v8").cc == 0
+    assert g.ioctl("RESET", uuid=a)["ok"] is True
+    assert rc_of(g.dqap(apqn(5, 4))[0]) == 0x10
+    # remove of an attached mdev: EBUSY at once
+    assert inst.write(inst.mdev(a, "remove"), "1") == EBUSY
+    assert inst.exists(inst.mdev(a))
+    assert g.ok({"op": "mdev-release", "uuid": b})
+    g.release()
+    assert inst.write(inst.mdev(a, "remove"), "1") is None
+    assert not inst.exists(inst.mdev(a))
+
+
+# ---- the CRYCB ----
+
+
+def test_crycb_format2_follows_guest_matrix(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4, 0x47], [4])
+    g = guests(inst)
+    g.create()
+    keys = g.crycb()[2][0x48:0x80]
+    g.open(u)
+    st = mdev_status(inst, u)
+    gm = st["guest_matrix"]
+    b = g.crycb()[2]
+    assert crycb_masks_format2(b) == (mask_bytes(gm["apm"]), mask_bytes(gm["aqm"]), mask_bytes(gm["adm"]))
+    assert crycb_masks_format2(b) == (ids_mask([5]), ids_mask([4, 0x47]), ids_mask([4]))
+    assert b[0:0x20] == bytes(32) and b[0x48:0x80] == keys
+    # the status op shows the same bytes
+    assert st["crycb"] == b.hex()
+    # the config-change eventfd is signalled on hot plug
+    cfg = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+    try:
+        r = g.request({"op": "vfio-ioctl", "request": "SET_IRQS", "argsz": 24, "flags": 0x24,
+                       "index": 1, "start": 0, "count": 1}, [cfg])
+        assert r["ok"], r
+        assert inst.write(inst.mdev(u, "assign_adapter"), "6") is None
+        assert eventfd_count(cfg) >= 1
+    finally:
+        os.close(cfg)
+    b = g.crycb()[2]
+    assert crycb_masks_format2(b)[:2] == (ids_mask([5, 6]), ids_mask([4, 0x47]))
+    assert inst.write(inst.mdev(u, "unassign_domain"), "0x47") is None
+    assert crycb_masks_format2(g.crycb()[2])[:2] == (ids_mask([5, 6]), ids_mask([4]))
+    gm = mdev_status(inst, u)["guest_matrix"]
+    assert crycb_masks_format2(g.crycb()[2]) == (mask_bytes(gm["apm"]), mask_bytes(gm["aqm"]), mask_bytes(gm["adm"]))
+    # release clears the masks (the keys stay)
+    g.release()
+    b = g.crycb()[2]
+    assert b[0x80:0x100] == bytes(128) and b[0:0x20] == bytes(32) and b[0x48:0x80] == keys
+    assert mdev_status(inst, u)["crycb"] is None
+
+
+def test_crycb_format0_apcb0(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5, 6], [4], [4, 0x47])
+    g = guests(inst)
+    assert g.create({"msax3": False})["format"] == 0
+    g.open(u)
+    b = g.crycb()[2]
+    # APCB0: 8 bytes of APM, 2 of AQM, 2 of ADM; nothing in APCB1
+    assert b[0x00:0x08] == ids_mask([5, 6], 8)
+    assert b[0x08:0x10] == ids_mask([4], 2) + bytes(6)
+    assert b[0x10:0x18] == ids_mask([4], 2) + bytes(6)  # 0x47 does not fit in 16 bits
+    assert b[0x18:] == bytes(256 - 0x18)
+    # hot unplug reaches the guest
+    assert inst.write(inst.mdev(u, "unassign_adapter"), "5") is None
+    assert g.crycb()[2][0:8] == ids_mask([6], 8)
+    # the guest sees 16 domains, 64 adapters: TAPQ 06.0004 works
+    res = g.tapq(apqn(6, 4))
+    assert (res.pgm, res.cc, rc_of(res)) == (0, 0, 0)
+    g.release()
+    assert g.crycb()[2] == bytes(256)
+
+
+def test_queue_status_in_use_while_open(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4, 0x47])
+    assert qstatus(inst, 5, 4) == "assigned"
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    assert qstatus(inst, 5, 4) == "in use"
+    assert qstatus(inst, 5, 0x47) == "in use"
+    assert qstatus(inst, 6, 4) == "unassigned"
+    g.release()
+    assert qstatus(inst, 5, 4) == "assigned"
+    g.open(u)
+    g.close()  # the connection goes: released as well
+    wait_for(lambda: qstatus(inst, 5, 4) == "assigned")
+
+
+# ---- VFIO ioctls ----
+
+
+def test_vfio_ioctls_cur(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    # GET_INFO
+    assert g.ioctl("GET_INFO", argsz=15)["errno"] == EINVAL
+    assert g.ioctl("GET_INFO")["errno"] == EINVAL
+    for req in ("GET_INFO", 0x3B6B, "0x3b6b"):
+        r = g.ioctl(req, argsz=16)
+        assert (r["ok"], r["flags"], r["num_regions"], r["num_irqs"]) == (True, 33, 0, 2)
+    # GET_IRQ_INFO
+    for index in (0, 1):
+        r = g.ioctl("GET_IRQ_INFO", argsz=16, index=index)
+        assert (r["index"], r["count"], r["flags"]) == (index, 1, 1)
+    assert g.ioctl("GET_IRQ_INFO", argsz=16, index=2)["errno"] == EINVAL
+    assert g.ioctl("GET_IRQ_INFO", argsz=12, index=0)["errno"] == EINVAL
+    # SET_IRQS validation
+    ok = {"argsz": 24, "flags": 0x24, "index": 0, "start": 0, "count": 1}
+    ev = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+    r, w = os.pipe()
+    try:
+        def set_irqs(fds=(), **kw):
+            return g.request(dict({"op": "vfio-ioctl", "request": "SET_IRQS"}, **dict(ok, **kw)), fds)
+
+        assert set_irqs([ev], flags=0x22)["errno"] == EINVAL  # DATA_NONE
+        assert set_irqs([ev], flags=0x44)["errno"] == EINVAL  # ACTION_UNMASK
+        assert set_irqs([ev], index=2)["errno"] == EINVAL
+        assert set_irqs([ev], start=1)["errno"] == EINVAL
+        assert set_irqs([ev], count=2)["errno"] == EINVAL
+        assert set_irqs([ev], argsz=16)["errno"] == EINVAL
+        assert set_irqs([r])["errno"] == EINVAL  # not an eventfd
+        assert set_irqs()["errno"] == EINVAL  # no data at all
+        assert set_irqs(fd=-2)["errno"] == EINVAL
+        assert set_irqs(fd=5)["errno"] == EBADF
+        assert set_irqs([ev])["ok"] is True
+        assert set_irqs([ev], index=1)["ok"] is True
+        assert set_irqs(fd=-1)["ok"] is True
+        assert set_irqs(fd=-1, index=1)["ok"] is True
+    finally:
+        for fd in (ev, r, w):
+            os.close(fd)
+    # RESET
+    assert g.ioctl("RESET")["ok"] is True
+    assert g.ioctl(0x3B6F)["ok"] is True
+    # anything else
+    for nr in (0x3B6C, 0x3B70, 0x3B64, 1):
+        assert g.ioctl(nr, argsz=16)["errno"] == EOPNOTSUPP
+    assert g.ioctl("GET_REGION_INFO", argsz=16)["errno"] == EINVAL
+    assert g.ioctl("GET_INFO", argsz=16, color=1)["errno"] == EINVAL
+
+
+def test_vfio_reset_discards_requests(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    q = apqn(5, 4)
+    assert g.nqap(q, 0x1234, b"hello").cc == 0
+    res = g.tapq(q)
+    assert res.gr[1] & ST_R
+    assert g.ioctl("RESET")["ok"] is True
+    res = g.tapq(q)
+    assert (rc_of(res), res.gr[1] & (ST_E | ST_R)) == (0, ST_E)
+    res, _, _ = g.dqap(q)
+    assert (res.cc, rc_of(res)) == (3, 0x10)
+    # the guest keeps its masks over a reset
+    assert crycb_masks_format2(g.crycb()[2])[0] == ids_mask([5])
+    # a queue whose zeroize answers non-zero (deconfigured: 0x03): EIO
+    g.ok({"op": "event", "event": "adapter-config", "id": 5, "on": False})
+    assert g.ioctl("RESET")["errno"] == EIO
+    g.ok({"op": "event", "event": "adapter-config", "id": 5, "on": True})
+    assert g.ioctl("RESET")["ok"] is True
+
+
+# ---- AP instructions on the ring ----
+
+
+def test_tapq_inside_and_outside_the_matrix(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    # a guest without an mdev reaches nothing
+    res = g.tapq(apqn(5, 4))
+    assert (res.pgm, res.cc, rc_of(res)) == (0, 3, 1)
+    g.open(u)
+    res = g.tapq(apqn(5, 4), t=True)
+    assert (res.pgm, res.cc, rc_of(res), res.error) == (0, 0, 0, 0)
+    assert res.gr[1] & ST_E
+    assert (res.gr[2] >> 24) & 0xFF == 11  # CEX5
+    assert res.gr[2] & 0xF == 7  # depth field
+    for q in (apqn(5, 0x47), apqn(6, 4), apqn(0x47, 0x47), apqn(5, 5)):
+        res = g.tapq(q)
+        assert (res.pgm, res.cc, rc_of(res)) == (0, 3, 1), hex(q)
+        assert res.gr[1] >> 32 == 0
+
+
+def test_nqap_dqap_loopback(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [6], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    q = apqn(6, 4)
+    count = int(inst.read("/sys/devices/ap/card06/06.0004/request_count"))
+    msg = bytes(range(200))
+    res = g.nqap(q, 0x0102030405060708, msg)
+    assert (res.pgm, res.cc, rc_of(res)) == (0, 0, 0)
+    assert res.gr[6] == MSG + len(msg) and res.gr[7] == 0
+    assert int(inst.read("/sys/devices/ap/card06/06.0004/request_count")) == count + 1
+    res = g.tapq(q)
+    assert res.gr[1] & ST_R and not res.gr[1] & ST_E
+    res, psmid, data = g.dqap(q)
+    assert (res.pgm, res.cc, res.gr[2]) == (0, 0, 0)
+    assert psmid == 0x0102030405060708 and data == msg
+    res, _, _ = g.dqap(q)
+    assert (res.cc, rc_of(res)) == (3, 0x10)
+    # depth 1: two requests fill the queue
+    assert g.nqap(q, 1, b"a").cc == 0
+    assert g.nqap(q, 2, b"b").cc == 0
+    res = g.nqap(q, 3, b"c")
+    assert (res.cc, rc_of(res)) == (3, 0x10)
+    # a partial DQAP
+    res, psmid, data = g.dqap(q, buflen=0)
+    assert res.gr[2] == 1
+    res, psmid, data = g.dqap(q)
+    assert (psmid, data) == (1, b"a")
+    # ZAPQ drops the rest
+    assert g.zapq(q).cc == 0
+    assert rc_of(g.dqap(q)[0]) == 0x10
+    # operands outside memory, odd registers
+    res = g.exec(NQAP, [q, 0, 0, 0, 0, 1, MEM - 2, 16], r1=4, r2=6)
+    assert res.pgm == PGM_ADDRESSING
+    res = g.exec(NQAP, [q, 0, 0, 0, 0, 1, MSG, 16], r1=5, r2=6)
+    assert res.pgm == PGM_SPECIFICATION
+    # outside the matrix
+    assert rc_of(g.nqap(apqn(5, 4), 7, b"x")) == 1
+
+
+def test_qci_shows_only_the_guest_matrix(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5, 0x47], [0x47], [4])
+    other = make_mdev(inst, [6], [4])
+    g = guests(inst)
+    g.create()
+    h = guests(inst)
+    h.create()
+    h.open(other)
+    g.open(u)
+    res, block = g.qci()
+    assert (res.pgm, res.cc) == (0, 0)
+    assert block[0] & 0x40  # N: APXA (format 2)
+    assert block[16:48] == ids_mask([5, 0x47])
+    assert block[48:80] == ids_mask([0x47])
+    assert block[80:112] == ids_mask([4])
+    # misaligned, outside memory
+    assert g.exec(PQAP, [FC_QCI << 24, 0, QCI_BLOCK + 4]).pgm == PGM_SPECIFICATION
+    assert g.exec(PQAP, [FC_QCI << 24, 0, MEM - 64]).pgm == PGM_ADDRESSING
+    # without apqci: specification
+    n = guests(inst)
+    n.create({"apqci": False})
+    assert n.qci()[0].pgm == PGM_SPECIFICATION
+
+
+def test_problem_state_and_cpu_model(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    res = g.tapq(apqn(5, 4), flags=PROBLEM)
+    assert (res.pgm, res.cc) == (PGM_PRIVILEGED, 0)
+    assert g.nqap(apqn(5, 4), 1, b"x", flags=PROBLEM).pgm == PGM_PRIVILEGED
+    # registers unchanged on a program exception
+    assert res.gr[0] == apqn(5, 4)
+    # unknown flags: the daemon refuses to run it
+    res = g.tapq(apqn(5, 4), flags=0x80)
+    assert res.error == -EINVAL
+    # an unknown opcode
+    assert g.exec(0xB2AC, [0]).pgm == PGM_OPERATION
+    # ap=off: every AP instruction is an operation exception
+    n = guests(inst)
+    n.create({"ap": False})
+    assert n.tapq(0).pgm == PGM_OPERATION
+    # apft=off: the T bit is a specification exception
+    n = guests(inst)
+    n.create({"apft": False})
+    assert n.tapq(0, t=True).pgm == PGM_SPECIFICATION
+
+
+def test_aqic_interrupt_on_reply(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    q = apqn(5, 4)
+    # no mdev: KVM's fallback rc 0x01
+    res = g.aqic(q, True)
+    assert (res.cc, rc_of(res)) == (3, 1)
+    g.open(u)
+    # bad NIB address
+    assert rc_of(g.aqic(q, True, nib=0)) == 6
+    assert rc_of(g.aqic(q, True, nib=MEM)) == 6
+    res = g.aqic(q, True)
+    assert (res.pgm, res.cc, rc_of(res)) == (0, 0, 0)
+    assert g.tapq(q).gr[1] & ST_I
+    assert rc_of(g.aqic(q, True)) == 7  # already on
+    assert g.mem[NIB] == 0 and eventfd_count(g.evfd) == 0
+    assert g.nqap(q, 42, b"ping").cc == 0
+    assert g.mem[NIB] == 0xFF
+    assert eventfd_count(g.evfd) == 1
+    assert g.dqap(q)[1:] == (42, b"ping")
+    assert g.aqic(q, False).cc == 0
+    g.mem[NIB] = 0
+    assert g.nqap(q, 43, b"pong").cc == 0
+    assert g.mem[NIB] == 0 and eventfd_count(g.evfd) == 0
+    # without apqi: specification
+    n = guests(inst)
+    n.create({"apqi": False})
+    assert n.aqic(q, True).pgm == PGM_SPECIFICATION
+
+
+def test_deconfigure_discards_messages(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    q = apqn(5, 4)
+    assert g.nqap(q, 9, b"lost").cc == 0
+    g.ok({"op": "event", "event": "adapter-config", "id": 5, "on": False})
+    res = g.tapq(q)
+    assert (res.cc, rc_of(res)) == (3, 3)
+    g.ok({"op": "event", "event": "adapter-config", "id": 5, "on": True})
+    res = g.tapq(q)
+    assert (res.cc, res.gr[1] & (ST_E | ST_R)) == (0, ST_E)
+    assert rc_of(g.dqap(q)[0]) == 0x10
+
+
+def test_guests_are_isolated(apemu, guests):
+    inst = apemu.start(MACHINE)
+    a = make_mdev(inst, [5], [4, 0x47])
+    b = make_mdev(inst, [6], [4, 0x47])
+    g, h = guests(inst), guests(inst)
+    g.create()
+    h.create()
+    g.open(a)
+    h.open(b)
+    assert rc_of(g.tapq(apqn(6, 4))) == 1 and rc_of(h.tapq(apqn(5, 4))) == 1
+    errors = []
+
+    def traffic(guest, q, base):
+        try:
+            for i in range(200):
+                assert guest.nqap(q, base + i, b"%d" % i).cc == 0
+                res, psmid, data = guest.dqap(q)
+                assert (res.cc, psmid, data) == (0, base + i, b"%d" % i)
+        except AssertionError as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=traffic, args=(g, apqn(5, 0x47), 1000)),
+               threading.Thread(target=traffic, args=(h, apqn(6, 0x47), 5000))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert int(inst.read("/sys/devices/ap/card05/05.0047/request_count")) == 200
+
+
+def test_daemon_wakes_futex_waiters(apemu, guests):
+    """A guest that sleeps in FUTEX_WAIT on resp_seq is woken by apemud."""
+    if FUTEX_NR is None:
+        pytest.skip("futex syscall number unknown on " + platform.machine())
+    inst = apemu.start(MACHINE)
+    g = guests(inst)
+    g.create()
+    resp = g.addr(OFF_RESP)
+    start = time.monotonic()
+    for _ in range(100):
+        struct.pack_into("=II", g.mem, OFF_OPC, PQAP, 0)
+        struct.pack_into("=Q", g.mem, OFF_GR, apqn(5, 4))
+        seq = struct.unpack_from("=I", g.mem, OFF_REQ)[0]
+        struct.pack_into("=I", g.mem, OFF_REQ, seq + 1)
+        futex(g.addr(OFF_REQ), FUTEX_WAKE, 1)
+        while struct.unpack_from("=I", g.mem, OFF_RESP)[0] != seq + 1:
+            futex(resp, FUTEX_WAIT, seq, timeout=5)
+        assert time.monotonic() - start < 5, "a FUTEX_WAIT was not woken"
+    assert struct.unpack_from("=ii", g.mem, OFF_RES) == (0, 3)
+
+
+def test_ring_served_without_futex_wake(apemu, guests):
+    """A guest that only bumps req_seq (a poller) is served all the same."""
+    inst = apemu.start(MACHINE)
+    g = guests(inst, wake=False)
+    g.create()
+    for _ in range(3):
+        time.sleep(0.3)  # let the ring thread go idle
+        start = time.monotonic()
+        res = g.tapq(apqn(5, 4))
+        assert (res.cc, rc_of(res)) == (3, 1)
+        assert time.monotonic() - start < 1
+
+
+# ---- the end of a guest ----
+
+CHILD = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import test_guest_protocol as t
+g = t.Guest(sys.argv[2])
+g.create()
+g.open(sys.argv[3])
+q = t.apqn(5, 4)
+assert g.nqap(q, 0x77, b"left behind").cc == 0
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_sigkill_releases_and_zeroizes(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, os.path.dirname(os.path.abspath(__file__)), inst.socket, u],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert qstatus(inst, 5, 4) == "in use"
+        assert mdev_status(inst, u)["guest"] is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    wait_for(lambda: qstatus(inst, 5, 4) == "assigned")
+    assert mdev_status(inst, u)["guest"] is None
+    # the next guest finds the queue zeroized: the reply is gone
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    res = g.tapq(apqn(5, 4))
+    assert (res.cc, res.gr[1] & (ST_E | ST_R)) == (0, ST_E)
+    res, _, _ = g.dqap(apqn(5, 4))
+    assert (res.cc, rc_of(res)) == (3, 0x10)
+
+
+def test_remove_of_open_mdev_waits_for_release(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    req = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+    cfg = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+    done = []
+    try:
+        for index, fd in ((0, req), (1, cfg)):
+            r = g.request({"op": "vfio-ioctl", "request": "SET_IRQS", "argsz": 24,
+                           "flags": 0x24, "index": index, "start": 0, "count": 1}, [fd])
+            assert r["ok"], r
+        t = threading.Thread(target=lambda: done.append(inst.write(inst.mdev(u, "remove"), "1")))
+        t.start()
+        # the VMM is asked to let go; the guest loses its masks at once
+        wait_for(lambda: eventfd_count(req) == 1)
+        assert eventfd_count(cfg) >= 1
+        assert crycb_masks_format2(g.crycb()[2]) == (bytes(32),) * 3
+        assert mdev_status(inst, u)["remove_requested"] is True
+        assert rc_of(g.tapq(apqn(5, 4))) == 1
+        time.sleep(0.3)
+        assert t.is_alive() and not done
+        # nobody else may open it meanwhile
+        h = guests(inst)
+        h.create()
+        assert h.errno({"op": "mdev-open", "uuid": u}) == ENODEV
+        g.release()
+        t.join(timeout=30)
+        assert not t.is_alive()
+        assert done == [None]
+    finally:
+        os.close(req)
+        os.close(cfg)
+    assert not inst.exists(inst.mdev(u))
+    assert all(m["uuid"] != u for m in status(inst)["mdevs"])
+
+
+# ---- nested guests (vSIE) ----
+
+
+def write_g2_crycb(g, addr, apm=(), aqm=(), adm=()):
+    b = bytearray(256)
+    b[0x80:0xA0] = ids_mask(apm)
+    b[0xA0:0xC0] = ids_mask(aqm)
+    b[0xC0:0xE0] = ids_mask(adm)
+    g.mem[addr : addr + 256] = bytes(b)
+
+
+def write_scb(g, crycbd, eca=ECA_APIE, ecb3=0, ecd=0, addr=SCB):
+    struct.pack_into("=IIII", g.mem, addr, crycbd, eca, ecb3, ecd)
+
+
+def test_nested_guest(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5, 6], [4, 0x47])
+    g = guests(inst)
+    g.create({"sie": True})
+    g.open(u)
+    nested = {"flags": NESTED, "scb": SCB}
+    # no origin: validity 0x0039, nothing runs
+    write_scb(g, 0x3)
+    res = g.tapq(apqn(5, 4), **nested)
+    assert (res.validity, res.pgm, res.cc) == (0x0039, 0, 0)
+    assert res.gr[0] == apqn(5, 4) and res.gr[1] == 0
+    # format 2 on format 2: g2 sees its own masks narrowed by g1's
+    write_g2_crycb(g, G2_CRYCB, apm=[5, 0x47], aqm=[4])
+    write_scb(g, G2_CRYCB | 0x3)
+    res = g.tapq(apqn(5, 4), **nested)
+    assert (res.validity, res.pgm, res.cc, rc_of(res)) == (0, 0, 0, 0)
+    for q in (apqn(6, 4), apqn(5, 0x47), apqn(0x47, 4)):
+        res = g.tapq(q, **nested)
+        assert (res.validity, res.pgm, res.cc, rc_of(res)) == (0, 0, 3, 1), hex(q)
+    # g1 itself still sees its own matrix
+    assert rc_of(g.tapq(apqn(6, 4))) == 0
+    # g2's QCI shows the narrowed masks
+    res = g.exec(PQAP, [FC_QCI << 24, 0, QCI_BLOCK], **nested)
+    assert (res.pgm, res.cc) == (0, 0)
+    assert g.mem[QCI_BLOCK + 16 : QCI_BLOCK + 48] == ids_mask([5])
+    # a block crossing a page: validity 0x003c
+    write_scb(g, (G2_CRYCB + 0xF80) | 0x3)
+    assert g.tapq(apqn(5, 4), **nested).validity == 0x003C
+    # g2 without APIE and format 0: no CRYCB for g2, so no AP
+    write_scb(g, G2_CRYCB, eca=0)
+    res = g.tapq(apqn(5, 4), **nested)
+    assert (res.validity, res.pgm) == (0, PGM_OPERATION)
+    # the SIE block outside memory
+    assert g.tapq(apqn(5, 4), flags=NESTED, scb=MEM - 8).pgm == PGM_ADDRESSING
+    # g1 without SIE: operation exception
+    n = guests(inst)
+    n.create({"sie": False})
+    write_scb(n, G2_CRYCB | 0x3)
+    assert n.tapq(apqn(5, 4), **nested).pgm == PGM_OPERATION
+
+
+def test_nested_format_mismatch(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    # g1 of format 0 cannot give g2 a format-2 CRYCB: validity 0x0022
+    g = guests(inst)
+    assert g.create({"sie": True, "msax3": False})["format"] == 0
+    g.open(u)
+    write_g2_crycb(g, G2_CRYCB, apm=[5], aqm=[4])
+    write_scb(g, G2_CRYCB | 0x3)
+    assert g.tapq(apqn(5, 4), flags=NESTED, scb=SCB).validity == 0x0022
+    # a format-0 g2 on a format-0 g1 ("00"): the shadow's masks land in
+    # APCB0, and a format-2 shadow is read through APCB1: no AP queues
+    apcb0 = bytearray(32)
+    apcb0[0:8] = ids_mask([5], 8)
+    apcb0[8:10] = ids_mask([4], 2)
+    g.mem[G2_CRYCB : G2_CRYCB + 32] = bytes(apcb0)
+    write_scb(g, G2_CRYCB)
+    res = g.tapq(apqn(5, 4), flags=NESTED, scb=SCB)
+    assert (res.validity, res.pgm, res.cc, rc_of(res)) == (0, 0, 3, 1)
