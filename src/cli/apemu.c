@@ -1,6 +1,6 @@
 /*
  * apemu - the command line front end of the emulator: start, stop, status,
- * dmesg, event, shell. Every subcommand names its instance with
+ * dmesg, event, shell, guest. Every subcommand names its instance with
  * --mount DIR (default /run/apemu/sys), so several emulators can run side
  * by side.
  *
@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "client.h"
+#include "guest_cmd.h"
 #include "lifecycle.h"
 #include "shell.h"
 #include "status_view.h"
@@ -29,6 +30,7 @@ enum {
 	OPT_JSON = 1 << 1,    /* --json */
 	OPT_ARGS = 1 << 2,    /* positional arguments */
 	OPT_STOP = 1 << 3,    /* stop at the first argument (shell: the command's own options) */
+	OPT_OWN = 1 << 4,     /* the command parses its own options (guest: guest_cmd_main) */
 };
 
 struct cli {
@@ -81,6 +83,7 @@ static const struct cmd cmds[] = {
      "Run CMD (default: $SHELL) in a private mount namespace where the emulated tree\n"
      "is /sys and DIR.mdevctl.d is /etc/mdevctl.d, e.g. apemu shell -- mdevctl types.\n",
      OPT_ARGS | OPT_STOP, cmd_shell},
+    {"guest", GUEST_CMD_SYNOPSIS, GUEST_CMD_HELP, OPT_OWN, NULL},
 };
 
 static void usage(FILE *f)
@@ -367,6 +370,8 @@ int main(int argc, char **argv)
 			argv[1][0] == '-' ? "option" : "command", argv[1]);
 		return EXIT_USAGE;
 	}
+	if (c.cmd->opts & OPT_OWN)
+		return guest_cmd_main(argc - 1, argv + 1);
 	r = parse_opts(&c, argc - 1, argv + 1);
 	if (r)
 		return r > 0 ? 0 : EXIT_USAGE;

@@ -1,0 +1,69 @@
+/*
+ * guest_int - libapemu-guest's private parts: the guest object, the control
+ * socket transport (ctl.c) and the ring (guest.c), shared with the
+ * instruction helpers (insn.c).
+ */
+#ifndef APEMU_GUEST_INT_H
+#define APEMU_GUEST_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include <apemu/guest.h>
+
+/* Only what include/apemu/guest.h declares leaves the shared library. */
+#define APEMU_PUBLIC __attribute__((visibility("default")))
+
+#define GUEST_MESSAGE_MAX 512
+
+struct apemu_guest {
+	int sock;  /* control connection; its life is the guest's */
+	int memfd; /* guest memory */
+	int irqfd; /* eventfd for AP interruptions */
+	uint8_t *mem;
+	size_t mem_size;
+	struct apemu_ring *ring; /* at APEMU_GUEST_RING_ADDR */
+	uint32_t seq;		 /* the last request's req_seq */
+	unsigned int id;
+	uint32_t crycbd;
+	int format;
+	bool problem_state;
+	bool nested;
+	uint64_t scb;
+	bool broken; /* a request timed out: the ring's state is unknown */
+	bool gone;   /* apemud closed the connection */
+	char message[GUEST_MESSAGE_MAX];
+};
+
+/* Record a message for apemu_guest_message(). */
+void guest_set_message(struct apemu_guest *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- ctl.c: the control socket ---- */
+
+/* Connect (SOCK_SEQPACKET, close-on-exec). -errno. */
+int ctl_connect(const char *path, int *ret_fd);
+
+/*
+ * Send req (not consumed) with nfds descriptors (SCM_RIGHTS; the caller
+ * keeps them) and wait for the reply. Returns 0 and *ret_reply (an object
+ * with "ok": true; the caller puts it), the daemon's -errno for a refused
+ * request (message recorded), or a transport -errno (-ECONNRESET when apemud
+ * closed the connection: g->gone is set; -ETIMEDOUT; -EBADMSG).
+ */
+int ctl_call(struct apemu_guest *g, struct json_object *req, const int *fds, size_t nfds,
+	     struct json_object **ret_reply);
+
+/* ---- guest.c ---- */
+
+/* apemu_guest_exec() with the guest's problem-state and nested flags. */
+int guest_exec(struct apemu_guest *g, uint16_t opcode, uint8_t r1, uint8_t r2, uint64_t gr[16],
+	       struct apemu_exec_result *res);
+
+/* Bytes of the message area (from APEMU_GUEST_MSG_ADDR). */
+size_t guest_msg_area(const struct apemu_guest *g);
+
+#endif

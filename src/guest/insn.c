@@ -1,0 +1,182 @@
+/*
+ * insn - kernel-shaped AP instruction helpers over the ring, the way
+ * drivers/s390/crypto/ap_asm.h issues them: GR0 carries the function code
+ * and the APQN, the status word comes back in GR1 bits 32-63, TAPQ's
+ * information in GR2, QCI's block at the address in GR2. NQAP and DQAP use
+ * the register pairs R1 = 4/5 (PSMID) and R2 = 6/7 (address, length); GR2
+ * receives DQAP's residual count.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "guest_int.h"
+
+/* PQAP function codes, in GR0 bits 32-39. */
+#define FC_TAPQ 0x00u
+#define FC_RAPQ 0x01u
+#define FC_ZAPQ 0x02u
+#define FC_AQIC 0x03u
+#define FC_QCI	0x04u
+
+#define GR0_FC(fc) ((uint64_t)(fc) << 24)
+#define GR0_T_BIT  0x00800000u /* TAPQ facilities test */
+#define GR0_F_BIT  0x00400000u /* RAPQ/ZAPQ full variant */
+#define NQAP_LAST  0x40000000u /* Linux sets it on every NQAP: last part of the message */
+#define DQAP_BIT   0x80000000u /* Linux sets it on every DQAP */
+
+/* AQIC GR1: bit 16 IR (enable), bits 61-63 the ISC. */
+#define AQIC_IR	 0x0000800000000000ull
+#define AQIC_ISC 0x7ull
+
+#define PAIR_PSMID 4 /* R1: GR4 high word, GR5 low word */
+#define PAIR_MSG   6 /* R2: GR6 address, GR7 length */
+
+#define QCI_LEN 128
+
+static void result(struct apemu_ap_result *ret, const struct apemu_exec_result *res,
+		   const uint64_t gr[16], bool has_status)
+{
+	ret->pgm = res->pgm;
+	ret->validity = res->validity;
+	ret->cc = res->cc;
+	ret->status = !res->pgm && !res->validity && has_status ? (uint32_t)gr[1] : 0;
+}
+
+/* A PQAP with GR0, GR1 and GR2 as given; *ret filled, gr updated. */
+static int pqap(struct apemu_guest *g, uint64_t gr[16], bool has_status,
+		struct apemu_ap_result *ret)
+{
+	struct apemu_exec_result res;
+	int r;
+
+	if (!ret)
+		return -EINVAL;
+	r = guest_exec(g, APEMU_OPC_PQAP, 0, 0, gr, &res);
+	if (r < 0)
+		return r;
+	result(ret, &res, gr, has_status);
+	return 0;
+}
+
+static int too_big(struct apemu_guest *g, const char *what, size_t len)
+{
+	guest_set_message(g, "%s of %zu bytes does not fit the message area (%zu bytes)", what, len,
+			  guest_msg_area(g));
+	return -EMSGSIZE;
+}
+
+static bool completed(const struct apemu_ap_result *ret)
+{
+	return !ret->pgm && !ret->validity;
+}
+
+APEMU_PUBLIC int apemu_tapq(struct apemu_guest *g, uint16_t apqn, bool t,
+			    struct apemu_ap_result *ret, uint64_t *ret_info)
+{
+	uint64_t gr[16] = {GR0_FC(FC_TAPQ) | (t ? GR0_T_BIT : 0) | apqn};
+	int r = pqap(g, gr, true, ret);
+
+	if (r == 0 && completed(ret) && t && ret_info)
+		*ret_info = gr[2];
+	return r;
+}
+
+APEMU_PUBLIC int apemu_rapq(struct apemu_guest *g, uint16_t apqn, bool fbit,
+			    struct apemu_ap_result *ret)
+{
+	uint64_t gr[16] = {GR0_FC(FC_RAPQ) | (fbit ? GR0_F_BIT : 0) | apqn};
+
+	return pqap(g, gr, true, ret);
+}
+
+APEMU_PUBLIC int apemu_zapq(struct apemu_guest *g, uint16_t apqn, bool fbit,
+			    struct apemu_ap_result *ret)
+{
+	uint64_t gr[16] = {GR0_FC(FC_ZAPQ) | (fbit ? GR0_F_BIT : 0) | apqn};
+
+	return pqap(g, gr, true, ret);
+}
+
+APEMU_PUBLIC int apemu_aqic(struct apemu_guest *g, uint16_t apqn, bool enable, uint8_t isc,
+			    uint64_t nib_addr, struct apemu_ap_result *ret)
+{
+	uint64_t gr[16] = {GR0_FC(FC_AQIC) | apqn};
+
+	if (enable) {
+		gr[1] = AQIC_IR | (isc & AQIC_ISC);
+		gr[2] = nib_addr;
+	}
+	return pqap(g, gr, true, ret);
+}
+
+APEMU_PUBLIC int apemu_qci(struct apemu_guest *g, uint8_t info[128], struct apemu_ap_result *ret)
+{
+	uint64_t gr[16] = {GR0_FC(FC_QCI)};
+	int r;
+
+	gr[2] = APEMU_GUEST_QCI_ADDR;
+	r = pqap(g, gr, false, ret);
+	if (r == 0 && completed(ret) && info)
+		memcpy(info, g->mem + APEMU_GUEST_QCI_ADDR, QCI_LEN);
+	return r;
+}
+
+APEMU_PUBLIC int apemu_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *msg,
+			    size_t len, struct apemu_ap_result *ret)
+{
+	uint64_t gr[16] = {NQAP_LAST | apqn};
+	struct apemu_exec_result res;
+	int r;
+
+	if (!ret || (len && !msg))
+		return -EINVAL;
+	if (len > guest_msg_area(g))
+		return too_big(g, "NQAP message", len);
+	if (len)
+		memcpy(g->mem + APEMU_GUEST_MSG_ADDR, msg, len);
+	gr[PAIR_PSMID] = psmid >> 32;
+	gr[PAIR_PSMID + 1] = psmid & 0xffffffffull;
+	gr[PAIR_MSG] = APEMU_GUEST_MSG_ADDR;
+	gr[PAIR_MSG + 1] = len;
+	r = guest_exec(g, APEMU_OPC_NQAP, PAIR_PSMID, PAIR_MSG, gr, &res);
+	if (r < 0)
+		return r;
+	result(ret, &res, gr, true);
+	return 0;
+}
+
+APEMU_PUBLIC int apemu_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf,
+			    size_t len, size_t *ret_len, size_t *ret_residual,
+			    struct apemu_ap_result *ret)
+{
+	uint64_t gr[16] = {DQAP_BIT | apqn};
+	struct apemu_exec_result res;
+	uint64_t got;
+	int r;
+
+	if (!ret || (len && !buf))
+		return -EINVAL;
+	if (len > guest_msg_area(g))
+		return too_big(g, "DQAP buffer", len);
+	gr[PAIR_MSG] = APEMU_GUEST_MSG_ADDR;
+	gr[PAIR_MSG + 1] = len;
+	r = guest_exec(g, APEMU_OPC_DQAP, PAIR_PSMID, PAIR_MSG, gr, &res);
+	if (r < 0)
+		return r;
+	result(ret, &res, gr, true);
+	if (!completed(ret))
+		return 0;
+	/* R2 advanced by what was stored; never trust it beyond the buffer */
+	got = gr[PAIR_MSG] - APEMU_GUEST_MSG_ADDR;
+	if (gr[PAIR_MSG] < APEMU_GUEST_MSG_ADDR || got > len)
+		got = 0;
+	if (got)
+		memcpy(buf, g->mem + APEMU_GUEST_MSG_ADDR, got);
+	if (ret_len)
+		*ret_len = (size_t)got;
+	if (ret_residual)
+		*ret_residual = ret->cc == 0 ? (size_t)gr[2] : 0;
+	if (ret_psmid && ret->cc == 0 && gr[2] == 0)
+		*ret_psmid = gr[PAIR_PSMID] << 32 | (gr[PAIR_PSMID + 1] & 0xffffffffull);
+	return 0;
+}
