@@ -501,6 +501,25 @@ static int parse_01(const char *buf, size_t len, int *ret)
 	return 0;
 }
 
+/*
+ * An adapter going to standby or into check-stop loses what its queues held:
+ * every request and reply is discarded, interruptions go off.
+ */
+static void adapter_flush(struct ap_system *s, unsigned int apid)
+{
+	for (unsigned int d = 0; d < AP_DOMAINS; d++) {
+		struct ap_queue_dev *q = &s->bus.queue[AP_APQN(apid, d)];
+
+		if (!apbus_queue_exists(s, apid, d))
+			continue;
+		q->irq = false;
+		q->requestq_count = 0;
+		q->pendingq_count = 0;
+		if (s->ops.queue_reset)
+			s->ops.queue_reset(s->ops_ctx, AP_APQN(apid, d), true);
+	}
+}
+
 /* Configuring or deconfiguring an adapter changes what its queues answer;
  * the next bus scan sees it, and vfio_ap re-filters its guests. */
 int apbus_store_card_config(struct ap_system *s, unsigned int apid, const char *buf, size_t len)
@@ -521,11 +540,8 @@ int apbus_store_card_config(struct ap_system *s, unsigned int apid, const char *
 		return 0;
 	}
 	a->configured = cfg == 1;
-	if (!a->configured) {
-		for (unsigned int d = 0; d < AP_DOMAINS; d++)
-			if (apbus_queue_exists(s, apid, d))
-				s->bus.queue[AP_APQN(apid, d)].irq = false;
-	}
+	if (!a->configured)
+		adapter_flush(s, apid);
 	snprintf(dev, sizeof(dev), "card%02x", apid);
 	send_uevent(s, dev, a->configured ? "CONFIG=1" : "CONFIG=0");
 	s->bus.scans++;
@@ -675,6 +691,8 @@ int apbus_set_chkstop(struct ap_system *s, unsigned int apid, bool chkstop)
 {
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
+	if (chkstop && !s->hw.adapter[apid].chkstop)
+		adapter_flush(s, apid);
 	s->hw.adapter[apid].chkstop = chkstop;
 	s->bus.scans++;
 	matrix_config_changed(s);

@@ -640,6 +640,26 @@ static void test_unbind_zeroizes_and_bind_resets_the_queue(void **state)
 	sys_free(s);
 }
 
+/* Principle 5: standby and check-stop discard what the adapter's queues held. */
+static void test_deconfigure_and_chkstop_flush_the_adapters_queues(void **state)
+{
+	struct ap_system *s = doc_sys(AP_ABI_CUR);
+	unsigned int d[] = {4, 0x47, 0xab, 0xff};
+
+	(void)state;
+	s->bus.queue[AP_APQN(5, 4)].irq = true;
+	assert_int_equal(apbus_store_card_config(s, 5, "0", 1), 0);
+	for (unsigned int i = 0; i < 4; i++)
+		assert_true(rec_was_reset(s, AP_APQN(5, d[i]), true));
+	assert_false(rec_was_reset(s, AP_APQN(6, 4), true));
+	assert_false(s->bus.queue[AP_APQN(5, 4)].irq);
+	rec_of(s)->nreset = 0;
+	assert_int_equal(apbus_set_chkstop(s, 6, true), 0);
+	for (unsigned int i = 0; i < 4; i++)
+		assert_true(rec_was_reset(s, AP_APQN(6, d[i]), true));
+	sys_free(s);
+}
+
 /* fact 11.4 step 2: v8 gives a queue to vfio_ap by unbind + bind. */
 static void test_v8_moves_queue_to_vfio_ap_by_unbind_and_bind(void **state)
 {
@@ -1566,6 +1586,7 @@ int main(void)
 	    cmocka_unit_test(test_unbind_unknown_device_is_enodev),
 	    cmocka_unit_test(test_bind_and_unbind_accept_one_trailing_newline),
 	    cmocka_unit_test(test_unbind_zeroizes_and_bind_resets_the_queue),
+	    cmocka_unit_test(test_deconfigure_and_chkstop_flush_the_adapters_queues),
 	    cmocka_unit_test(test_v8_moves_queue_to_vfio_ap_by_unbind_and_bind),
 	    cmocka_unit_test(test_apmask_relative_clear_moves_adapter_queues_to_vfio_ap),
 	    cmocka_unit_test(test_apmask_relative_set_moves_queues_back_to_cex4queue),

@@ -141,23 +141,10 @@ static void on_log(void *ctx, enum ap_log_level level, const char *dev, const ch
 		gs->prev_ops.log(gs->prev_ctx, level, dev, msg);
 }
 
-/*
- * A deconfigured adapter discards what its queues held (DESIGN.md,
- * principle 5); the core tells its edges only by the card's CONFIG=0
- * uevent, so the messages are dropped here.
- */
 static void on_uevent(void *ctx, const char *dev, const char *var)
 {
 	struct guests *gs = ctx;
-	unsigned int apid;
-	char end;
 
-	if (!strcmp(var, "CONFIG=0") && sscanf(dev, "card%2x%c", &apid, &end) == 1 &&
-	    apid < AP_DEVICES) {
-		for (unsigned int d = 0; d < AP_DOMAINS; d++)
-			if (gs->apq[AP_APQN(apid, d)])
-				apq_reset(gs->apq[AP_APQN(apid, d)]);
-	}
 	if (gs->prev_ops.uevent)
 		gs->prev_ops.uevent(gs->prev_ctx, dev, var);
 }
