@@ -316,6 +316,19 @@ static void print_matrix(const char *label, struct json_object *mx, FILE *out)
 	json_object_put(adm);
 }
 
+/* The attached guest's CRYCB (256 bytes as hex), 32 bytes a line with offsets. */
+static void print_crycb(struct json_object *m, FILE *out)
+{
+	const char *hex = str(m, "crycb");
+	size_t len = hex ? strlen(hex) : 0;
+
+	if (!len)
+		return;
+	fputs("     crycb:\n", out);
+	for (size_t off = 0; off < len; off += 64)
+		fprintf(out, "       %03zx: %.64s\n", off / 2, hex + off);
+}
+
 static void print_mdevs(struct json_object *st, FILE *out)
 {
 	struct json_object *mdevs = arr(st, "mdevs");
@@ -335,6 +348,7 @@ static void print_mdevs(struct json_object *st, FILE *out)
 			fputs("  no guest\n", out);
 		print_matrix("matrix:", json_object_object_get(m, "matrix"), out);
 		print_matrix("guest matrix:", json_object_object_get(m, "guest_matrix"), out);
+		print_crycb(m, out);
 	}
 	if (n > STATUS_MAX_MDEVS_SHOWN)
 		fprintf(out, "  ... and %zu more (apemu status --json lists them all)\n",

@@ -619,3 +619,23 @@ def test_two_guests_probing_every_apqn_reach_only_their_own(apemu):
         reached = [o["apqn"] for o in out[:-1] if o["rc"] == 0]
         assert sorted(reached) == sorted(own)
         assert (out[-1]["apm"], out[-1]["aqm"]) == (sorted(ads), sorted(doms))
+
+
+def test_status_shows_the_attached_guests_crycb(gi):
+    """`apemu status` prints the CRYCB of the guest that has the mdev open:
+    format 2, so APCB1's APM at 0x80 holds adapters 4 and 6 (0x0a) and its
+    AQM at 0xa0 domains 5 and 6 (0x06)."""
+    inst, u = gi
+    g = Guest(inst, "--mdev", u)
+    try:
+        assert g.ask("guest")["format"] == 2
+        rc, out, _ = inst.cli("status")
+        assert rc == 0
+        lines = out.splitlines()
+        rows = {l.split(":")[0].strip(): l.split(":")[1].strip() for l in lines if l.strip()[:4] in ("080:", "0a0:")}
+        assert rows["080"].startswith("0a"), lines
+        assert rows["0a0"].startswith("06"), lines
+    finally:
+        g.close()
+    rc, out, _ = inst.cli("status")
+    assert rc == 0 and "crycb:" not in out
