@@ -52,6 +52,17 @@ true'
 "$apemu" status --mount "$mount"
 "$apemu" dmesg --mount "$mount" | tail -3
 
+step "A guest opens the first mdev: its CRYCB, its AP instructions, and nothing outside its matrix"
+"$apemu" guest --mount "$mount" --mdev 11111111-1111-4111-8111-111111111111 <<'GUEST'
+qci
+tapq 05.0004 t
+tapq 06.00ab
+tapq 05.0047
+nqap 06.0004 00500010000000000000000000000000 0x4711
+dqap 06.0004
+GUEST
+echo "(05.0047 belongs to the second mdev: rc 1, as if it did not exist)"
+
 step "mdevctl (unmodified) sees and manages the same devices"
 in_tree 'mdevctl types; mdevctl list
 u4=44444444-4444-4444-8444-444444444444
