@@ -2,19 +2,13 @@
  * client - control socket client and instance paths (see client.h).
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "client.h"
-
-#define REPLY_MAX   65536
-#define MEMFD_LIMIT (256u << 20)
+#include "ctlwire.h"
 
 static int join(char *out, size_t size, const char *a, const char *b)
 {
@@ -59,130 +53,14 @@ int client_paths_init(struct client_paths *p, const char *mount)
 
 int client_connect(const char *socket_path, int *ret_fd, pid_t *ret_pid)
 {
-	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct ucred cred = {0};
-	socklen_t len = sizeof(cred);
-
-	if (fd < 0)
-		return -errno;
-	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	if (ret_pid)
-		*ret_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
+	return ctlwire_connect(socket_path, ret_fd, ret_pid);
 }
 
-static int parse_object(const char *text, size_t len, struct json_object **ret)
-{
-	struct json_tokener *tok = json_tokener_new();
-	struct json_object *o;
-	enum json_tokener_error jerr;
-
-	if (!tok)
-		return -ENOMEM;
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	jerr = json_tokener_get_error(tok);
-	json_tokener_free(tok);
-	if (jerr != json_tokener_success || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		return -EBADMSG;
-	}
-	*ret = o;
-	return 0;
-}
-
-/* A long reply: the whole JSON text sits in the memfd that came with the envelope. */
-static int read_memfd(int mfd, struct json_object **ret)
-{
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t off = 0;
-
-	if (fstat(mfd, &st) < 0)
-		return -errno;
-	if (st.st_size <= 0 || (size_t)st.st_size > MEMFD_LIMIT)
-		return -EBADMSG;
-	buf = malloc((size_t)st.st_size);
-	if (!buf)
-		return -ENOMEM;
-	while (off < (size_t)st.st_size) {
-		ssize_t n = pread(mfd, buf + off, (size_t)st.st_size - off, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EBADMSG;
-		off += (size_t)n;
-	}
-	return parse_object(buf, off, ret);
-}
-
-static int recv_reply(int fd, int timeout_ms, struct json_object **ret)
-{
-	_cleanup_free_ char *buf = malloc(REPLY_MAX + 1);
-	_cleanup_close_ int mfd = -1;
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_len = REPLY_MAX};
-	struct msghdr msg = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	struct json_object *env = NULL;
-	ssize_t n;
-	int r;
-
-	if (!buf)
-		return -ENOMEM;
-	iov.iov_base = buf;
-	r = poll(&pfd, 1, timeout_ms);
-	if (r == 0)
-		return -ETIMEDOUT;
-	if (r < 0)
-		return -errno;
-	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ECONNRESET;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-
-		for (size_t i = 0; cm->cmsg_type == SCM_RIGHTS && i < k; i++) {
-			int got;
-
-			memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (mfd < 0)
-				mfd = got;
-			else
-				close(got);
-		}
-	}
-	if (msg.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	r = parse_object(buf, (size_t)n, &env);
-	if (r < 0)
-		return r;
-	if (!json_object_object_get_ex(env, "reply_in_fd", NULL)) {
-		*ret = env;
-		return 0;
-	}
-	json_object_put(env);
-	return mfd < 0 ? -EBADMSG : read_memfd(mfd, ret);
-}
-
+/* No retry on EINTR; a send to a closed daemon fails with -EPIPE. */
 int client_call_timeout(int fd, struct json_object *req, int timeout_ms,
 			struct json_object **ret_reply)
 {
-	size_t len;
-	const char *text = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
-
-	if (send(fd, text, len, MSG_NOSIGNAL) < 0)
-		return -errno;
-	return recv_reply(fd, timeout_ms, ret_reply);
+	return ctlwire_call(fd, req, NULL, 0, timeout_ms, 0, ret_reply);
 }
 
 int client_call(int fd, struct json_object *req, struct json_object **ret_reply)
