@@ -80,9 +80,20 @@ bool apbus_apqn_reserved(const struct ap_system *s, unsigned int apid, unsigned 
 
 /* ---- queue reset, probe and remove ---- */
 
-int apbus_queue_reset(struct ap_system *s, unsigned int apqn, bool zeroize)
+/* Discard what the queue holds: requests, replies, the interruption state. */
+static void queue_flush(struct ap_system *s, unsigned int apqn, bool zeroize)
 {
 	struct ap_queue_dev *q = &s->bus.queue[apqn];
+
+	q->irq = false;
+	q->requestq_count = 0;
+	q->pendingq_count = 0;
+	if (s->ops.queue_reset)
+		s->ops.queue_reset(s->ops_ctx, apqn, zeroize);
+}
+
+int apbus_queue_reset(struct ap_system *s, unsigned int apqn, bool zeroize)
+{
 	const struct ap_adapter *a = &s->hw.adapter[AP_APQN_APID(apqn)];
 	int rc;
 
@@ -91,11 +102,7 @@ int apbus_queue_reset(struct ap_system *s, unsigned int apqn, bool zeroize)
 	rc = machine_queue_rc(a);
 	if (rc != AP_RC_NORMAL)
 		return rc;
-	q->irq = false;
-	q->requestq_count = 0;
-	q->pendingq_count = 0;
-	if (s->ops.queue_reset)
-		s->ops.queue_reset(s->ops_ctx, apqn, zeroize);
+	queue_flush(s, apqn, zeroize);
 	return AP_RC_NORMAL;
 }
 
@@ -138,12 +145,8 @@ static void queue_remove(struct ap_system *s, unsigned int apqn)
 	q->driver = AP_DRV_NONE;
 	s->topology++;
 	/* the bus flushes the queue's requests whatever ZAPQ answers */
-	if (apbus_queue_reset(s, apqn, true) != AP_RC_NORMAL) {
-		q->requestq_count = 0;
-		q->pendingq_count = 0;
-		if (s->ops.queue_reset)
-			s->ops.queue_reset(s->ops_ctx, apqn, true);
-	}
+	if (apbus_queue_reset(s, apqn, true) != AP_RC_NORMAL)
+		queue_flush(s, apqn, true);
 }
 
 /* The bus probing a driverless queue: the first driver that accepts it. */
@@ -507,17 +510,9 @@ static int parse_01(const char *buf, size_t len, int *ret)
  */
 static void adapter_flush(struct ap_system *s, unsigned int apid)
 {
-	for (unsigned int d = 0; d < AP_DOMAINS; d++) {
-		struct ap_queue_dev *q = &s->bus.queue[AP_APQN(apid, d)];
-
-		if (!apbus_queue_exists(s, apid, d))
-			continue;
-		q->irq = false;
-		q->requestq_count = 0;
-		q->pendingq_count = 0;
-		if (s->ops.queue_reset)
-			s->ops.queue_reset(s->ops_ctx, AP_APQN(apid, d), true);
-	}
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			queue_flush(s, AP_APQN(apid, d), true);
 }
 
 /* Configuring or deconfiguring an adapter changes what its queues answer;
