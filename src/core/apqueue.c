@@ -80,6 +80,7 @@ unsigned int apq_reset(struct apq *q)
 	q->irq = false;
 	q->isc = 0;
 	q->nib = 0;
+	q->gen++;
 	return n;
 }
 

@@ -35,11 +35,14 @@ struct apq {
 	uint64_t nib; /* guest address of the notification-indicator byte */
 	/* counters for sysfs */
 	uint64_t completed;
+	/* goes up with every apq_reset(): an executor that let go of the queue
+	 * while it computed learns that its request was discarded meanwhile */
+	uint64_t gen;
 };
 
 void apq_init(struct apq *q, unsigned int capacity);
-/* Discard every request and reply and disable interruptions. Returns how
- * many messages were discarded. */
+/* Discard every request and reply, disable interruptions and move gen on.
+ * Returns how many messages were discarded. */
 unsigned int apq_reset(struct apq *q);
 
 /* true when nreq + nrep reached the capacity (NQAP answers "queue full") */

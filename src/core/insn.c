@@ -49,6 +49,43 @@
 
 /* ---- helpers ---- */
 
+/* The machine's state: from the published view when there is one. */
+static bool hw_queue_exists(const struct ap_insn_env *env, unsigned int apqn)
+{
+	if (env->view)
+		return ap_view_queue_exists(env->view, apqn);
+	return apbus_queue_exists(env->sys, AP_APQN_APID(apqn), AP_APQN_APQI(apqn));
+}
+
+static int hw_queue_rc(const struct ap_insn_env *env, unsigned int apid)
+{
+	if (env->view)
+		return ap_view_adapter_rc(env->view, apid);
+	return machine_queue_rc(&env->sys->hw.adapter[apid]);
+}
+
+static uint32_t hw_max_msg_size(const struct ap_insn_env *env, unsigned int apid)
+{
+	if (env->view)
+		return ap_view_max_msg_size(env->view, apid);
+	return env->sys->hw.adapter[apid].max_msg_size;
+}
+
+static uint64_t hw_tapq(const struct ap_insn_env *env, unsigned int apid)
+{
+	return env->view ? ap_view_tapq(env->view, apid) : ap_tapq_info(env->sys, apid);
+}
+
+static unsigned int hw_max_apid(const struct ap_insn_env *env)
+{
+	return env->view ? ap_view_max_apid(env->view) : machine_max_apid(&env->sys->hw);
+}
+
+static unsigned int hw_max_apqi(const struct ap_insn_env *env)
+{
+	return env->view ? ap_view_max_apqi(env->view) : machine_max_apqi(&env->sys->hw);
+}
+
 /* GR0 bits 32-39: the PQAP function code. */
 static unsigned int gr0_fc(uint64_t gr0)
 {
@@ -138,15 +175,15 @@ static int reach_queue(const struct ap_insn_env *env, unsigned int apqn, struct 
 	guest_masks(env, &apm, &aqm, &adm);
 	if (!ap_mask_test(&apm, apid) || !ap_mask_test(&aqm, apqi))
 		return AP_RC_Q_NOT_AVAIL;
-	if (!apbus_queue_exists(env->sys, apid, apqi) || !env->queue)
+	if (!hw_queue_exists(env, apqn) || !env->queue)
 		return AP_RC_Q_NOT_AVAIL;
 	q = env->queue(env->ctx, apqn);
 	if (!q)
 		return AP_RC_Q_NOT_AVAIL;
-	rc = machine_queue_rc(&env->sys->hw.adapter[apid]);
+	*ret_q = q;
+	rc = hw_queue_rc(env, apid);
 	if (rc != AP_RC_NORMAL)
 		return rc;
-	*ret_q = q;
 	return AP_RC_NORMAL;
 }
 
@@ -215,7 +252,7 @@ static int do_tapq(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 
 	if ((r->gr[0] & AP_GR0_T_BIT) &&
 	    (rc == AP_RC_NORMAL || rc == AP_RC_DECONFIGURED || rc == AP_RC_CHECKSTOPPED))
-		r->gr[2] = ap_tapq_info(env->sys, AP_APQN_APID(apqn));
+		r->gr[2] = hw_tapq(env, AP_APQN_APID(apqn));
 	if (rc != AP_RC_NORMAL)
 		return answer(r, AP_STATUS_RC(rc), cc);
 	return answer(r, queue_bits(q), cc);
@@ -250,8 +287,8 @@ static int do_qci(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 		return AP_PGM_ADDRESSING;
 	if (crycb_has_apxa(env->crycbd)) {
 		block[0] = QCI_FLAG_N;
-		block[QCI_NA] = (uint8_t)machine_max_apid(&env->sys->hw);
-		block[QCI_ND] = (uint8_t)machine_max_apqi(&env->sys->hw);
+		block[QCI_NA] = (uint8_t)hw_max_apid(env);
+		block[QCI_ND] = (uint8_t)hw_max_apqi(env);
 	} else {
 		block[QCI_NA] = AP_NO_APXA_MAX_APID;
 		block[QCI_ND] = AP_NO_APXA_MAX_APQI;
@@ -376,7 +413,7 @@ static int do_nqap(const struct ap_insn_env *env, const struct ap_insn *insn, st
 	rc = reach_queue(env, apqn, &q);
 	if (rc != AP_RC_NORMAL)
 		return answer(r, AP_STATUS_RC(rc), cc);
-	if (len > env->sys->hw.adapter[AP_APQN_APID(apqn)].max_msg_size)
+	if (len > hw_max_msg_size(env, AP_APQN_APID(apqn)))
 		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_MESSAGE_TOO_BIG), cc);
 	psmid = r->gr[insn->r1] << 32 | (r->gr[insn->r1 + 1] & 0xffffffffull);
 	err = apq_enqueue(q, psmid, guest_ptr(env, addr), (size_t)len);

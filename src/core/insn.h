@@ -16,6 +16,7 @@
 
 #include "apqueue.h"
 #include "crycb.h"
+#include "hwview.h"
 #include "system.h"
 
 #define AP_OPC_PQAP 0xb2af
@@ -85,6 +86,9 @@ struct ap_insn_result {
 /* Everything the machine consults for one guest. */
 struct ap_insn_env {
 	const struct ap_system *sys; /* adapters, their state and the queues that exist */
+	/* when set, read instead of sys: the published copy, for callers that
+	 * do not hold the configuration lock (hwview.h) */
+	const struct ap_view *view;
 	const struct ap_cpu_model *cpu;
 	uint32_t crycbd;           /* format bits of the CRYCB the guest runs with */
 	const struct crycb *crycb; /* its masks (the shadow for a nested guest) */

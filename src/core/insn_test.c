@@ -64,6 +64,9 @@ struct fx {
 	unsigned int nq;
 	int hidden; /* an APQN the queue callback does not know, -1: none */
 	unsigned int nsubmitted, last_submitted;
+	/* run every instruction against the published view (hwview.h) of sys */
+	bool use_view;
+	struct ap_view view;
 };
 
 static struct apq *fx_queue(void *ctx, unsigned int apqn)
@@ -172,6 +175,16 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The same fixture, with the instructions reading the published view. */
+static int setup_view(void **state)
+{
+	int r = setup(state);
+	struct fx *f = *state;
+
+	f->use_view = true;
+	return r;
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
@@ -197,6 +210,10 @@ static struct ap_insn_result run(struct fx *f, uint16_t opcode, uint8_t r1, uint
 	struct ap_insn insn = {.opcode = opcode, .r1 = r1, .r2 = r2};
 	struct ap_insn_result res = {.pgm = -1, .cc = -1};
 
+	if (f->use_view) {
+		ap_view_update(&f->view, f->sys);
+		f->env.view = &f->view;
+	}
 	ap_insn_execute(&f->env, &insn, &f->regs, &res);
 	return res;
 }
@@ -1187,7 +1204,10 @@ static void test_aqic_in_problem_state_is_privileged_operation(void **state)
 	expect_pgm(f, AP_OPC_PQAP, 0, 0, AP_PGM_PRIVILEGED);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+/* Every test twice: against the system itself, then against its published view. */
+#define T(name)                                                                                  \
+	cmocka_unit_test_setup_teardown(name, setup, teardown),                                  \
+	    {#name "_view", name, setup_view, teardown, NULL}
 
 int main(void)
 {
