@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	meson ninja-build gcc pkg-config
 	libfuse3-dev fuse3
-	libssl-dev
+	libssl-dev openssl
 	libjson-c-dev
 	libcmocka-dev
 	python3 python3-pytest

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <apemu/guest.h>
@@ -281,6 +282,32 @@ static size_t msg_area(const struct session *s)
 	return end - APEMU_GUEST_MSG_ADDR;
 }
 
+/*
+ * DQAP; for `poll`, again (every POLL_PAUSE_NS, for POLL_MAX_NS at most)
+ * while it finds no reply but the queue is not empty: a request is still
+ * with the adapter. That is how a guest's driver polls a queue without
+ * interruptions.
+ */
+#define RC_NO_REPLY   0x10
+#define POLL_PAUSE_NS 100000L	   /* 100 us */
+#define POLL_MAX_NS   10000000000L /* 10 s */
+
+static int poll_dqap(struct session *s, const struct guest_line *l, uint64_t *psmid, uint8_t *buf,
+		     size_t buflen, size_t *got, size_t *residual, struct apemu_ap_result *res)
+{
+	struct timespec pause = {.tv_nsec = POLL_PAUSE_NS};
+
+	for (long waited = 0;; waited += POLL_PAUSE_NS) {
+		int r = apemu_dqap(s->g, l->apqn, psmid, buf, buflen, got, residual, res);
+
+		if (r < 0 || l->op != GUEST_POLL || res->pgm || res->validity || res->cc != 3 ||
+		    APEMU_AP_STATUS_RC(res->status) != RC_NO_REPLY ||
+		    (res->status & APEMU_AP_STATUS_E) || waited >= POLL_MAX_NS)
+			return r;
+		nanosleep(&pause, NULL);
+	}
+}
+
 static void do_dqap(struct session *s, const struct guest_line *l, struct json_object *o)
 {
 	size_t buflen = l->has_len ? (size_t)l->len : msg_area(s), got = 0, residual = 0;
@@ -306,7 +333,7 @@ static void do_dqap(struct session *s, const struct guest_line *l, struct json_o
 		add_int(o, "errno", ENOMEM);
 		return;
 	}
-	r = apemu_dqap(s->g, l->apqn, &psmid, buf, buflen, &got, &residual, &res);
+	r = poll_dqap(s, l, &psmid, buf, buflen, &got, &residual, &res);
 	if (r < 0)
 		return add_error(o, s, r);
 	if (!add_ap(o, &res) || res.cc != 0)
@@ -490,7 +517,7 @@ static void (*const executors[])(struct session *, const struct guest_line *,
     [GUEST_INFO] = do_info,    [GUEST_RESET] = do_device,     [GUEST_PROBLEM] = do_state,
     [GUEST_NESTED] = do_state, [GUEST_RELEASE] = do_device,   [GUEST_OPEN] = do_device,
     [GUEST_GUEST] = do_guest,  [GUEST_IRQ] = do_irq,	      [GUEST_READ] = do_memory,
-    [GUEST_WRITE] = do_memory,
+    [GUEST_WRITE] = do_memory, [GUEST_POLL] = do_dqap,
 };
 
 static void print(struct json_object *o)

@@ -325,6 +325,7 @@ static const struct command {
     {"qci", GUEST_QCI, 0, 0, "qci", NULL, p_none},
     {"nqap", GUEST_NQAP, 2, 3, "nqap APQN HEX-MESSAGE [PSMID]", "APQN", p_nqap},
     {"dqap", GUEST_DQAP, 1, 2, "dqap APQN [BUFLEN]", "APQN", p_dqap},
+    {"poll", GUEST_POLL, 1, 2, "poll APQN [BUFLEN]", "APQN", p_dqap},
     {"raw", GUEST_RAW, 3, 19, "raw OPC R1 R2 [GR0 ... GR15]", "OPC", p_raw},
     {"crycb", GUEST_CRYCB, 0, 0, "crycb", NULL, p_none},
     {"info", GUEST_INFO, 0, 0, "info", NULL, p_none},

@@ -37,6 +37,7 @@ enum guest_op {
 	GUEST_IRQ,     /* irq [TIMEOUT-MS]: interruptions signalled since the last irq */
 	GUEST_READ,    /* read ADDR LEN: guest memory */
 	GUEST_WRITE,   /* write ADDR HEX */
+	GUEST_POLL,    /* poll APQN [BUFLEN]: DQAP again while requests are in progress */
 };
 
 #define GUEST_UUID_LEN 36

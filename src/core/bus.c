@@ -86,8 +86,8 @@ static void queue_flush(struct ap_system *s, unsigned int apqn, bool zeroize)
 	struct ap_queue_dev *q = &s->bus.queue[apqn];
 
 	q->irq = false;
-	q->requestq_count = 0;
-	q->pendingq_count = 0;
+	__atomic_store_n(&q->requestq_count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->pendingq_count, 0, __ATOMIC_RELAXED);
 	if (s->ops.queue_reset)
 		s->ops.queue_reset(s->ops_ctx, apqn, zeroize);
 }
@@ -603,13 +603,38 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
 	return 0;
 }
 
+/*
+ * The counters are written by the adapters' threads without the
+ * configuration lock (atomic stores, src/engine), so every access here is
+ * atomic too.
+ */
+unsigned long long apbus_queue_request_count(const struct ap_system *s, unsigned int apqn)
+{
+	return __atomic_load_n(&s->bus.queue[apqn].request_count, __ATOMIC_RELAXED);
+}
+
+unsigned int apbus_queue_requestq_count(const struct ap_system *s, unsigned int apqn)
+{
+	return __atomic_load_n(&s->bus.queue[apqn].requestq_count, __ATOMIC_RELAXED);
+}
+
+unsigned int apbus_queue_pendingq_count(const struct ap_system *s, unsigned int apqn)
+{
+	return __atomic_load_n(&s->bus.queue[apqn].pendingq_count, __ATOMIC_RELAXED);
+}
+
+void apbus_queue_reset_count(struct ap_system *s, unsigned int apqn)
+{
+	__atomic_store_n(&s->bus.queue[apqn].request_count, 0, __ATOMIC_RELAXED);
+}
+
 unsigned long long apbus_card_request_count(const struct ap_system *s, unsigned int apid)
 {
 	unsigned long long sum = 0;
 
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)
 		if (apbus_queue_exists(s, apid, d))
-			sum += s->bus.queue[AP_APQN(apid, d)].request_count;
+			sum += apbus_queue_request_count(s, AP_APQN(apid, d));
 	return sum;
 }
 
@@ -617,7 +642,7 @@ void apbus_card_reset_counts(struct ap_system *s, unsigned int apid)
 {
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)
 		if (apbus_queue_exists(s, apid, d))
-			s->bus.queue[AP_APQN(apid, d)].request_count = 0;
+			apbus_queue_reset_count(s, AP_APQN(apid, d));
 }
 
 unsigned int apbus_card_requestq_count(const struct ap_system *s, unsigned int apid)
@@ -626,7 +651,7 @@ unsigned int apbus_card_requestq_count(const struct ap_system *s, unsigned int a
 
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)
 		if (apbus_queue_exists(s, apid, d))
-			sum += s->bus.queue[AP_APQN(apid, d)].requestq_count;
+			sum += apbus_queue_requestq_count(s, AP_APQN(apid, d));
 	return sum;
 }
 
@@ -636,7 +661,7 @@ unsigned int apbus_card_pendingq_count(const struct ap_system *s, unsigned int a
 
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)
 		if (apbus_queue_exists(s, apid, d))
-			sum += s->bus.queue[AP_APQN(apid, d)].pendingq_count;
+			sum += apbus_queue_pendingq_count(s, AP_APQN(apid, d));
 	return sum;
 }
 

@@ -83,6 +83,12 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
 /* request_count of a card (sum of its queues) or a queue; any write zeroes it. */
 unsigned long long apbus_card_request_count(const struct ap_system *s, unsigned int apid);
 void apbus_card_reset_counts(struct ap_system *s, unsigned int apid);
+/* One queue's counters (atomic: the adapters' threads update them). */
+unsigned long long apbus_queue_request_count(const struct ap_system *s, unsigned int apqn);
+unsigned int apbus_queue_requestq_count(const struct ap_system *s, unsigned int apqn);
+unsigned int apbus_queue_pendingq_count(const struct ap_system *s, unsigned int apqn);
+/* A write to the queue's request_count zeroes it. */
+void apbus_queue_reset_count(struct ap_system *s, unsigned int apqn);
 unsigned int apbus_card_requestq_count(const struct ap_system *s, unsigned int apid);
 unsigned int apbus_card_pendingq_count(const struct ap_system *s, unsigned int apid);
 /* Queue `reset` store (cur): flush and reset the queue. */

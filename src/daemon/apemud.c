@@ -219,10 +219,22 @@ static int check_instance(const struct instance_paths *p, char *err)
 	return r;
 }
 
+void apemud_publish(struct apemud *d)
+{
+	ap_view_update(&d->view, d->sys);
+}
+
+/* A store through the tree may have changed the machine (a card's config). */
+static void on_store(void *ctx)
+{
+	apemud_publish(ctx);
+}
+
 /* Build everything up to a served tree. On failure err says why. */
 static int start(struct apemud *d, const struct args *a, char *err)
 {
-	const struct apemu_sysfs_hooks hooks = {.remove_wait = remove_wait, .ctx = d};
+	const struct apemu_sysfs_hooks hooks = {
+	    .remove_wait = remove_wait, .changed = on_store, .ctx = d};
 	struct machine_json *mj = calloc(1, sizeof(*mj));
 	struct control_handler h;
 	int sigfd, r;
@@ -252,8 +264,9 @@ static int start(struct apemud *d, const struct args *a, char *err)
 	}
 	d->sys->ops.log = dlog_kernel;
 	d->sys->ops_ctx = d->log;
+	apemud_publish(d);
 	if ((r = guests_init(d)) < 0) {
-		snprintf(err, ERR_LEN, "out of memory");
+		snprintf(err, ERR_LEN, "cannot start the adapters: %s", strerror(-r));
 		return r;
 	}
 	sigfd = open_signalfd();

@@ -4,8 +4,9 @@
  *
  * Lock order: d->lock (the configuration lock, taken by every sysfs
  * callback, every control request that reads or changes the model, and
- * guest open/release and every guest instruction) before the log ring's
- * own mutex.
+ * guest open/release) before an AP queue's mutex (src/engine) before the log
+ * ring's own mutex. Guest instructions and the adapters take no
+ * configuration lock: they read d->view and a guest's published CRYCB.
  */
 #ifndef APEMU_APEMUD_H
 #define APEMU_APEMUD_H
@@ -18,6 +19,7 @@
 
 #include "control.h"
 #include "dlog.h"
+#include "hwview.h"
 #include "instance.h"
 #include "system.h"
 
@@ -33,8 +35,14 @@ struct apemud {
 	struct instance_paths paths;
 	struct apemu_sysfs *fs;
 	struct control *ctl;
-	struct guests *guests; /* guest.c: guests, opened mdevs, the queues' messages */
+	struct guests *guests; /* guest.c: guests, opened mdevs, the adapters (engine) */
+	/* The machine as the instruction path and the adapters see it, without
+	 * the lock; apemud_publish() renews it after every change. */
+	struct ap_view view;
 	pid_t pid;
 };
+
+/* Publish the machine's state to the lock-free readers (lock held). */
+void apemud_publish(struct apemud *d);
 
 #endif

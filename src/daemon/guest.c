@@ -153,15 +153,9 @@ static void on_uevent(void *ctx, const char *dev, const char *var)
 static void on_queue_reset(void *ctx, unsigned int apqn, bool zeroize)
 {
 	struct guests *gs = ctx;
-	struct apq *q = gs->apq[apqn];
+	const struct ap_adapter *a = &gs->d->sys->hw.adapter[AP_APQN_APID(apqn)];
 
-	if (q) {
-		const struct ap_adapter *a = &gs->d->sys->hw.adapter[AP_APQN_APID(apqn)];
-
-		apq_reset(q);
-		if (a->present)
-			q->capacity = (unsigned int)a->depth + 1;
-	}
+	engine_reset(gs->engine, apqn, a->present ? (unsigned int)a->depth + 1 : 0);
 	if (gs->prev_ops.queue_reset)
 		gs->prev_ops.queue_reset(gs->prev_ctx, apqn, zeroize);
 }
@@ -179,8 +173,10 @@ static void on_guest_update(void *ctx, struct ap_mdev *m)
 	if (g && !m->remove_requested) {
 		struct gopen *o = vfio_find_open(gs, m);
 
+		pthread_mutex_lock(&g->insn_mu);
 		crycb_set_masks(&g->crycb, g->crycbd & CRYCB_FORMAT_MASK, &m->shadow_apm,
 				&m->shadow_aqm, &m->shadow_adm);
+		pthread_mutex_unlock(&g->insn_mu);
 		if (o)
 			guest_signal(o->irq_fd[GUEST_IRQ_CFG]);
 	}
@@ -191,9 +187,16 @@ static void on_guest_update(void *ctx, struct ap_mdev *m)
 int guests_init(struct apemud *d)
 {
 	struct guests *gs = calloc(1, sizeof(*gs));
+	int r;
 
 	if (!gs)
 		return -ENOMEM;
+	r = engine_new(&d->view, d->sys->bus.queue, 0, &gs->engine);
+	if (r < 0) {
+		free(gs);
+		return r;
+	}
+	dlog_daemon(AP_LOG_INFO, "%u adapter worker thread(s)", engine_workers(gs->engine));
 	gs->d = d;
 	gs->next_id = 1;
 	gs->prev_ops = d->sys->ops;
@@ -219,11 +222,7 @@ void guests_free(struct apemud *d)
 		d->sys->ops = gs->prev_ops;
 		d->sys->ops_ctx = gs->prev_ctx;
 	}
-	for (unsigned int i = 0; i < AP_APQNS; i++) {
-		if (gs->apq[i])
-			apq_reset(gs->apq[i]);
-		free(gs->apq[i]);
-	}
+	engine_free(gs->engine);
 	free(gs);
 	d->guests = NULL;
 }
@@ -384,6 +383,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 		munmap(mem, a.memory);
 		return control_error(ENOMEM, "out of memory");
 	}
+	pthread_mutex_init(&g->insn_mu, NULL);
 	g->gs = d->guests;
 	g->cpu = a.cpu;
 	g->mem = mem;
@@ -402,6 +402,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 		d->guests->list = g->next;
 		pthread_mutex_unlock(&d->lock);
 		munmap(mem, a.memory);
+		pthread_mutex_destroy(&g->insn_mu);
 		free(g);
 		return control_error(-e, "guest-create: cannot start the ring thread: %s",
 				     strerror(-e));
@@ -501,10 +502,13 @@ void guest_disconnect(struct apemud *d, struct control_conn *conn)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (g) {
+		/* no adapter may write its notification byte any more */
+		engine_forget(d->guests->engine, g);
 		dlog_daemon(AP_LOG_INFO, "guest %" PRIu64 " of pid %d gone", g->id, (int)conn->pid);
 		munmap(g->mem, g->mem_size);
 		if (g->irq_fd >= 0)
 			close(g->irq_fd);
+		pthread_mutex_destroy(&g->insn_mu);
 		free(g);
 	}
 	free(gc);
@@ -516,8 +520,11 @@ void guest_remove_requested(struct apemud *d, struct ap_mdev *m)
 	struct guest *g = guests_find(d->guests, m->guest);
 	struct gopen *o = vfio_find_open(d->guests, m);
 
-	if (g)
+	if (g) {
+		pthread_mutex_lock(&g->insn_mu);
 		crycb_clear_masks(&g->crycb);
+		pthread_mutex_unlock(&g->insn_mu);
+	}
 	if (o) {
 		guest_signal(o->irq_fd[GUEST_IRQ_REQ]);
 		guest_signal(o->irq_fd[GUEST_IRQ_CFG]);

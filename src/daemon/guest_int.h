@@ -4,8 +4,15 @@
  *
  * Locking: everything here is under the configuration lock (d->lock),
  * except what a guest's ring thread owns alone (its `resp` counter and the
- * mapping, which lives as long as the guest) and `stop`, an atomic.
- * A guest is freed only after its ring thread was joined.
+ * mapping, which lives as long as the guest) and `stop`, an atomic. The
+ * CRYCB and `attached` are also read by the ring thread, which holds the
+ * guest's own insn_mu (never d->lock) for each instruction; whoever changes
+ * them holds d->lock and then insn_mu, so that no instruction still runs
+ * with the old masks once the change is made (KVM blocks the vCPUs the
+ * same way while it rewrites a CRYCB). The AP queues
+ * belong to the engine (src/engine), each with its own lock.
+ * A guest is freed only after its ring thread was joined and the engine
+ * forgot it.
  */
 #ifndef APEMU_GUEST_INT_H
 #define APEMU_GUEST_INT_H
@@ -19,6 +26,7 @@
 #include "apemud.h"
 #include "apqueue.h"
 #include "crycb.h"
+#include "engine.h"
 #include "insn.h"
 #include "jfield.h"
 
@@ -43,6 +51,7 @@ struct guest {
 	struct crycb crycb;	 /* what KVM would keep for the guest */
 	uint32_t crycbd;	 /* fake origin | format bits */
 	bool attached;		 /* an mdev is attached (the AQIC hook is installed) */
+	pthread_mutex_t insn_mu; /* held by the ring thread for one instruction */
 	/* ring thread */
 	pthread_t thread;
 	bool thread_running;
@@ -72,7 +81,7 @@ struct guests {
 	struct guest *list;
 	struct gopen *opens;
 	uint64_t next_id;
-	struct apq *apq[AP_APQNS]; /* message state of each queue, created on first use */
+	struct engine *engine; /* the adapters and every queue's messages */
 };
 
 /* guest.c */
@@ -107,7 +116,5 @@ struct gopen *vfio_find_open(struct guests *gs, const struct ap_mdev *m);
 int ring_start(struct guest *g);
 /* Stop and join it (lock NOT held). */
 void ring_stop(struct guest *g);
-/* The message state of apqn, created if needed (lock held); NULL without memory. */
-struct apq *ring_queue(struct guests *gs, unsigned int apqn);
 
 #endif

@@ -129,6 +129,7 @@ static int ev_adapter_add(struct apemud *d, struct req *r, char *msg)
 		snprintf(msg, MSG_LEN,
 			 "adapter-add: adapter %lu (0x%02lx) above the highest adapter id %u", id,
 			 id, machine_max_apid(&d->sys->hw));
+	apemud_publish(d);
 	pthread_mutex_unlock(&d->lock);
 	if (e == -EEXIST)
 		snprintf(msg, MSG_LEN, "adapter-add: adapter 0x%02lx already exists", id);
@@ -156,6 +157,7 @@ static int ev_adapter(struct apemud *d, struct req *r, char *msg)
 		e = apbus_store_card_config(d->sys, (unsigned int)id, on ? "1" : "0", 1);
 	else
 		e = apbus_set_chkstop(d->sys, (unsigned int)id, on);
+	apemud_publish(d);
 	pthread_mutex_unlock(&d->lock);
 	if (e == -ENODEV)
 		snprintf(msg, MSG_LEN, "%s: no adapter 0x%02lx", ev, id);
@@ -180,6 +182,7 @@ static int ev_domain(struct apemud *d, struct req *r, char *msg)
 		e = apbus_set_control_domain(d->sys, (unsigned int)id, on);
 	else
 		e = apbus_set_usage_domain(d->sys, (unsigned int)id, on);
+	apemud_publish(d);
 	pthread_mutex_unlock(&d->lock);
 	if (e == -EINVAL)
 		snprintf(msg, MSG_LEN, "%s: domain %lu (0x%02lx) above the highest domain id %u",

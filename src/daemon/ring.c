@@ -1,9 +1,11 @@
 /*
  * ring - the machine side of a guest's AP instructions: one thread per
- * guest serves its struct apemu_ring (include/apemu/guest-abi.h), runs each
- * instruction with the core's interpreter against the guest's CRYCB (or,
- * for a nested guest, the shadow CRYCB vSIE builds), and the executor that
- * completes the requests NQAP put on a queue (docs/guest-protocol.md).
+ * guest serves its struct apemu_ring (include/apemu/guest-abi.h) and runs
+ * each instruction with the core's interpreter against the guest's CRYCB
+ * (or, for a nested guest, the shadow CRYCB vSIE builds), the machine's
+ * published view and the engine's queues; the adapters' threads (src/engine)
+ * execute what NQAP put on a queue (docs/guest-protocol.md). No
+ * configuration lock: the guest's own insn_mu and the one queue's lock.
  *
  * Nothing in guest memory is trusted: a request is copied out of the ring
  * once, before anything looks at it, and every operand address is checked
@@ -34,12 +36,12 @@
 #define RING_HOT_NS	  100000000L /* 100 ms */
 #define RING_HOT_WAIT_NS  1000000L   /* 1 ms */
 #define RING_IDLE_WAIT_NS 100000000L /* 100 ms */
-#define NIB_PENDING	  0xff
 
 /* Everything the instruction's callbacks need. */
 struct exec {
 	struct guest *g;
 	const struct ap_insn_env *env;
+	struct eng_queue *eq; /* the queue the instruction reached, locked */
 };
 
 static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *timeout)
@@ -47,57 +49,52 @@ static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *t
 	return syscall(SYS_futex, addr, op, val, timeout, NULL, 0);
 }
 
-/* ---- the queues and the executor ---- */
+/* ---- the queues: the engine's, one lock each ---- */
 
-struct apq *ring_queue(struct guests *gs, unsigned int apqn)
-{
-	struct apq *q = gs->apq[apqn];
-
-	if (!q) {
-		const struct ap_adapter *a = &gs->d->sys->hw.adapter[AP_APQN_APID(apqn)];
-
-		q = malloc(sizeof(*q));
-		if (!q)
-			return NULL;
-		apq_init(q, (unsigned int)a->depth + 1);
-		gs->apq[apqn] = q;
-	}
-	return q;
-}
-
+/*
+ * The instruction reached apqn (it is in the guest's CRYCB and exists):
+ * lock its queue for the rest of the instruction. A new queue holds the
+ * depth + 1 messages TAPQ tells of.
+ */
 static struct apq *env_queue(void *ctx, unsigned int apqn)
 {
 	struct exec *x = ctx;
+	unsigned int capacity;
 
-	return ring_queue(x->g->gs, apqn);
+	if (!x->eq) {
+		capacity = (unsigned int)(ap_view_tapq(x->env->view, AP_APQN_APID(apqn)) & 0xf) + 1;
+		x->eq = engine_queue(x->g->gs->engine, apqn, capacity);
+		if (!x->eq)
+			return NULL;
+		eng_queue_lock(x->eq);
+	}
+	return eng_queue_apq(x->eq);
 }
 
-/* An adapter interruption: the notification byte, then the guest's eventfd. */
-static void notify(struct exec *x, const struct apq *q)
-{
-	if (q->nib < x->env->mem_size)
-		__atomic_store_n(&x->env->mem[q->nib], (uint8_t)NIB_PENDING, __ATOMIC_RELEASE);
-	guest_signal(x->g->irq_fd);
-}
-
-/*
- * The executor. Running the requests is the adapters' business (the crypto
- * engine, a later issue); until then every request is completed at once as
- * a loopback: the reply carries the request's own bytes and PSMID.
- */
+/* NQAP put a request on the queue: its adapter takes it from here. */
 static void env_submitted(void *ctx, unsigned int apqn)
 {
 	struct exec *x = ctx;
-	struct apq *q = x->g->gs->apq[apqn];
-	struct apq_msg *m;
 
-	while (q && (m = apq_next_request(q))) {
-		if (apq_complete(q, m->data, m->len) < 0)
-			break; /* out of memory: the request stays queued */
-		x->g->gs->d->sys->bus.queue[apqn].request_count++;
-		if (q->irq)
-			notify(x, q);
+	(void)apqn;
+	eng_queue_submit(x->eq);
+}
+
+/* After the instruction: AQIC enabled by this guest notifies this guest. */
+static void queue_done(struct exec *x)
+{
+	struct guest *g = x->g;
+
+	if (!x->eq)
+		return;
+	if (eng_queue_apq(x->eq)->irq && eng_queue_owner(x->eq) != g) {
+		struct eng_owner o = {
+		    .id = g, .mem = g->mem, .mem_size = g->mem_size, .irq_fd = g->irq_fd};
+
+		eng_queue_set_owner(x->eq, &o);
 	}
+	eng_queue_unlock(x->eq);
+	x->eq = NULL;
 }
 
 /* ---- nested guests (vSIE) ---- */
@@ -192,7 +189,7 @@ static void serve(struct guest *g, uint32_t seq)
 	} else {
 		struct exec x = {.g = g};
 		struct ap_insn_env env = {
-		    .sys = d->sys,
+		    .view = &d->view,
 		    .cpu = &g->cpu,
 		    .problem_state = (rq.flags & APEMU_RING_PROBLEM_STATE) != 0,
 		    .mem = g->mem,
@@ -203,7 +200,8 @@ static void serve(struct guest *g, uint32_t seq)
 		};
 
 		x.env = &env;
-		pthread_mutex_lock(&d->lock);
+		/* the guest's own lock, as a vCPU in SIE: no configuration lock */
+		pthread_mutex_lock(&g->insn_mu);
 		env.crycbd = g->crycbd;
 		env.crycb = &g->crycb;
 		env.aqic_hook = g->attached;
@@ -211,7 +209,8 @@ static void serve(struct guest *g, uint32_t seq)
 			run_nested(g, &env, &insn, &regs, rq.scb, &res, &validity);
 		else
 			ap_insn_execute(&env, &insn, &regs, &res);
-		pthread_mutex_unlock(&d->lock);
+		queue_done(&x);
+		pthread_mutex_unlock(&g->insn_mu);
 	}
 	memcpy(ring->gr, regs.gr, sizeof(regs.gr));
 	ring->pgm = res.pgm;

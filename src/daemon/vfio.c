@@ -80,8 +80,10 @@ static void release_open(struct guests *gs, struct gopen *o)
 		struct guest *g = o->conn->guest;
 
 		if (g) {
+			pthread_mutex_lock(&g->insn_mu);
 			crycb_clear_masks(&g->crycb);
 			g->attached = false;
+			pthread_mutex_unlock(&g->insn_mu);
 		}
 		matrix_detach(gs->d->sys, m);
 		pthread_cond_broadcast(&gs->d->released);
@@ -206,7 +208,9 @@ static int do_open(struct guests *gs, struct gconn *gc, const char *uuid, char *
 			return e;
 		}
 		o->attached = m->guest == g->id;
+		pthread_mutex_lock(&g->insn_mu);
 		g->attached |= o->attached;
+		pthread_mutex_unlock(&g->insn_mu);
 	}
 	*ret_attached = o->attached;
 	return 0;

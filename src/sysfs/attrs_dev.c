@@ -209,37 +209,35 @@ static int show_queue_request_count(struct sysfs_ctx *c, char *buf)
 {
 	if (c->s->abi == AP_ABI_CUR && !has_driver(c))
 		return emit(buf, "-\n");
-	return emit(buf, "%llu\n", (unsigned long long)queue(c)->request_count);
+	return emit(buf, "%llu\n", apbus_queue_request_count(c->s, apqn(c)));
 }
 
-/*
- * Any write zeroes the queue's counter. The core has no store for this;
- * it is the one counter the edge writes directly.
- */
+/* Any write zeroes the queue's counter. */
 static int store_queue_request_count(struct sysfs_ctx *c, const char *buf, size_t len)
 {
 	(void)buf;
 	(void)len;
-	queue(c)->request_count = 0;
+	apbus_queue_reset_count(c->s, apqn(c));
 	return 0;
 }
 
 static int show_queue_requestq_count(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", has_driver(c) ? (int)queue(c)->requestq_count : 0);
+	return emit(buf, "%d\n",
+		    has_driver(c) ? (int)apbus_queue_requestq_count(c->s, apqn(c)) : 0);
 }
 
 static int show_queue_pendingq_count(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", has_driver(c) ? (int)queue(c)->pendingq_count : 0);
+	return emit(buf, "%d\n",
+		    has_driver(c) ? (int)apbus_queue_pendingq_count(c->s, apqn(c)) : 0);
 }
 
 /* Resets complete at once here; a queue with requests has its timer armed. */
 static int show_reset(struct sysfs_ctx *c, char *buf)
 {
-	const struct ap_queue_dev *q = queue(c);
-
-	if (q->requestq_count || q->pendingq_count)
+	if (apbus_queue_requestq_count(c->s, apqn(c)) ||
+	    apbus_queue_pendingq_count(c->s, apqn(c)))
 		return emit(buf, "Reset Timer armed.\n");
 	return emit(buf, "No Reset Timer set.\n");
 }

@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+import t50
 from apemutest import APEMU, env, sanitizer_report
 
 # Two CEX8A accelerators with a small queue (depth 3: four requests), a CEX7C
@@ -229,59 +230,84 @@ def test_tapq_t_returns_the_adapters_information_word(gi):
 
 def test_nqap_dqap_round_trip(gi):
     inst, u = gi
-    msg = bytes(range(256)).hex() * 4  # 1024 bytes
+    req, reply = t50.random_me(1024, t50.rng(1))
+    big, big_reply = t50.random_me(4096, t50.rng(2))  # a 528-byte reply
     out = run_guest(
         inst,
         [
-            "nqap 04.0005 00112233445566778899aabbccddeeff 0x0123456789abcdef",
-            "tapq 04.0005",
+            f"nqap 04.0005 {req.hex()} 0x0123456789abcdef",
+            "poll 04.0005",
             "dqap 04.0005",
-            "dqap 04.0005",
             "tapq 04.0005",
-            f"nqap 06.0006 {msg} 7",
-            "dqap 06.0006 1000",
-            "dqap 06.0006 1000",
+            f"nqap 04.0006 {big.hex()} 7",
+            "poll 04.0006 500",
+            "dqap 04.0006 500",
         ],
         "--mdev",
         u,
     )
     assert_status(out[0], 0, 0)
-    assert out[0]["psmid"] == "0x0123456789abcdef" and out[0]["length"] == 16
-    assert_status(out[1], 0, 0, E=False, R=True)
-    # the loopback executor answers with the request's own bytes and PSMID
-    assert_status(out[2], 0, 0, E=True, R=False)
-    assert out[2]["data"] == "00112233445566778899aabbccddeeff"
-    assert out[2]["psmid"] == "0x0123456789abcdef"
-    assert out[2]["residual"] == 0
-    assert_status(out[3], 3, RC_Q_FULL, E=True)
-    assert "data" not in out[3]
-    assert_status(out[4], 0, 0, E=True, R=False)
+    assert out[0]["psmid"] == "0x0123456789abcdef" and out[0]["length"] == len(req)
+    # the adapter computed m^e mod n; the reply carries the request's PSMID
+    assert_status(out[1], 0, 0, E=True, R=False)
+    assert out[1]["data"] == reply.hex()
+    assert out[1]["psmid"] == "0x0123456789abcdef"
+    assert out[1]["residual"] == 0
+    assert_status(out[2], 3, RC_Q_FULL, E=True)
+    assert "data" not in out[2]
+    assert_status(out[3], 0, 0, E=True, R=False)
     # a reply longer than the buffer comes in parts; the PSMID with the last
-    assert_status(out[6], 0, 0)
-    assert (out[6]["length"], out[6]["residual"]) == (1000, 24)
-    assert "psmid" not in out[6]
-    assert_status(out[7], 0, 0, E=True)
-    assert (out[7]["length"], out[7]["residual"]) == (24, 0)
-    assert out[7]["psmid"] == "0x0000000000000007"
-    assert out[6]["data"] + out[7]["data"] == msg
+    assert_status(out[5], 0, 0)
+    assert (out[5]["length"], out[5]["residual"]) == (500, len(big_reply) - 500)
+    assert "psmid" not in out[5]
+    assert_status(out[6], 0, 0, E=True)
+    assert (out[6]["length"], out[6]["residual"]) == (len(big_reply) - 500, 0)
+    assert out[6]["psmid"] == "0x0000000000000007"
+    assert out[5]["data"] + out[6]["data"] == big_reply.hex()
+
+
+def test_coprocessor_answers_type50_with_message_type_error(gi):
+    inst, u = gi
+    req, _ = t50.random_me(1024, t50.rng(3))
+    out = run_guest(inst, [f"nqap 06.0005 {req.hex()} 5", "poll 06.0005"], "--mdev", u)
+    assert_status(out[1], 0, 0, E=True)
+    assert out[1]["data"] == t50.error82(t50.RC_MESSAGE_TYPE).hex()
+
+
+def test_malformed_requests_get_error_replies(gi):
+    inst, u = gi
+    req, _ = t50.random_me(1024, t50.rng(4))
+    even = bytearray(req)
+    even[16 + 2 * 128 - 1] &= 0xFE  # the modulus made even
+    short = req[:-1]
+    lines = [f"nqap 04.0006 {even.hex()} 1", "poll 04.0006", f"nqap 04.0006 {short.hex()} 2",
+             "poll 04.0006", "nqap 04.0006 0101 3", "poll 04.0006"]
+    out = run_guest(inst, lines, "--mdev", u)
+    assert out[1]["data"] == t50.error82(0x85).hex()  # even modulus
+    assert out[3]["data"] == t50.error82(t50.RC_INVALID_MSG_LEN).hex()
+    assert out[5]["data"] == t50.error82(t50.RC_MESSAGE_TYPE).hex()
+    assert [int(out[i]["psmid"], 16) for i in (1, 3, 5)] == [1, 2, 3]
 
 
 def test_queue_is_full_after_depth_plus_one_requests(gi):
     inst, u = gi
     # depth 3: the queue holds 4 requests (or their replies) until DQAP
-    lines = [f"nqap 04.0006 {i:02x}{i:02x} {i}" for i in range(1, 6)]
-    lines += ["tapq 04.0006"] + ["dqap 04.0006"] * 5 + ["nqap 04.0006 ee 9"]
+    reqs = [t50.random_me(1024, t50.rng(10 + i)) for i in range(6)]
+    lines = [f"nqap 04.0006 {reqs[i][0].hex()} {i}" for i in range(1, 6)]
+    lines += ["tapq 04.0006"] + ["poll 04.0006"] * 4 + ["dqap 04.0006"]
+    lines += [f"nqap 04.0006 {reqs[0][0].hex()} 9", "poll 04.0006"]
     out = run_guest(inst, lines, "--mdev", u)
     for o in out[:3]:
         assert_status(o, 0, 0, F=False)
     assert_status(out[3], 0, 0, F=True)
     assert_status(out[4], 3, RC_Q_FULL, F=True)
-    assert_status(out[5], 0, 0, R=True, F=True)
+    assert out[5]["cc"] == 0 and out[5]["status"]["F"] and not out[5]["status"]["E"]
     for i, o in enumerate(out[6:10], start=1):
         assert_status(o, 0, 0)
-        assert (o["data"], int(o["psmid"], 16)) == (f"{i:02x}{i:02x}", i)
+        assert (o["data"], int(o["psmid"], 16)) == (reqs[i][1].hex(), i)
     assert_status(out[10], 3, RC_Q_FULL, E=True)
     assert_status(out[11], 0, 0)
+    assert out[12]["data"] == reqs[0][1].hex()
 
 
 def test_message_sizes(gi):
@@ -289,14 +315,15 @@ def test_message_sizes(gi):
     big = "ab" * 12288  # the adapters' max_msg_size (default 12288)
     out = run_guest(
         inst,
-        [f"nqap 04.0005 {big}", f"nqap 04.0005 {big}cd", "dqap 04.0005", "dqap 04.0005 70000",
+        [f"nqap 04.0005 {big}", f"nqap 04.0005 {big}cd", "poll 04.0005", "dqap 04.0005 70000",
          "nqap 04.0005 " + "00" * 61441, "tapq 04.0005"],
         "--mdev",
         u,
     )
     assert_status(out[0], 0, 0)
     assert_status(out[1], 3, 0x15)  # message too big for the adapter
-    assert out[2]["data"] == big and out[2]["residual"] == 0
+    # taken whole, and answered: not a type 50 message
+    assert out[2]["data"] == t50.error82(t50.RC_MESSAGE_TYPE).hex() and out[2]["residual"] == 0
     # longer than the guest's message area (and than NQAP takes at all)
     assert out[3]["errno"] == 90 and "70000" in out[3]["error"], out[3]  # EMSGSIZE
     assert out[4]["errno"] == 90 and "61441" in out[4]["error"], out[4]

@@ -18,6 +18,7 @@ import json
 import mmap
 import os
 import platform
+import select
 import signal
 import socket
 import struct
@@ -28,6 +29,7 @@ import time
 from collections import namedtuple
 
 import pytest
+import t50
 
 EINVAL, EPERM, ENODEV, EBUSY, EBADF, EIO, EOPNOTSUPP = 22, 1, 19, 16, 9, 5, 95
 
@@ -644,7 +646,21 @@ def test_tapq_inside_and_outside_the_matrix(apemu, guests):
         assert res.gr[1] >> 32 == 0
 
 
-def test_nqap_dqap_loopback(apemu, guests):
+def wait_reply(g, q, timeout=10):
+    """TAPQ until a reply waits on q (R bit): the adapter's thread is done."""
+    end = time.monotonic() + timeout
+    while not g.tapq(q).gr[1] & ST_R:
+        assert time.monotonic() < end, "no reply within %d s" % timeout
+        time.sleep(0.0002)
+
+
+def dqap_wait(g, q, **kw):
+    """DQAP, polled the way a guest's driver polls: until a reply comes."""
+    wait_reply(g, q)
+    return g.dqap(q, **kw)
+
+
+def test_nqap_dqap_computes(apemu, guests):
     inst = apemu.start(MACHINE)
     u = make_mdev(inst, [6], [4])
     g = guests(inst)
@@ -652,30 +668,38 @@ def test_nqap_dqap_loopback(apemu, guests):
     g.open(u)
     q = apqn(6, 4)
     count = int(inst.read("/sys/devices/ap/card06/06.0004/request_count"))
-    msg = bytes(range(200))
-    res = g.nqap(q, 0x0102030405060708, msg)
+    req, reply = t50.random_me(1024, t50.rng(20))
+    res = g.nqap(q, 0x0102030405060708, req)
     assert (res.pgm, res.cc, rc_of(res)) == (0, 0, 0)
-    assert res.gr[6] == MSG + len(msg) and res.gr[7] == 0
-    assert int(inst.read("/sys/devices/ap/card06/06.0004/request_count")) == count + 1
+    assert res.gr[6] == MSG + len(req) and res.gr[7] == 0
+    wait_reply(g, q)
     res = g.tapq(q)
     assert res.gr[1] & ST_R and not res.gr[1] & ST_E
+    # the request was completed: counted; its reply waits (pending)
+    assert int(inst.read("/sys/devices/ap/card06/06.0004/request_count")) == count + 1
+    assert inst.read("/sys/devices/ap/card06/06.0004/pendingq_count") == "1\n"
     res, psmid, data = g.dqap(q)
     assert (res.pgm, res.cc, res.gr[2]) == (0, 0, 0)
-    assert psmid == 0x0102030405060708 and data == msg
+    assert psmid == 0x0102030405060708 and data == reply
+    assert inst.read("/sys/devices/ap/card06/06.0004/pendingq_count") == "0\n"
     res, _, _ = g.dqap(q)
     assert (res.cc, rc_of(res)) == (3, 0x10)
-    # depth 1: two requests fill the queue
+    # depth 1: two requests fill the queue, whether answered or not
     assert g.nqap(q, 1, b"a").cc == 0
     assert g.nqap(q, 2, b"b").cc == 0
     res = g.nqap(q, 3, b"c")
     assert (res.cc, rc_of(res)) == (3, 0x10)
-    # a partial DQAP
+    # a partial DQAP: nothing fits, the residual is the whole reply
+    wait_reply(g, q)
+    short = t50.error82(t50.RC_INVALID_MSG_LEN)
     res, psmid, data = g.dqap(q, buflen=0)
-    assert res.gr[2] == 1
+    assert res.gr[2] == len(short)
     res, psmid, data = g.dqap(q)
-    assert (psmid, data) == (1, b"a")
-    # ZAPQ drops the rest
+    assert (psmid, data) == (1, short)
+    # ZAPQ drops the rest, answered or not
     assert g.zapq(q).cc == 0
+    assert rc_of(g.dqap(q)[0]) == 0x10
+    time.sleep(0.05)
     assert rc_of(g.dqap(q)[0]) == 0x10
     # operands outside memory, odd registers
     res = g.exec(NQAP, [q, 0, 0, 0, 0, 1, MEM - 2, 16], r1=4, r2=6)
@@ -684,6 +708,53 @@ def test_nqap_dqap_loopback(apemu, guests):
     assert res.pgm == PGM_SPECIFICATION
     # outside the matrix
     assert rc_of(g.nqap(apqn(5, 4), 7, b"x")) == 1
+
+
+@pytest.mark.parametrize("bits", [512, 768, 1024, 1536, 2048, 3072, 4096])
+def test_rsa_of_every_size(apemu, guests, bits):
+    """Random OpenSSL keys, in ME and CRT form, and random moduli: every key-block
+    size; the results are OpenSSL's RSA private-key operation and pow()."""
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [0x47], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    q = apqn(0x47, 4)
+    r = t50.rng(bits)
+    cases = [t50.random_me(bits, r) for _ in range(3)]
+    cases += t50.openssl_cases(bits, r) + t50.openssl_cases(bits, r)
+    for i, (req, reply) in enumerate(cases):
+        assert g.nqap(q, 100 + i, req).cc == 0
+        res, psmid, data = dqap_wait(g, q)
+        assert (res.cc, psmid) == (0, 100 + i)
+        assert data == reply, (bits, i)
+
+
+@pytest.mark.parametrize("fc", ["rapq", "zapq"])
+def test_reset_discards_a_request_the_adapter_is_computing(apemu, guests, fc):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [0x47], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    q = apqn(0x47, 4)
+    r = t50.rng(7)
+    slow = t50.openssl_cases(4096, r)[0][0]  # a 4096-bit ME: milliseconds of work
+    req, reply = t50.random_me(1024, r)
+    for i in range(20):
+        assert g.nqap(q, i, slow).cc == 0
+        res = g.exec(PQAP, [((FC_RAPQ if fc == "rapq" else FC_ZAPQ) << 24) | q])
+        assert (res.pgm, res.cc) == (0, 0)
+        assert res.gr[1] & (ST_E | ST_R) == ST_E
+    # whatever the adapter was doing, its reply went nowhere
+    time.sleep(0.2)
+    res = g.tapq(q)
+    assert res.gr[1] & (ST_E | ST_R) == ST_E
+    assert rc_of(g.dqap(q)[0]) == 0x10
+    assert inst.read("/sys/devices/ap/card47/47.0004/pendingq_count") == "0\n"
+    # and the queue works on
+    assert g.nqap(q, 99, req).cc == 0
+    assert dqap_wait(g, q)[1:] == (99, reply)
 
 
 def test_qci_shows_only_the_guest_matrix(apemu, guests):
@@ -755,14 +826,21 @@ def test_aqic_interrupt_on_reply(apemu, guests):
     assert g.tapq(q).gr[1] & ST_I
     assert rc_of(g.aqic(q, True)) == 7  # already on
     assert g.mem[NIB] == 0 and eventfd_count(g.evfd) == 0
-    assert g.nqap(q, 42, b"ping").cc == 0
+    # adapter 5 is a CCA coprocessor: its defined answer to a type 50 request
+    req, reply = t50.random_me(2048, t50.rng(42))[0], t50.error82(t50.RC_MESSAGE_TYPE)
+    assert g.nqap(q, 42, req).cc == 0
+    # the reply arrives: the notification byte, then the eventfd
+    ready, _, _ = select.select([g.evfd], [], [], 10)
+    assert ready, "no adapter interruption within 10 s"
     assert g.mem[NIB] == 0xFF
     assert eventfd_count(g.evfd) == 1
-    assert g.dqap(q)[1:] == (42, b"ping")
+    assert g.dqap(q)[1:] == (42, reply)
     assert g.aqic(q, False).cc == 0
     g.mem[NIB] = 0
-    assert g.nqap(q, 43, b"pong").cc == 0
+    assert g.nqap(q, 43, req).cc == 0
+    wait_reply(g, q)
     assert g.mem[NIB] == 0 and eventfd_count(g.evfd) == 0
+    assert g.dqap(q)[1:] == (43, reply)
     # without apqi: specification
     n = guests(inst)
     n.create({"apqi": False})
@@ -799,11 +877,15 @@ def test_guests_are_isolated(apemu, guests):
     errors = []
 
     def traffic(guest, q, base):
+        r = t50.rng(base)
         try:
-            for i in range(200):
-                assert guest.nqap(q, base + i, b"%d" % i).cc == 0
-                res, psmid, data = guest.dqap(q)
-                assert (res.cc, psmid, data) == (0, base + i, b"%d" % i)
+            for i in range(100):
+                req, reply = t50.random_me(1024, r)
+                if q >> 8 == 5:  # a CCA coprocessor
+                    reply = t50.error82(t50.RC_MESSAGE_TYPE)
+                assert guest.nqap(q, base + i, req).cc == 0
+                res, psmid, data = dqap_wait(guest, q)
+                assert (res.cc, psmid, data) == (0, base + i, reply)
         except AssertionError as e:  # reported by the main thread
             errors.append(e)
 
@@ -814,7 +896,8 @@ def test_guests_are_isolated(apemu, guests):
     for t in threads:
         t.join()
     assert errors == []
-    assert int(inst.read("/sys/devices/ap/card05/05.0047/request_count")) == 200
+    assert int(inst.read("/sys/devices/ap/card05/05.0047/request_count")) == 100
+    assert int(inst.read("/sys/devices/ap/card06/06.0047/request_count")) == 100
 
 
 def test_daemon_wakes_futex_waiters(apemu, guests):
