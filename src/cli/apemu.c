@@ -19,6 +19,8 @@
 #include "cleanup.h"
 #include "client.h"
 #include "guest_cmd.h"
+#include "bench_cmd.h"
+#include "rsa_cmd.h"
 #include "lifecycle.h"
 #include "shell.h"
 #include "status_view.h"
@@ -48,6 +50,7 @@ struct cmd {
 	const char *help;
 	unsigned int opts;
 	int (*run)(struct cli *c);
+	int (*own_main)(int argc, char **argv); /* OPT_OWN */
 };
 
 static int cmd_start(struct cli *c);
@@ -61,14 +64,14 @@ static const struct cmd cmds[] = {
     {"start", "[--machine FILE] [--mount DIR]",
      "Start apemud detached (log: DIR.log) and wait until the tree is mounted.\n"
      "  --machine FILE  machine description (JSON); default: the built-in machine\n",
-     OPT_MACHINE, cmd_start},
+     OPT_MACHINE, cmd_start, NULL},
     {"stop", "[--mount DIR]", "Stop the apemud serving DIR and wait until it has exited.\n", 0,
-     cmd_stop},
+     cmd_stop, NULL},
     {"status", "[--mount DIR] [--json]",
      "Show the machine: bus masks, who holds each APQN, the mdevs.\n"
      "  --json  print the daemon's status object\n",
-     OPT_JSON, cmd_status},
-    {"dmesg", "[--mount DIR]", "Print the emulated kernel's messages.\n", 0, cmd_dmesg},
+     OPT_JSON, cmd_status, NULL},
+    {"dmesg", "[--mount DIR]", "Print the emulated kernel's messages.\n", 0, cmd_dmesg, NULL},
     {"event", "[--mount DIR] EVENT ARGS...",
      "Hardware events:\n"
      "  adapter-add ID TYPE [depth=N] [max_msg_size=N] [serial=S]  (TYPE CEX4A..CEX8P)\n"
@@ -78,12 +81,14 @@ static const struct cmd cmds[] = {
      "  domain-add ID, domain-remove ID                  usage domains\n"
      "  control-domain-add ID, control-domain-remove ID  control domains\n"
      "IDs in C syntax: 5, 0x0c, 012.\n",
-     OPT_ARGS, cmd_event},
+     OPT_ARGS, cmd_event, NULL},
     {"shell", "[--mount DIR] [-- CMD ARGS...]",
      "Run CMD (default: $SHELL) in a private mount namespace where the emulated tree\n"
      "is /sys and DIR.mdevctl.d is /etc/mdevctl.d, e.g. apemu shell -- mdevctl types.\n",
-     OPT_ARGS | OPT_STOP, cmd_shell},
-    {"guest", GUEST_CMD_SYNOPSIS, GUEST_CMD_HELP, OPT_OWN, NULL},
+     OPT_ARGS | OPT_STOP, cmd_shell, NULL},
+    {"guest", GUEST_CMD_SYNOPSIS, GUEST_CMD_HELP, OPT_OWN, NULL, guest_cmd_main},
+    {"rsa", RSA_CMD_SYNOPSIS, RSA_CMD_HELP, OPT_OWN, NULL, rsa_cmd_main},
+    {"bench", BENCH_CMD_SYNOPSIS, BENCH_CMD_HELP, OPT_OWN, NULL, bench_cmd_main},
 };
 
 static void usage(FILE *f)
@@ -371,7 +376,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (c.cmd->opts & OPT_OWN)
-		return guest_cmd_main(argc - 1, argv + 1);
+		return c.cmd->own_main(argc - 1, argv + 1);
 	r = parse_opts(&c, argc - 1, argv + 1);
 	if (r)
 		return r > 0 ? 0 : EXIT_USAGE;

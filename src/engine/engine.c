@@ -10,8 +10,10 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "insn.h"
@@ -21,6 +23,14 @@
 #define ENG_MAX_MODULUS_BYTES 512
 #define NO_WORKER	      0xffu
 #define NIB_PENDING	      0xffu
+/*
+ * A worker that ran out of work looks for more for this long before it
+ * sleeps, yielding the CPU between looks, so that a guest that polls for
+ * its reply and sends the next request at once finds the adapter awake;
+ * but only while a CPU is left over (engine_spin_ok): on a machine whose
+ * CPUs all compute, spinning would take time from the computing.
+ */
+#define WORKER_SPIN_NS 50000L
 
 struct worker {
 	struct engine *e;
@@ -49,6 +59,8 @@ struct engine {
 	unsigned int nworkers;
 	struct worker *workers;
 	unsigned int next_worker; /* atomic: round robin of adapters to workers */
+	unsigned int busy;	  /* atomic: workers computing a request now */
+	unsigned int cpus;
 	uint8_t wmap[AP_DEVICES]; /* atomic: adapter -> worker, NO_WORKER until first use */
 	struct eng_queue *queues[AP_APQNS]; /* atomic pointers, created on first use */
 };
@@ -160,7 +172,7 @@ static void run_append(struct eng_queue *eq)
 	if (w->tail)
 		w->tail->run = eq;
 	else
-		w->head = eq;
+		__atomic_store_n(&w->head, eq, __ATOMIC_RELEASE);
 	w->tail = eq;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
@@ -176,7 +188,13 @@ void eng_queue_submit(struct eng_queue *eq)
 
 /* ---- the workers ---- */
 
-/* An adapter interruption for the guest that enabled it (queue lock held). */
+/*
+ * An adapter interruption for the guest that enabled it (queue lock held):
+ * the notification byte becomes 0xff, and when it was not already set the
+ * guest's eventfd is signalled. A byte still set means the guest has not
+ * looked since the last interruption, which therefore still stands (one
+ * pending interruption, as on the machine).
+ */
 static void notify(struct eng_queue *eq)
 {
 	const struct eng_owner *o = &eq->owner;
@@ -184,11 +202,42 @@ static void notify(struct eng_queue *eq)
 
 	if (!eq->q.irq || !o->id)
 		return;
-	if (o->mem && eq->q.nib < o->mem_size)
-		__atomic_store_n(&o->mem[eq->q.nib], (uint8_t)NIB_PENDING, __ATOMIC_RELEASE);
+	if (o->mem && eq->q.nib < o->mem_size &&
+	    __atomic_exchange_n(&o->mem[eq->q.nib], (uint8_t)NIB_PENDING, __ATOMIC_ACQ_REL) ==
+		NIB_PENDING)
+		return;
 	if (o->irq_fd >= 0 && write(o->irq_fd, &one, sizeof(one)) < 0) {
 		/* a full eventfd counter already tells the guest to look */
 	}
+}
+
+static long mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+bool engine_spin_ok(const struct engine *e)
+{
+	return __atomic_load_n(&e->busy, __ATOMIC_RELAXED) + 1 < e->cpus;
+}
+
+/* Work for w within WORKER_SPIN_NS? (without its lock; a hint only) */
+static bool spin_for_work(struct worker *w)
+{
+	long end = mono_ns() + WORKER_SPIN_NS;
+
+	do {
+		if (!engine_spin_ok(w->e))
+			return false;
+		if (__atomic_load_n(&w->head, __ATOMIC_ACQUIRE) ||
+		    __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+			return true;
+		sched_yield();
+	} while (mono_ns() < end);
+	return false;
 }
 
 struct scratch {
@@ -217,8 +266,10 @@ static void run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 	eq->executing = true;
 	eng_queue_unlock(eq);
 
+	__atomic_fetch_add(&e->busy, 1, __ATOMIC_RELAXED);
 	n = t50_execute(ap_view_adapter_mode(e->view, AP_APQN_APID(eq->apqn)),
 			ENG_MAX_MODULUS_BYTES, s->req, len, s->reply, sizeof(s->reply), s->ctx);
+	__atomic_fetch_sub(&e->busy, 1, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&eq->mu);
 	eq->executing = false;
@@ -244,6 +295,8 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct eng_queue *eq;
 
+		if (!__atomic_load_n(&w->head, __ATOMIC_ACQUIRE))
+			spin_for_work(w);
 		pthread_mutex_lock(&w->mu);
 		while (!w->head && !w->stop)
 			pthread_cond_wait(&w->cv, &w->mu);
@@ -252,7 +305,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 		eq = w->head;
-		w->head = eq->run;
+		__atomic_store_n(&w->head, eq->run, __ATOMIC_RELEASE);
 		if (!w->head)
 			w->tail = NULL;
 		eq->run = NULL;
@@ -309,18 +362,22 @@ void engine_forget(struct engine *e, const void *owner_id)
 
 /* ---- life cycle ---- */
 
-static unsigned int default_workers(const struct ap_view *view)
+static unsigned int online_cpus(void)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int adapters = 0;
+
+	return cpus < 1 ? 1u : (unsigned int)cpus;
+}
+
+static unsigned int default_workers(const struct ap_view *view)
+{
+	unsigned int cpus = online_cpus(), adapters = 0;
 
 	for (unsigned int apid = 0; apid < AP_DEVICES; apid++)
 		if (ap_view_adapter_rc(view, apid) != AP_RC_Q_NOT_AVAIL)
 			adapters++;
-	if (cpus < 1)
-		cpus = 1;
-	if (adapters > (unsigned int)cpus)
-		adapters = (unsigned int)cpus;
+	if (adapters > cpus)
+		adapters = cpus;
 	return adapters ? adapters : 1;
 }
 
@@ -334,6 +391,7 @@ int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, unsign
 		return -ENOMEM;
 	e->view = view;
 	e->counters = counters;
+	e->cpus = online_cpus();
 	e->nworkers = nworkers ? nworkers : default_workers(view);
 	if (e->nworkers > AP_DEVICES)
 		e->nworkers = AP_DEVICES;
@@ -373,7 +431,7 @@ void engine_free(struct engine *e)
 		struct worker *w = &e->workers[i];
 
 		pthread_mutex_lock(&w->mu);
-		w->stop = true;
+		__atomic_store_n(&w->stop, true, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&w->cv);
 		pthread_mutex_unlock(&w->mu);
 	}

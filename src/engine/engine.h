@@ -54,6 +54,9 @@ int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, unsign
 /* Stop the workers and free every queue and message. Accepts NULL. */
 void engine_free(struct engine *e);
 unsigned int engine_workers(const struct engine *e);
+/* Is a CPU left over while the adapters compute, so that a thread may
+ * busy-wait a little for its next piece of work? */
+bool engine_spin_ok(const struct engine *e);
 
 /* ---- the instruction path ---- */
 

@@ -4,7 +4,8 @@
  * vfio_ap mediated device (contract in include/apemu/guest.h).
  *
  * An instruction: fill the ring's request, req_seq += 1 (release),
- * FUTEX_WAKE; then spin a few microseconds and FUTEX_WAIT (shared futexes:
+ * FUTEX_WAKE; then look for the answer a few microseconds, yielding the
+ * CPU between looks, and FUTEX_WAIT (shared futexes:
  * apemud maps the same pages) on resp_seq until it equals req_seq. Every
  * 100 ms without an answer the connection is checked: apemud gone means
  * -ECONNRESET; after 30 s the request is abandoned and the guest unusable.
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,12 +464,6 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#endif
-}
 
 /* Has apemud closed the connection (stopped, crashed)? */
 static bool hung_up(const struct apemu_guest *g)
@@ -485,7 +481,8 @@ static int wait_response(struct apemu_guest *g, uint32_t seq)
 	while (__atomic_load_n(resp, __ATOMIC_ACQUIRE) != seq) {
 		if (now_ns() - start > SPIN_NS)
 			goto sleep;
-		cpu_relax();
+		/* let apemud's threads have this CPU should they need it */
+		sched_yield();
 	}
 	return 0;
 sleep:

@@ -1,0 +1,470 @@
+/*
+ * bench_cmd - `apemu bench`: the crypto data plane against baselines
+ * measured in the same run (PERF-NOTES.md: these machines are shared and
+ * noisy, so only ratios mean something).
+ *
+ * It starts a private apemud with two CEX8A accelerators, gives both (one
+ * domain) to an mdev, opens it from a guest in this process, and measures:
+ * - RSA-2048 CRT operations per second through guest -> ring -> adapter ->
+ *   OpenSSL -> reply with one adapter, against raw OpenSSL (EVP, no padding)
+ *   on one thread; the same with two adapters against two threads, and the
+ *   scaling from one adapter to two;
+ * - RSA-4096 CRT and a 1024-bit modular exponentiation (private exponent)
+ *   on one adapter against one thread;
+ * - the round trip NQAP + DQAP of the smallest request (a bare type 50
+ *   header, answered with an error reply) against a raw shared-memory futex
+ *   ping-pong between two processes.
+ * Every reply is also checked against OpenSSL's result.
+ */
+#include "bench_cmd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include <apemu/guest.h>
+
+#include "lifecycle.h"
+#include "rsa_run.h"
+
+#define BENCH_UUID "b0b0b0b0-0000-4000-8000-00000000be4c"
+#define APQN_A	   0x0406
+#define APQN_B	   0x0506
+#define MACHINE                                                                                    \
+	"{\"adapters\": [{\"ids\": \"4-5\", \"type\": \"CEX8A\"}], \"usage_domains\": \"6\", "    \
+	"\"control_domains\": \"6\", \"apmask\": \"\", \"aqmask\": \"\"}\n"
+
+struct bench_opts {
+	double seconds;
+	bool json;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- raw OpenSSL ---- */
+
+struct raw_job {
+	unsigned int bits;
+	bool crt;
+	double seconds;
+	uint64_t ops;
+	int err;
+};
+
+/* A key as OpenSSL's RSA uses it: with its CRT parameters, or n, e, d only
+ * (then OpenSSL computes m^d mod n, as a MEB request asks). */
+static EVP_PKEY *raw_key(unsigned int bits, bool crt)
+{
+	EVP_PKEY *full = EVP_RSA_gen(bits), *me = NULL;
+	BIGNUM *n = NULL, *e = NULL, *d = NULL;
+	OSSL_PARAM_BLD *b = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *c = NULL;
+
+	if (!full || crt)
+		return full;
+	if (EVP_PKEY_get_bn_param(full, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
+	    EVP_PKEY_get_bn_param(full, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
+	    EVP_PKEY_get_bn_param(full, OSSL_PKEY_PARAM_RSA_D, &d) == 1 &&
+	    (b = OSSL_PARAM_BLD_new()) && OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n) &&
+	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, e) &&
+	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_D, d) &&
+	    (params = OSSL_PARAM_BLD_to_param(b)) &&
+	    (c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) && EVP_PKEY_fromdata_init(c) == 1)
+		EVP_PKEY_fromdata(c, &me, EVP_PKEY_KEYPAIR, params);
+	EVP_PKEY_CTX_free(c);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(b);
+	BN_free(n);
+	BN_free(e);
+	BN_clear_free(d);
+	EVP_PKEY_free(full);
+	return me;
+}
+
+static void *raw_thread(void *arg)
+{
+	struct raw_job *j = arg;
+	EVP_PKEY *k = raw_key(j->bits, j->crt);
+	EVP_PKEY_CTX *c = k ? EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL) : NULL;
+	size_t len = j->bits / 8, outlen;
+	uint8_t in[512], out[512];
+	double end;
+
+	j->err = -EIO;
+	if (!c || EVP_PKEY_decrypt_init(c) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) != 1 || RAND_bytes(in, (int)len) != 1)
+		goto out;
+	in[0] = 0;
+	end = now() + j->seconds;
+	do {
+		for (int i = 0; i < 8; i++) {
+			outlen = len;
+			if (EVP_PKEY_decrypt(c, out, &outlen, in, len) != 1)
+				goto out;
+			j->ops++;
+		}
+	} while (now() < end);
+	j->err = 0;
+out:
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(k);
+	return NULL;
+}
+
+/* Operations per second of raw OpenSSL on nthreads threads. */
+static double raw_rate(unsigned int bits, bool crt, unsigned int nthreads, double seconds)
+{
+	struct raw_job jobs[2];
+	pthread_t t[2];
+	double start = now(), total = 0;
+
+	for (unsigned int i = 0; i < nthreads; i++) {
+		jobs[i] = (struct raw_job){.bits = bits, .crt = crt, .seconds = seconds};
+		if (pthread_create(&t[i], NULL, raw_thread, &jobs[i]))
+			return -1;
+	}
+	for (unsigned int i = 0; i < nthreads; i++) {
+		pthread_join(t[i], NULL);
+		if (jobs[i].err)
+			return -1;
+		total += (double)jobs[i].ops;
+	}
+	(void)start;
+	return total / seconds;
+}
+
+/* ---- the raw futex ping-pong between two processes ---- */
+
+static long futex(uint32_t *a, int op, uint32_t v)
+{
+	return syscall(SYS_futex, a, op, v, NULL, NULL, 0);
+}
+
+static void wait_for(uint32_t *w, uint32_t want)
+{
+	uint32_t cur;
+
+	while ((cur = __atomic_load_n(w, __ATOMIC_ACQUIRE)) != want)
+		futex(w, FUTEX_WAIT, cur);
+}
+
+/* Mean round trip in seconds: ping (parent -> child), pong (child -> parent). */
+static double pingpong(double seconds)
+{
+	uint32_t *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t n = 0;
+	double start, t;
+	pid_t pid;
+
+	if (w == MAP_FAILED)
+		return -1;
+	w[0] = w[1] = 0;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		for (uint32_t i = 1;; i++) {
+			wait_for(&w[0], i);
+			if (__atomic_load_n(&w[2], __ATOMIC_ACQUIRE))
+				_exit(0);
+			__atomic_store_n(&w[1], i, __ATOMIC_RELEASE);
+			futex(&w[1], FUTEX_WAKE, 1);
+		}
+	}
+	start = now();
+	do {
+		for (int k = 0; k < 64; k++) {
+			n++;
+			__atomic_store_n(&w[0], (uint32_t)n, __ATOMIC_RELEASE);
+			futex(&w[0], FUTEX_WAKE, 1);
+			wait_for(&w[1], (uint32_t)n);
+		}
+	} while ((t = now()) - start < seconds);
+	__atomic_store_n(&w[2], 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&w[0], (uint32_t)n + 1, __ATOMIC_RELEASE);
+	futex(&w[0], FUTEX_WAKE, 1);
+	waitpid(pid, NULL, 0);
+	munmap(w, 4096);
+	return (t - start) / (double)n;
+}
+
+/* NQAP + DQAP of the smallest request, one at a time, DQAP polled at once. */
+static double apemu_round_trip(struct apemu_guest *g, const struct rsa_case *c, double seconds,
+			       uint64_t *ret_wrong)
+{
+	uint8_t buf[64];
+	uint64_t n = 0;
+	double start = now(), t;
+
+	*ret_wrong = 0;
+	do {
+		for (int k = 0; k < 64; k++) {
+			struct apemu_ap_result res;
+			uint64_t psmid = 0;
+			size_t len = 0;
+
+			if (apemu_nqap(g, APQN_A, n, c->req, c->req_len, &res) < 0 || res.cc)
+				return -1;
+			do {
+				if (apemu_dqap(g, APQN_A, &psmid, buf, sizeof(buf), &len, NULL,
+					       &res) < 0 || res.pgm)
+					return -1;
+			} while (res.cc == 3 &&
+				 APEMU_AP_STATUS_RC(res.status) == APEMU_AP_RC_Q_FULL &&
+				 !(res.status & APEMU_AP_STATUS_E));
+			if (res.cc || psmid != n || len != c->reply_len || memcmp(buf, c->reply, len))
+				(*ret_wrong)++;
+			n++;
+		}
+	} while ((t = now()) - start < seconds);
+	return (t - start) / (double)n;
+}
+
+/* ---- the emulator side ---- */
+
+static int write_file(const char *mount, const char *rel, const char *text)
+{
+	char path[PATH_MAX + 128];
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", mount, rel);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	r = fputs(text, f) < 0 ? -EIO : 0;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	return r;
+}
+
+/* The mdev holding both adapters' domain 6. */
+static int make_mdev(const char *mount)
+{
+	static const char *const steps[][2] = {
+	    {"devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create", BENCH_UUID},
+	    {"devices/vfio_ap/matrix/" BENCH_UUID "/assign_adapter", "4"},
+	    {"devices/vfio_ap/matrix/" BENCH_UUID "/assign_adapter", "5"},
+	    {"devices/vfio_ap/matrix/" BENCH_UUID "/assign_domain", "6"},
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && !r; i++)
+		r = write_file(mount, steps[i][0], steps[i][1]);
+	return r;
+}
+
+struct measure {
+	const char *name;
+	unsigned int bits;
+	enum rsa_kind kind;
+};
+
+static double emu_rate(struct apemu_guest *g, const struct rsa_case *cases, unsigned int n,
+		       unsigned int nq, double seconds, uint64_t *wrong)
+{
+	static const uint16_t apqns[] = {APQN_A, APQN_B};
+	struct rsa_result res;
+	int r = rsa_run(&(struct rsa_run){.g = g,
+					  .apqns = apqns,
+					  .napqns = nq,
+					  .cases = cases,
+					  .ncases = n,
+					  .seconds = seconds,
+					  .irq = true},
+			&res);
+
+	if (r < 0) {
+		fprintf(stderr, "apemu bench: %s\n", res.message[0] ? res.message : strerror(-r));
+		return -1;
+	}
+	*wrong += res.wrong;
+	return (double)res.done / res.seconds;
+}
+
+static void line(const struct bench_opts *o, const char *what, double emu, double raw,
+		 const char *unit, double ratio, const char *goal)
+{
+	if (o->json)
+		printf("{\"measure\":\"%s\",\"apemu\":%.3f,\"baseline\":%.3f,\"unit\":\"%s\","
+		       "\"ratio\":%.3f%s%s%s}\n",
+		       what, emu, raw, unit, ratio, goal ? ",\"goal\":\"" : "", goal ? goal : "",
+		       goal ? "\"" : "");
+	else
+		printf("%-34s apemu %10.1f %-5s baseline %10.1f %-5s ratio %5.2f%s%s\n", what, emu,
+		       unit, raw, unit, ratio, goal ? "  goal " : "", goal ? goal : "");
+	fflush(stdout);
+}
+
+static int run(const struct bench_opts *o, struct apemu_guest *g)
+{
+	static const struct measure ms[] = {
+	    {"RSA-2048 CRT", 2048, RSA_CRT},
+	    {"RSA-4096 CRT", 4096, RSA_CRT},
+	    {"RSA-1024 ME", 1024, RSA_ME_PRIVATE},
+	};
+	uint64_t wrong = 0, w;
+	struct rsa_case *smallest = NULL;
+	double e1 = 0, e2 = 0, r1, r2, lat, pp;
+	char what[64];
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		struct rsa_case *cases = NULL;
+
+		if (rsa_cases_new(ms[i].bits, ms[i].kind, 2, 8, &cases) < 0)
+			return -EIO;
+		r1 = raw_rate(ms[i].bits, ms[i].kind == RSA_CRT, 1, o->seconds);
+		e1 = emu_rate(g, cases, 8, 1, o->seconds, &wrong);
+		snprintf(what, sizeof(what), "%s, 1 adapter / 1 thread", ms[i].name);
+		line(o, what, e1, r1, "ops/s", e1 / r1, i == 0 ? ">= 0.95" : NULL);
+		if (i == 0) {
+			r2 = raw_rate(ms[i].bits, true, 2, o->seconds);
+			e2 = emu_rate(g, cases, 8, 2, o->seconds, &wrong);
+			snprintf(what, sizeof(what), "%s, 2 adapters / 2 threads", ms[i].name);
+			line(o, what, e2, r2, "ops/s", e2 / r2, NULL);
+			snprintf(what, sizeof(what), "%s, 1 -> 2 adapters", ms[i].name);
+			line(o, what, e2, e1, "ops/s", e2 / e1, ">= 1.85");
+		}
+		rsa_cases_free(cases, 8);
+		if (e1 < 0 || r1 < 0)
+			return -EIO;
+	}
+	if (rsa_case_smallest(&smallest) < 0)
+		return -ENOMEM;
+	pp = pingpong(o->seconds);
+	lat = apemu_round_trip(g, smallest, o->seconds, &w);
+	wrong += w;
+	rsa_cases_free(smallest, 1);
+	if (pp <= 0 || lat <= 0)
+		return -EIO;
+	line(o, "NQAP+DQAP round trip, 16 B request", lat * 1e6, pp * 1e6, "us", lat / pp,
+	     "<= 2");
+	if (wrong) {
+		fprintf(stderr, "apemu bench: %llu replies differ from OpenSSL's\n",
+			(unsigned long long)wrong);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct bench_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"seconds", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	char *end;
+	int c;
+
+	*o = (struct bench_opts){.seconds = 2.0};
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->seconds = strtod(optarg, &end);
+			if (*end || end == optarg || !(o->seconds >= 0.05 && o->seconds <= 600)) {
+				fprintf(stderr,
+					"apemu bench: bad --seconds \"%s\" (expected 0.05 to 600)\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
+			printf("Usage: apemu bench %s\n\n%s", BENCH_CMD_SYNOPSIS, BENCH_CMD_HELP);
+			return -1;
+		default:
+			fprintf(stderr, "apemu bench: unknown option \"%s\" (see apemu bench --help)\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "apemu bench: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+int bench_cmd_main(int argc, char **argv)
+{
+	char dir[] = "/tmp/apemu-bench-XXXXXX", machine[64], mount[64];
+	struct client_paths p;
+	struct bench_opts o;
+	struct apemu_guest *g = NULL;
+	int r = parse(argc, argv, &o), status = 1;
+	FILE *f;
+
+	if (r)
+		return r < 0 ? 0 : r;
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "apemu bench: cannot make a directory in /tmp: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	snprintf(machine, sizeof(machine), "%s/machine.json", dir);
+	snprintf(mount, sizeof(mount), "%s/sys", dir);
+	f = fopen(machine, "w");
+	if (!f || fputs(MACHINE, f) < 0 || fclose(f) != 0 || client_paths_init(&p, mount) < 0) {
+		fprintf(stderr, "apemu bench: cannot write %s\n", machine);
+		return 1;
+	}
+	if (lifecycle_start(&p, machine) != 0)
+		goto out;
+	r = make_mdev(mount);
+	if (r < 0) {
+		fprintf(stderr, "apemu bench: cannot set up the mdev: %s\n", strerror(-r));
+		goto stop;
+	}
+	r = apemu_guest_new(p.socket, NULL, 0, &g);
+	if (r == 0 && apemu_guest_open(g, BENCH_UUID) != 0)
+		r = -EIO;
+	if (r < 0) {
+		fprintf(stderr, "apemu bench: cannot start the guest: %s\n", strerror(-r));
+		goto stop;
+	}
+	if (!o.json)
+		printf("apemu bench: 2 CEX8A adapters, %ld CPUs, %.1f s per measurement; "
+		       "baselines measured in the same run\n",
+		       sysconf(_SC_NPROCESSORS_ONLN), o.seconds);
+	r = run(&o, g);
+	status = r < 0 ? 1 : 0;
+stop:
+	apemu_guest_free(g);
+	lifecycle_stop(&p);
+out:
+	unlink(machine);
+	unlink(p.log);
+	rmdir(mount);
+	rmdir(dir);
+	return status;
+}
