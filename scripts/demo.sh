@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build apemu, start it on its
 # compiled-in default machine and walk through the kernel documentation's
-# vfio-ap example with shell commands and mdevctl, then stop it.
+# vfio-ap example with shell commands and mdevctl, run RSA through a guest
+# with real crypto, show that a second guest cannot reach the first one's
+# queues, then stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,9 +61,26 @@ tapq 05.0004 t
 tapq 06.00ab
 tapq 05.0047
 nqap 06.0004 00500010000000000000000000000000 0x4711
-dqap 06.0004
+poll 06.0004
 GUEST
-echo "(05.0047 belongs to the second mdev: rc 1, as if it did not exist)"
+echo "(05.0047 belongs to the second mdev: rc 1, as if it did not exist;"
+echo " the bare type 50 header got the accelerator's error reply 0x82, operand invalid)"
+
+step "RSA through the guest: the CEX5A adapter computes, every result is checked against OpenSSL"
+"$apemu" rsa --mount "$mount" --mdev 11111111-1111-4111-8111-111111111111 --bits 2048 --count 3000
+
+step "Two guests at once: the third mdev's guest runs RSA on 06.0047 and cannot reach 06.0004"
+"$apemu" rsa --mount "$mount" --mdev 11111111-1111-4111-8111-111111111111 --seconds 3 --quiet &
+first=$!
+"$apemu" rsa --mount "$mount" --mdev 33333333-3333-4333-8333-333333333333 --seconds 3 --quiet
+"$apemu" guest --mount "$mount" --mdev 33333333-3333-4333-8333-333333333333 <<'GUEST'
+tapq 06.0004
+nqap 06.0004 00500010000000000000000000000000 0x1
+dqap 06.0004
+tapq 06.0047
+GUEST
+wait "$first"
+echo "(06.0004 is the first guest's: rc 1 for the second guest, whatever it tries)"
 
 step "mdevctl (unmodified) sees and manages the same devices"
 in_tree 'mdevctl types; mdevctl list

@@ -288,7 +288,6 @@ static size_t msg_area(const struct session *s)
  * with the adapter. That is how a guest's driver polls a queue without
  * interruptions.
  */
-#define RC_NO_REPLY   0x10
 #define POLL_PAUSE_NS 100000L	   /* 100 us */
 #define POLL_MAX_NS   10000000000L /* 10 s */
 
@@ -301,7 +300,7 @@ static int poll_dqap(struct session *s, const struct guest_line *l, uint64_t *ps
 		int r = apemu_dqap(s->g, l->apqn, psmid, buf, buflen, got, residual, res);
 
 		if (r < 0 || l->op != GUEST_POLL || res->pgm || res->validity || res->cc != 3 ||
-		    APEMU_AP_STATUS_RC(res->status) != RC_NO_REPLY ||
+		    APEMU_AP_STATUS_RC(res->status) != APEMU_AP_RC_Q_FULL ||
 		    (res->status & APEMU_AP_STATUS_E) || waited >= POLL_MAX_NS)
 			return r;
 		nanosleep(&pause, NULL);

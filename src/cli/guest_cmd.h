@@ -25,6 +25,7 @@
 	"  tapq APQN [t]         rapq APQN [f]         zapq APQN [f]\n"                            \
 	"  aqic APQN on [ISC [NIB-ADDR]]               aqic APQN off\n"                            \
 	"  nqap APQN HEX [PSMID]  dqap APQN [BUFLEN]    qci\n"                                     \
+	"  poll APQN [BUFLEN]    (DQAP until a reply comes while requests are in progress)\n"      \
 	"  raw OPC R1 R2 [GR0 .. GR15]   (OPC: pqap, nqap, dqap or a number)\n"                    \
 	"  crycb  info  reset  release [UUID]  open UUID  guest  problem on|off\n"                 \
 	"  nested SCB-ADDR|off  irq [TIMEOUT-MS]  read ADDR LEN  write ADDR HEX\n"                 \

@@ -177,6 +177,23 @@ static void test_dqap_buffer_length(void **state)
 	parse_bad("dqap 04.0005 10k", "dqap: bad buffer length \"10k\"", NULL);
 }
 
+static void test_poll_takes_what_dqap_takes(void **state)
+{
+	struct guest_line l = parse_ok("poll 06.00ab");
+
+	(void)state;
+	assert_int_equal(l.op, GUEST_POLL);
+	assert_string_equal(l.name, "poll");
+	assert_int_equal(l.apqn, 0x06ab);
+	assert_false(l.has_len);
+	l = parse_ok("poll 06.00ab 500");
+	assert_true(l.has_len);
+	assert_int_equal(l.len, 500);
+	parse_bad("poll", "poll: missing APQN", NULL);
+	parse_bad("poll 6.ab", "poll: bad APQN \"6.ab\"", NULL);
+	parse_bad("poll 06.00ab 1 2", "poll: ", NULL);
+}
+
 static void test_raw_names_numbers_and_registers(void **state)
 {
 	struct guest_line l = parse_ok("raw pqap 0 0 0x00800405 0 0");
@@ -285,6 +302,7 @@ int main(void)
 	    cmocka_unit_test(test_nqap_hex_message_of_any_even_length),
 	    cmocka_unit_test(test_nqap_long_message),
 	    cmocka_unit_test(test_dqap_buffer_length),
+	    cmocka_unit_test(test_poll_takes_what_dqap_takes),
 	    cmocka_unit_test(test_raw_names_numbers_and_registers),
 	    cmocka_unit_test(test_device_and_state_commands),
 	    cmocka_unit_test(test_irq_read_write),
