@@ -35,11 +35,10 @@
 #include <time.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
+#include "rsakey.h"
 #include "type50.h"
 
 #define MAX_THREADS 2
@@ -59,17 +58,10 @@ static const struct bench_case cases[] = {
     {"RSA-1024 ME", 1024, FORM_ME},
 };
 
-/* A generated key: the OpenSSL key and its numbers. */
-struct key {
-	EVP_PKEY *pkey;
-	BIGNUM *n, *e, *d, *p, *q, *dp, *dq, *qinv;
-	size_t len; /* modulus bytes */
-};
-
 /* What one thread works with. */
 struct worker {
 	pthread_t thread;
-	const struct key *key;
+	const struct rsakey *key;
 	enum form form;
 	bool apemu; /* this run: t50_execute, else OpenSSL */
 	struct t50_ctx *ctx;
@@ -102,64 +94,12 @@ static double now(void)
 
 /* ---- keys and requests ---- */
 
-static BIGNUM *param(EVP_PKEY *pkey, const char *name)
-{
-	BIGNUM *b = NULL;
-
-	if (EVP_PKEY_get_bn_param(pkey, name, &b) != 1)
-		fail(name);
-	return b;
-}
-
-static void key_make(struct key *k, int bits)
-{
-	k->pkey = EVP_RSA_gen((unsigned int)bits);
-	if (!k->pkey)
-		fail("EVP_RSA_gen");
-	k->n = param(k->pkey, OSSL_PKEY_PARAM_RSA_N);
-	k->e = param(k->pkey, OSSL_PKEY_PARAM_RSA_E);
-	k->d = param(k->pkey, OSSL_PKEY_PARAM_RSA_D);
-	k->p = param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR1);
-	k->q = param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR2);
-	k->dp = param(k->pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1);
-	k->dq = param(k->pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2);
-	k->qinv = param(k->pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
-	k->len = (size_t)BN_num_bytes(k->n);
-}
-
-static void key_clear(struct key *k)
-{
-	BIGNUM **nums[] = {&k->n, &k->e, &k->d, &k->p, &k->q, &k->dp, &k->dq, &k->qinv};
-
-	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
-		BN_clear_free(*nums[i]);
-	EVP_PKEY_free(k->pkey);
-	memset(k, 0, sizeof(*k));
-}
-
 /* A thread's own copy of the key: all of it, or only n, e, d (ME). */
-static EVP_PKEY *key_copy(const struct key *k, enum form form)
+static EVP_PKEY *key_copy(const struct rsakey *k, enum form form)
 {
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY *pkey = NULL;
-	bool ok = bld && c && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, k->n) &&
-		  OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, k->e) &&
-		  OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, k->d);
+	EVP_PKEY *pkey = rsakey_copy(k, form == FORM_CRT);
 
-	if (ok && form == FORM_CRT)
-		ok = OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, k->p) &&
-		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, k->q) &&
-		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, k->dp) &&
-		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, k->dq) &&
-		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, k->qinv);
-	ok = ok && (params = OSSL_PARAM_BLD_to_param(bld)) && EVP_PKEY_fromdata_init(c) == 1 &&
-	     EVP_PKEY_fromdata(c, &pkey, EVP_PKEY_KEYPAIR, params) == 1;
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(c);
-	if (!ok)
+	if (!pkey)
 		fail("EVP_PKEY_fromdata");
 	return pkey;
 }
@@ -180,7 +120,7 @@ static void put_num(uint8_t *field, size_t size, size_t len, const BIGNUM *b)
 /* The request for msg, laid out as zcrypt_msgtype50.c does. */
 static void make_request(struct worker *w, const BIGNUM *msg)
 {
-	const struct key *k = w->key;
+	const struct rsakey *k = w->key;
 	size_t len = k->len, f;
 	unsigned int type;
 
@@ -245,7 +185,7 @@ static void check_agree(struct worker *w)
 		fail("t50_execute (result differs from OpenSSL's)");
 }
 
-static void worker_init(struct worker *w, const struct key *k, enum form form)
+static void worker_init(struct worker *w, const struct rsakey *k, enum form form)
 {
 	BIGNUM *msg = BN_new();
 
@@ -320,7 +260,7 @@ static void run_side(struct worker *ws, int nthreads, bool apemu, double seconds
 	pthread_barrier_destroy(&start_line);
 }
 
-static void run_case(const struct bench_case *c, const struct key *k, int nthreads, double duration)
+static void run_case(const struct bench_case *c, const struct rsakey *k, int nthreads, double duration)
 {
 	struct worker ws[MAX_THREADS];
 	unsigned long ops[2] = {0, 0}; /* [0] OpenSSL, [1] apemu */
@@ -360,12 +300,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct key k;
+		struct rsakey k;
 
-		key_make(&k, cases[i].bits);
+		if (rsakey_generate((unsigned int)cases[i].bits, &k) < 0)
+			fail("EVP_RSA_gen");
 		for (int nthreads = 1; nthreads <= MAX_THREADS; nthreads++)
 			run_case(&cases[i], &k, nthreads, duration);
-		key_clear(&k);
+		rsakey_clear(&k);
 	}
 	return 0;
 }

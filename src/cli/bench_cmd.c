@@ -33,9 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
@@ -43,6 +41,7 @@
 
 #include "lifecycle.h"
 #include "rsa_run.h"
+#include "rsakey.h"
 
 #define BENCH_UUID "b0b0b0b0-0000-4000-8000-00000000be4c"
 #define APQN_A	   0x0406
@@ -55,14 +54,6 @@ struct bench_opts {
 	double seconds;
 	bool json;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- raw OpenSSL ---- */
 
@@ -78,31 +69,14 @@ struct raw_job {
  * (then OpenSSL computes m^d mod n, as a MEB request asks). */
 static EVP_PKEY *raw_key(unsigned int bits, bool crt)
 {
-	EVP_PKEY *full = EVP_RSA_gen(bits), *me = NULL;
-	BIGNUM *n = NULL, *e = NULL, *d = NULL;
-	OSSL_PARAM_BLD *b = NULL;
-	OSSL_PARAM *params = NULL;
-	EVP_PKEY_CTX *c = NULL;
+	struct rsakey k;
+	EVP_PKEY *copy;
 
-	if (!full || crt)
-		return full;
-	if (EVP_PKEY_get_bn_param(full, OSSL_PKEY_PARAM_RSA_N, &n) == 1 &&
-	    EVP_PKEY_get_bn_param(full, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
-	    EVP_PKEY_get_bn_param(full, OSSL_PKEY_PARAM_RSA_D, &d) == 1 &&
-	    (b = OSSL_PARAM_BLD_new()) && OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n) &&
-	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, e) &&
-	    OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_D, d) &&
-	    (params = OSSL_PARAM_BLD_to_param(b)) &&
-	    (c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) && EVP_PKEY_fromdata_init(c) == 1)
-		EVP_PKEY_fromdata(c, &me, EVP_PKEY_KEYPAIR, params);
-	EVP_PKEY_CTX_free(c);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(b);
-	BN_free(n);
-	BN_free(e);
-	BN_clear_free(d);
-	EVP_PKEY_free(full);
-	return me;
+	if (rsakey_generate(bits, &k) < 0)
+		return NULL;
+	copy = rsakey_copy(&k, crt);
+	rsakey_clear(&k);
+	return copy;
 }
 
 static void *raw_thread(void *arg)
@@ -119,7 +93,7 @@ static void *raw_thread(void *arg)
 	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) != 1 || RAND_bytes(in, (int)len) != 1)
 		goto out;
 	in[0] = 0;
-	end = now() + j->seconds;
+	end = rsa_now() + j->seconds;
 	do {
 		for (int i = 0; i < 8; i++) {
 			outlen = len;
@@ -127,7 +101,7 @@ static void *raw_thread(void *arg)
 				goto out;
 			j->ops++;
 		}
-	} while (now() < end);
+	} while (rsa_now() < end);
 	j->err = 0;
 out:
 	EVP_PKEY_CTX_free(c);
@@ -140,7 +114,7 @@ static double raw_rate(unsigned int bits, bool crt, unsigned int nthreads, doubl
 {
 	struct raw_job jobs[2];
 	pthread_t t[2];
-	double start = now(), total = 0;
+	double start = rsa_now(), total = 0;
 
 	for (unsigned int i = 0; i < nthreads; i++) {
 		jobs[i] = (struct raw_job){.bits = bits, .crt = crt, .seconds = seconds};
@@ -195,7 +169,7 @@ static double pingpong(double seconds)
 			futex(&w[1], FUTEX_WAKE, 1);
 		}
 	}
-	start = now();
+	start = rsa_now();
 	do {
 		for (int k = 0; k < 64; k++) {
 			n++;
@@ -203,7 +177,7 @@ static double pingpong(double seconds)
 			futex(&w[0], FUTEX_WAKE, 1);
 			wait_for(&w[1], (uint32_t)n);
 		}
-	} while ((t = now()) - start < seconds);
+	} while ((t = rsa_now()) - start < seconds);
 	__atomic_store_n(&w[2], 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&w[0], (uint32_t)n + 1, __ATOMIC_RELEASE);
 	futex(&w[0], FUTEX_WAKE, 1);
@@ -218,7 +192,7 @@ static double apemu_round_trip(struct apemu_guest *g, const struct rsa_case *c, 
 {
 	uint8_t buf[64];
 	uint64_t n = 0;
-	double start = now(), t;
+	double start = rsa_now(), t;
 
 	*ret_wrong = 0;
 	do {
@@ -240,7 +214,7 @@ static double apemu_round_trip(struct apemu_guest *g, const struct rsa_case *c, 
 				(*ret_wrong)++;
 			n++;
 		}
-	} while ((t = now()) - start < seconds);
+	} while ((t = rsa_now()) - start < seconds);
 	return (t - start) / (double)n;
 }
 

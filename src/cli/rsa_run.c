@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "rsakey.h"
 #include "type50.h"
 
 #define PUBLIC_EXPONENT 65537
@@ -51,51 +51,9 @@ static int put(uint8_t *field, size_t len, const BIGNUM *v)
 	return BN_bn2binpad(v, field, (int)len) == (int)len ? 0 : -EIO;
 }
 
-struct key {
-	EVP_PKEY *pkey;
-	BIGNUM *n, *e, *d, *p, *q, *dp, *dq, *u;
-};
-
-static void key_clear(struct key *k)
-{
-	EVP_PKEY_free(k->pkey);
-	BN_free(k->n);
-	BN_free(k->e);
-	BN_clear_free(k->d);
-	BN_clear_free(k->p);
-	BN_clear_free(k->q);
-	BN_clear_free(k->dp);
-	BN_clear_free(k->dq);
-	BN_clear_free(k->u);
-	memset(k, 0, sizeof(*k));
-}
-
-static int key_generate(unsigned int bits, struct key *k)
-{
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-	int ok = c && EVP_PKEY_keygen_init(c) == 1 &&
-		 EVP_PKEY_CTX_set_rsa_keygen_bits(c, (int)bits) == 1 &&
-		 EVP_PKEY_generate(c, &k->pkey) == 1;
-
-	EVP_PKEY_CTX_free(c);
-	ok = ok && EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, &k->n) == 1 &&
-	     EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, &k->e) == 1 &&
-	     EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_D, &k->d) == 1 &&
-	     EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, &k->p) == 1 &&
-	     EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, &k->q) == 1 &&
-	     EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1, &k->dp) == 1 &&
-	     EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2, &k->dq) == 1 &&
-	     EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, &k->u) == 1;
-	if (!ok) {
-		key_clear(k);
-		return -EIO;
-	}
-	return 0;
-}
-
 /* OpenSSL's raw RSA on in (modulus-sized): the private operation, or the
  * public one (verify-recover) for me_public. */
-static int openssl_rsa(const struct key *k, bool public, const uint8_t *in, size_t len,
+static int openssl_rsa(const struct rsakey *k, bool public, const uint8_t *in, size_t len,
 		       uint8_t *out)
 {
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
@@ -115,7 +73,7 @@ static int openssl_rsa(const struct key *k, bool public, const uint8_t *in, size
 }
 
 /* One case of key k: a random message, its request and OpenSSL's reply. */
-static int case_build(const struct key *k, enum rsa_kind kind, struct rsa_case *c)
+static int case_build(const struct rsakey *k, enum rsa_kind kind, struct rsa_case *c)
 {
 	size_t nbytes = (size_t)BN_num_bytes(k->n), half = nbytes / 2 + (nbytes & 1), f = 0;
 	uint16_t kb = 0;
@@ -151,7 +109,7 @@ static int case_build(const struct key *k, enum rsa_kind kind, struct rsa_case *
 	header(c->req, c->req_len, kb);
 	off = T50_HDR_LEN;
 	if (kind == RSA_CRT) {
-		const BIGNUM *parts[] = {k->p, k->q, k->dp, k->dq, k->u};
+		const BIGNUM *parts[] = {k->p, k->q, k->dp, k->dq, k->qinv};
 
 		for (size_t i = 0; i < 5; i++, off += f)
 			if (put(c->req + off, f, parts[i]))
@@ -180,7 +138,7 @@ int rsa_cases_new(unsigned int bits, enum rsa_kind kind, unsigned int nkeys, uns
 		  struct rsa_case **ret)
 {
 	struct rsa_case *cs;
-	struct key *keys;
+	struct rsakey *keys;
 	int r = 0;
 
 	if (bits < 512 || bits > 4096 || bits % 8 || !nkeys || !ncases)
@@ -193,11 +151,11 @@ int rsa_cases_new(unsigned int bits, enum rsa_kind kind, unsigned int nkeys, uns
 		return -ENOMEM;
 	}
 	for (unsigned int i = 0; i < nkeys && !r; i++)
-		r = key_generate(bits, &keys[i]);
+		r = rsakey_generate(bits, &keys[i]);
 	for (unsigned int i = 0; i < ncases && !r; i++)
 		r = case_build(&keys[i % nkeys], kind, &cs[i]);
 	for (unsigned int i = 0; i < nkeys; i++)
-		key_clear(&keys[i]);
+		rsakey_clear(&keys[i]);
 	free(keys);
 	if (r) {
 		rsa_cases_free(cs, ncases);
@@ -258,7 +216,7 @@ bool rsa_parse_apqn(const char *s, uint16_t *ret)
 
 /* ---- running ---- */
 
-static double now(void)
+double rsa_now(void)
 {
 	struct timespec ts;
 
@@ -425,7 +383,7 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 	if (!s.buf)
 		return -ENOMEM;
 	e = prepare(&s);
-	start = last_progress = now();
+	start = last_progress = rsa_now();
 	while (!e) {
 		unsigned int got = 0;
 		double t;
@@ -436,7 +394,7 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 			break;
 		for (unsigned int i = 0; i < r->napqns && !e; i++)
 			e = drain(&s, i, &got);
-		t = now();
+		t = rsa_now();
 		if (r->progress && r->progress_interval > 0 &&
 		    t - last_progress >= r->progress_interval) {
 			r->progress(r->ctx, ret->done, t - start);
@@ -451,7 +409,7 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 		if (!got && !e)
 			await(&s);
 	}
-	ret->seconds = now() - start;
+	ret->seconds = rsa_now() - start;
 	if (r->progress)
 		r->progress(r->ctx, ret->done, ret->seconds);
 	if (r->irq) {

@@ -67,6 +67,9 @@ struct rsa_result {
 /* Run. 0 (see ret->wrong), or -errno with ret->message saying why. */
 int rsa_run(const struct rsa_run *r, struct rsa_result *ret);
 
+/* CLOCK_MONOTONIC in seconds. */
+double rsa_now(void);
+
 /* Parse "AA.DDDD" (hex). */
 bool rsa_parse_apqn(const char *s, uint16_t *ret);
 

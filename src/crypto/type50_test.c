@@ -24,10 +24,10 @@
 #include <string.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include "rsakey.h"
 #include "type50.h"
 
 #define FUZZ_ROUNDS 3000
@@ -37,61 +37,15 @@
 static const int key_bits[] = {512, 512, 1000, 1024, 1024, 1032, 2048, 2048, 2050, 3072, 4096};
 #define NKEYS (sizeof(key_bits) / sizeof(key_bits[0]))
 
-struct key {
-	int bits;
-	size_t len; /* L: the modulus in bytes */
-	EVP_PKEY *pkey;
-	BIGNUM *n, *e, *d, *p, *q, *dp, *dq, *qinv;
-};
-
-static struct key keys[NKEYS];
+static struct rsakey keys[NKEYS];
 static struct t50_ctx *ctx;
-
-/* ---- keys ---- */
-
-static BIGNUM *param(EVP_PKEY *pkey, const char *name)
-{
-	BIGNUM *b = NULL;
-
-	assert_int_equal(EVP_PKEY_get_bn_param(pkey, name, &b), 1);
-	return b;
-}
-
-static void key_make(struct key *k, int bits)
-{
-	k->bits = bits;
-	k->pkey = EVP_RSA_gen((unsigned int)bits);
-	assert_non_null(k->pkey);
-	k->n = param(k->pkey, OSSL_PKEY_PARAM_RSA_N);
-	k->e = param(k->pkey, OSSL_PKEY_PARAM_RSA_E);
-	k->d = param(k->pkey, OSSL_PKEY_PARAM_RSA_D);
-	k->p = param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR1);
-	k->q = param(k->pkey, OSSL_PKEY_PARAM_RSA_FACTOR2);
-	k->dp = param(k->pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1);
-	k->dq = param(k->pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2);
-	k->qinv = param(k->pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
-	k->len = (size_t)BN_num_bytes(k->n);
-}
-
-static void key_clear(struct key *k)
-{
-	EVP_PKEY_free(k->pkey);
-	BN_free(k->n);
-	BN_free(k->e);
-	BN_clear_free(k->d);
-	BN_clear_free(k->p);
-	BN_clear_free(k->q);
-	BN_clear_free(k->dp);
-	BN_clear_free(k->dq);
-	BN_clear_free(k->qinv);
-	memset(k, 0, sizeof(*k));
-}
 
 static int group_setup(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NKEYS; i++)
-		key_make(&keys[i], key_bits[i]);
+		if (rsakey_generate((unsigned int)key_bits[i], &keys[i]) < 0)
+			return -1;
 	ctx = t50_ctx_new();
 	return ctx ? 0 : -1;
 }
@@ -100,7 +54,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NKEYS; i++)
-		key_clear(&keys[i]);
+		rsakey_clear(&keys[i]);
 	t50_ctx_free(ctx);
 	return 0;
 }
@@ -178,7 +132,7 @@ static struct req crt_req_parts(size_t len, const BIGNUM *p, const BIGNUM *q, co
 	return r;
 }
 
-static struct req crt_req(const struct key *k, const BIGNUM *msg)
+static struct req crt_req(const struct rsakey *k, const BIGNUM *msg)
 {
 	return crt_req_parts(k->len, k->p, k->q, k->dp, k->dq, k->qinv, msg);
 }
@@ -246,7 +200,7 @@ static void expect_bn(const struct req *r, const BIGNUM *want, size_t len)
 }
 
 /* OpenSSL's raw RSA (no padding) on an L-byte block. */
-static void oracle(const struct key *k, bool private, const BIGNUM *msg, uint8_t *out)
+static void oracle(const struct rsakey *k, bool private, const BIGNUM *msg, uint8_t *out)
 {
 	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(k->pkey, NULL);
 	uint8_t in[T50_MAX_RESULT];
@@ -278,7 +232,7 @@ static BIGNUM *random_below(const BIGNUM *n)
 
 /* ---- results against OpenSSL ---- */
 
-static void check_key(const struct key *k, int rounds)
+static void check_key(const struct rsakey *k, int rounds)
 {
 	uint8_t want[T50_MAX_RESULT];
 
@@ -317,7 +271,7 @@ static void test_crt_with_p_and_q_swapped_matches_openssl(void **state)
 	(void)state;
 	assert_non_null(bn);
 	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key *k = &keys[i];
+		const struct rsakey *k = &keys[i];
 		BIGNUM *pinv = BN_mod_inverse(NULL, k->p, k->q, bn);
 		BIGNUM *msg = random_below(k->n);
 		struct req r;
@@ -336,7 +290,7 @@ static void test_crt_with_p_and_q_swapped_matches_openssl(void **state)
 /* Messages at the edges: 0, 1, multiples of p and q, n - 1. */
 static void test_crt_edge_messages_match_openssl(void **state)
 {
-	const struct key *k = &keys[6]; /* 2048 */
+	const struct rsakey *k = &keys[6]; /* 2048 */
 	uint8_t want[T50_MAX_RESULT];
 	BIGNUM *m[6];
 
@@ -364,7 +318,7 @@ static void test_crt_edge_messages_match_openssl(void **state)
 
 static void test_mex_with_exponent_zero_gives_one(void **state)
 {
-	const struct key *k = &keys[3];
+	const struct rsakey *k = &keys[3];
 	BIGNUM *msg = random_below(k->n), *zero = BN_new();
 	struct req r;
 
@@ -385,7 +339,7 @@ static void test_results_stay_right_across_cache_evictions(void **state)
 	(void)state;
 	for (int round = 0; round < 3; round++) {
 		for (size_t i = 0; i < NKEYS; i++) {
-			const struct key *k = &keys[(i * 7 + (size_t)round) % NKEYS];
+			const struct rsakey *k = &keys[(i * 7 + (size_t)round) % NKEYS];
 			BIGNUM *msg = random_below(k->n);
 			struct req r = crt_req(k, msg);
 
@@ -400,7 +354,7 @@ static void test_results_stay_right_across_cache_evictions(void **state)
 /* Reserved header bytes are not looked at. */
 static void test_reserved_header_bytes_are_ignored(void **state)
 {
-	const struct key *k = &keys[3];
+	const struct rsakey *k = &keys[3];
 	uint8_t want[T50_MAX_RESULT];
 	BIGNUM *msg = random_below(k->n);
 	struct req r = crt_req(k, msg);
@@ -418,7 +372,7 @@ static void test_reserved_header_bytes_are_ignored(void **state)
 
 /* ---- error replies ---- */
 
-static struct req valid_mex(const struct key *k)
+static struct req valid_mex(const struct rsakey *k)
 {
 	BIGNUM *msg = random_below(k->n);
 	struct req r = mex_req(k->d, k->n, msg);
@@ -427,7 +381,7 @@ static struct req valid_mex(const struct key *k)
 	return r;
 }
 
-static struct req valid_crt(const struct key *k)
+static struct req valid_crt(const struct rsakey *k)
 {
 	BIGNUM *msg = random_below(k->n);
 	struct req r = crt_req(k, msg);
@@ -562,7 +516,7 @@ static void set_field(struct req *r, size_t off, size_t f, unsigned long v)
 
 static void test_bad_mex_operands_are_refused(void **state)
 {
-	const struct key *k = &keys[3]; /* MEB1, f = 128 */
+	const struct rsakey *k = &keys[3]; /* MEB1, f = 128 */
 	const size_t n_off = 16 + 128, m_off = 16 + 256;
 	struct req r = valid_mex(k);
 
@@ -588,7 +542,7 @@ static void test_bad_mex_operands_are_refused(void **state)
 
 static void test_bad_crt_operands_are_refused(void **state)
 {
-	const struct key *k = &keys[6]; /* CRB2, f = 128 */
+	const struct rsakey *k = &keys[6]; /* CRB2, f = 128 */
 	const size_t p_off = 16, q_off = 16 + 128, m_off = 16 + 5 * 128;
 	const unsigned long bad[] = {0, 1, 2, 1000};
 	struct req r;
@@ -755,7 +709,7 @@ static void check_fuzz_reply(const uint8_t *req, size_t len, const uint8_t *repl
 static struct req fuzz_base(void)
 {
 	size_t pick = rnd_below(100);
-	const struct key *k = pick < 40	  ? &keys[rnd_below(6)]
+	const struct rsakey *k = pick < 40	  ? &keys[rnd_below(6)]
 			      : pick < 95 ? &keys[6 + rnd_below(3)]
 					  : &keys[9 + rnd_below(2)];
 

@@ -547,11 +547,7 @@ def test_queue_status_in_use_while_open(apemu, guests):
 
 
 def test_vfio_ioctls_cur(apemu, guests):
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [5], [4])
-    g = guests(inst)
-    g.create()
-    g.open(u)
+    inst, g = attached_guest(apemu, guests, [5], [4])
     # GET_INFO
     assert g.ioctl("GET_INFO", argsz=15)["errno"] == EINVAL
     assert g.ioctl("GET_INFO")["errno"] == EINVAL
@@ -600,11 +596,7 @@ def test_vfio_ioctls_cur(apemu, guests):
 
 
 def test_vfio_reset_discards_requests(apemu, guests):
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [5], [4])
-    g = guests(inst)
-    g.create()
-    g.open(u)
+    inst, g = attached_guest(apemu, guests, [5], [4])
     q = apqn(5, 4)
     assert g.nqap(q, 0x1234, b"hello").cc == 0
     res = g.tapq(q)
@@ -646,6 +638,16 @@ def test_tapq_inside_and_outside_the_matrix(apemu, guests):
         assert res.gr[1] >> 32 == 0
 
 
+def attached_guest(apemu, guests, adapters, domains):
+    """An instance of MACHINE and a guest with an mdev of adapters x domains open."""
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, adapters, domains)
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    return inst, g
+
+
 def wait_reply(g, q, timeout=10):
     """TAPQ until a reply waits on q (R bit): the adapter's thread is done."""
     end = time.monotonic() + timeout
@@ -661,11 +663,7 @@ def dqap_wait(g, q, **kw):
 
 
 def test_nqap_dqap_computes(apemu, guests):
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [6], [4])
-    g = guests(inst)
-    g.create()
-    g.open(u)
+    inst, g = attached_guest(apemu, guests, [6], [4])
     q = apqn(6, 4)
     count = int(inst.read("/sys/devices/ap/card06/06.0004/request_count"))
     req, reply = t50.random_me(1024, t50.rng(20))
@@ -714,11 +712,7 @@ def test_nqap_dqap_computes(apemu, guests):
 def test_rsa_of_every_size(apemu, guests, bits):
     """Random OpenSSL keys, in ME and CRT form, and random moduli: every key-block
     size; the results are OpenSSL's RSA private-key operation and pow()."""
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [0x47], [4])
-    g = guests(inst)
-    g.create()
-    g.open(u)
+    inst, g = attached_guest(apemu, guests, [0x47], [4])
     q = apqn(0x47, 4)
     r = t50.rng(bits)
     cases = [t50.random_me(bits, r) for _ in range(3)]
@@ -732,11 +726,7 @@ def test_rsa_of_every_size(apemu, guests, bits):
 
 @pytest.mark.parametrize("fc", ["rapq", "zapq"])
 def test_reset_discards_a_request_the_adapter_is_computing(apemu, guests, fc):
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [0x47], [4])
-    g = guests(inst)
-    g.create()
-    g.open(u)
+    inst, g = attached_guest(apemu, guests, [0x47], [4])
     q = apqn(0x47, 4)
     r = t50.rng(7)
     slow = t50.openssl_cases(4096, r)[0][0]  # a 4096-bit ME: milliseconds of work
@@ -783,11 +773,7 @@ def test_qci_shows_only_the_guest_matrix(apemu, guests):
 
 
 def test_problem_state_and_cpu_model(apemu, guests):
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [5], [4])
-    g = guests(inst)
-    g.create()
-    g.open(u)
+    inst, g = attached_guest(apemu, guests, [5], [4])
     res = g.tapq(apqn(5, 4), flags=PROBLEM)
     assert (res.pgm, res.cc) == (PGM_PRIVILEGED, 0)
     assert g.nqap(apqn(5, 4), 1, b"x", flags=PROBLEM).pgm == PGM_PRIVILEGED
@@ -848,11 +834,7 @@ def test_aqic_interrupt_on_reply(apemu, guests):
 
 
 def test_deconfigure_discards_messages(apemu, guests):
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [5], [4])
-    g = guests(inst)
-    g.create()
-    g.open(u)
+    inst, g = attached_guest(apemu, guests, [5], [4])
     q = apqn(5, 4)
     assert g.nqap(q, 9, b"lost").cc == 0
     g.ok({"op": "event", "event": "adapter-config", "id": 5, "on": False})
