@@ -16,6 +16,22 @@
  *          interpret it, write the result fields and then resp_seq =
  *          req_seq (release), FUTEX_WAKE(&resp_seq).
  *
+ * Two hint bytes spare both sides system calls and idle spinning; a side
+ * that ignores them (always wakes, never spins) works all the same:
+ *   daemon_polling: apemud sets it while it looks for the next request
+ *          without sleeping. A guest may then skip FUTEX_WAKE(&req_seq)
+ *          (store req_seq, then load daemon_polling, both sequentially
+ *          consistent), and it is worth spinning for the answer; while
+ *          it is 0 the answer takes a wake-up, so the guest may sleep at
+ *          once.
+ *   guest_waiting: APEMU_GUEST_WAITING before FUTEX_WAIT on resp_seq,
+ *          APEMU_GUEST_RUNNING after (and from the start); apemud skips
+ *          FUTEX_WAKE(&resp_seq) only while it reads APEMU_GUEST_RUNNING
+ *          (store resp_seq, then load guest_waiting, sequentially
+ *          consistent; the guest stores guest_waiting, then loads
+ *          resp_seq). 0, a guest that knows nothing of the hint, is
+ *          always woken.
+ *
  * All fields are in the host's byte order; registers are 64-bit values
  * numbered as on s390 (bit 0 = most significant).
  */
@@ -49,6 +65,10 @@ struct apemu_nested_scb {
 
 #define APEMU_ECA_APIE 0x00000008u
 
+/* Values of guest_waiting. */
+#define APEMU_GUEST_WAITING 1u
+#define APEMU_GUEST_RUNNING 2u
+
 struct apemu_ring {
 	uint32_t magic;   /* APEMU_RING_MAGIC, set by the guest */
 	uint32_t version; /* APEMU_RING_VERSION */
@@ -58,7 +78,9 @@ struct apemu_ring {
 	uint32_t opcode;  /* APEMU_OPC_* */
 	uint32_t flags;   /* APEMU_RING_* */
 	uint8_t r1, r2;   /* NQAP/DQAP register pairs */
-	uint8_t pad[6];
+	uint8_t daemon_polling; /* hint, written by apemud (see above) */
+	uint8_t guest_waiting;  /* hint, written by the guest (see above) */
+	uint8_t pad[4];
 	uint64_t scb;     /* guest address of a struct apemu_nested_scb */
 	/* registers: in with the request, out with the result */
 	uint64_t gr[16];

@@ -57,34 +57,28 @@ struct bench_opts {
 
 /* ---- raw OpenSSL ---- */
 
+#define ROUNDS 4 /* each comparison alternates its sides this many times */
+
 struct raw_job {
-	unsigned int bits;
+	const struct rsakey *key;
 	bool crt;
 	double seconds;
 	uint64_t ops;
 	int err;
 };
 
-/* A key as OpenSSL's RSA uses it: with its CRT parameters, or n, e, d only
- * (then OpenSSL computes m^d mod n, as a MEB request asks). */
-static EVP_PKEY *raw_key(unsigned int bits, bool crt)
-{
-	struct rsakey k;
-	EVP_PKEY *copy;
-
-	if (rsakey_generate(bits, &k) < 0)
-		return NULL;
-	copy = rsakey_copy(&k, crt);
-	rsakey_clear(&k);
-	return copy;
-}
-
+/*
+ * One thread of raw OpenSSL: its own copy of the key (OpenSSL's RSA blinding
+ * would otherwise serialise the threads on a lock), with its CRT parameters
+ * or with n, e, d only (then OpenSSL computes m^d mod n, as a MEB request
+ * asks), EVP_PKEY_decrypt without padding in a loop.
+ */
 static void *raw_thread(void *arg)
 {
 	struct raw_job *j = arg;
-	EVP_PKEY *k = raw_key(j->bits, j->crt);
+	EVP_PKEY *k = rsakey_copy(j->key, j->crt);
 	EVP_PKEY_CTX *c = k ? EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL) : NULL;
-	size_t len = j->bits / 8, outlen;
+	size_t len = j->key->len, outlen;
 	uint8_t in[512], out[512];
 	double end;
 
@@ -109,26 +103,26 @@ out:
 	return NULL;
 }
 
-/* Operations per second of raw OpenSSL on nthreads threads. */
-static double raw_rate(unsigned int bits, bool crt, unsigned int nthreads, double seconds)
+/* Operations of raw OpenSSL on nthreads threads in seconds, or -1. */
+static double raw_ops(const struct rsakey *key, bool crt, unsigned int nthreads, double seconds)
 {
 	struct raw_job jobs[2];
 	pthread_t t[2];
-	double start = rsa_now(), total = 0;
+	double total = 0;
 
 	for (unsigned int i = 0; i < nthreads; i++) {
-		jobs[i] = (struct raw_job){.bits = bits, .crt = crt, .seconds = seconds};
+		jobs[i] = (struct raw_job){.key = key, .crt = crt, .seconds = seconds};
 		if (pthread_create(&t[i], NULL, raw_thread, &jobs[i]))
 			return -1;
 	}
 	for (unsigned int i = 0; i < nthreads; i++) {
 		pthread_join(t[i], NULL);
 		if (jobs[i].err)
-			return -1;
-		total += (double)jobs[i].ops;
+			total = -1;
+		else if (total >= 0)
+			total += (double)jobs[i].ops;
 	}
-	(void)start;
-	return total / seconds;
+	return total;
 }
 
 /* ---- the raw futex ping-pong between two processes ---- */
@@ -258,8 +252,9 @@ struct measure {
 	enum rsa_kind kind;
 };
 
-static double emu_rate(struct apemu_guest *g, const struct rsa_case *cases, unsigned int n,
-		       unsigned int nq, double seconds, uint64_t *wrong)
+/* Operations through the guest on nq adapters in seconds, or -1. */
+static double emu_ops(struct apemu_guest *g, const struct rsa_case *cases, unsigned int n,
+		      unsigned int nq, double seconds, uint64_t *wrong)
 {
 	static const uint16_t apqns[] = {APQN_A, APQN_B};
 	struct rsa_result res;
@@ -277,7 +272,7 @@ static double emu_rate(struct apemu_guest *g, const struct rsa_case *cases, unsi
 		return -1;
 	}
 	*wrong += res.wrong;
-	return (double)res.done / res.seconds;
+	return (double)res.done * seconds / res.seconds;
 }
 
 static void line(const struct bench_opts *o, const char *what, double emu, double raw,
@@ -294,6 +289,38 @@ static void line(const struct bench_opts *o, const char *what, double emu, doubl
 	fflush(stdout);
 }
 
+/*
+ * Sum of ops over ROUNDS rounds in which the sides take turns (machines
+ * drift: a side measured in one block could meet other weather than the
+ * other). Sides: raw 1 thread, apemu 1 adapter, and with two: raw 2
+ * threads, apemu 2 adapters. -EIO when a side failed.
+ */
+struct sums {
+	double raw1, emu1, raw2, emu2;
+};
+
+static int alternate(struct apemu_guest *g, const struct rsakey *key, bool crt,
+		     const struct rsa_case *cases, unsigned int ncases, bool two, double seconds,
+		     struct sums *ret, uint64_t *wrong)
+{
+	double t = seconds / ROUNDS;
+
+	*ret = (struct sums){0};
+	for (int r = 0; r < ROUNDS; r++) {
+		double v[4] = {raw_ops(key, crt, 1, t), emu_ops(g, cases, ncases, 1, t, wrong),
+			       two ? raw_ops(key, crt, 2, t) : 0,
+			       two ? emu_ops(g, cases, ncases, 2, t, wrong) : 0};
+
+		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
+			return -EIO;
+		ret->raw1 += v[0];
+		ret->emu1 += v[1];
+		ret->raw2 += v[2];
+		ret->emu2 += v[3];
+	}
+	return 0;
+}
+
 static int run(const struct bench_opts *o, struct apemu_guest *g)
 {
 	static const struct measure ms[] = {
@@ -301,40 +328,57 @@ static int run(const struct bench_opts *o, struct apemu_guest *g)
 	    {"RSA-4096 CRT", 4096, RSA_CRT},
 	    {"RSA-1024 ME", 1024, RSA_ME_PRIVATE},
 	};
-	uint64_t wrong = 0, w;
+	uint64_t wrong = 0;
 	struct rsa_case *smallest = NULL;
-	double e1 = 0, e2 = 0, r1, r2, lat, pp;
+	double lat = 0, pp = 0, sec = o->seconds;
 	char what[64];
 
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
 		struct rsa_case *cases = NULL;
+		struct rsakey key;
+		struct sums s;
+		int r;
 
 		if (rsa_cases_new(ms[i].bits, ms[i].kind, 2, 8, &cases) < 0)
 			return -EIO;
-		r1 = raw_rate(ms[i].bits, ms[i].kind == RSA_CRT, 1, o->seconds);
-		e1 = emu_rate(g, cases, 8, 1, o->seconds, &wrong);
-		snprintf(what, sizeof(what), "%s, 1 adapter / 1 thread", ms[i].name);
-		line(o, what, e1, r1, "ops/s", e1 / r1, i == 0 ? ">= 0.95" : NULL);
-		if (i == 0) {
-			r2 = raw_rate(ms[i].bits, true, 2, o->seconds);
-			e2 = emu_rate(g, cases, 8, 2, o->seconds, &wrong);
-			snprintf(what, sizeof(what), "%s, 2 adapters / 2 threads", ms[i].name);
-			line(o, what, e2, r2, "ops/s", e2 / r2, NULL);
-			snprintf(what, sizeof(what), "%s, 1 -> 2 adapters", ms[i].name);
-			line(o, what, e2, e1, "ops/s", e2 / e1, ">= 1.85");
-		}
-		rsa_cases_free(cases, 8);
-		if (e1 < 0 || r1 < 0)
+		if (rsakey_generate(ms[i].bits, &key) < 0) {
+			rsa_cases_free(cases, 8);
 			return -EIO;
+		}
+		r = alternate(g, &key, ms[i].kind == RSA_CRT, cases, 8, i == 0, sec, &s, &wrong);
+		rsakey_clear(&key);
+		rsa_cases_free(cases, 8);
+		if (r < 0)
+			return r;
+		snprintf(what, sizeof(what), "%s, 1 adapter / 1 thread", ms[i].name);
+		line(o, what, s.emu1 / sec, s.raw1 / sec, "ops/s", s.emu1 / s.raw1,
+		     i == 0 ? ">= 0.95" : NULL);
+		if (i == 0) {
+			snprintf(what, sizeof(what), "%s, 2 adapters / 2 threads", ms[i].name);
+			line(o, what, s.emu2 / sec, s.raw2 / sec, "ops/s", s.emu2 / s.raw2, NULL);
+			snprintf(what, sizeof(what), "%s, 1 -> 2 adapters", ms[i].name);
+			line(o, what, s.emu2 / sec, s.emu1 / sec, "ops/s", s.emu2 / s.emu1,
+			     ">= 1.85");
+			snprintf(what, sizeof(what), "%s, raw 1 -> 2 threads", ms[i].name);
+			line(o, what, s.raw2 / sec, s.raw1 / sec, "ops/s", s.raw2 / s.raw1, NULL);
+		}
 	}
 	if (rsa_case_smallest(&smallest) < 0)
 		return -ENOMEM;
-	pp = pingpong(o->seconds);
-	lat = apemu_round_trip(g, smallest, o->seconds, &w);
-	wrong += w;
+	for (int r = 0; r < ROUNDS; r++) {
+		uint64_t w = 0;
+		double p = pingpong(sec / ROUNDS);
+		double l = apemu_round_trip(g, smallest, sec / ROUNDS, &w);
+
+		wrong += w;
+		if (p <= 0 || l <= 0) {
+			rsa_cases_free(smallest, 1);
+			return -EIO;
+		}
+		pp += p / ROUNDS;
+		lat += l / ROUNDS;
+	}
 	rsa_cases_free(smallest, 1);
-	if (pp <= 0 || lat <= 0)
-		return -EIO;
 	line(o, "NQAP+DQAP round trip, 16 B request", lat * 1e6, pp * 1e6, "us", lat / pp,
 	     "<= 2");
 	if (wrong) {

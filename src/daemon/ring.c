@@ -225,9 +225,11 @@ static void serve(struct guest *g, uint32_t seq)
 	ring->cc = res.pgm ? 0 : res.cc;
 	ring->validity = validity;
 	ring->error = error;
-	__atomic_store_n(&ring->resp_seq, seq, __ATOMIC_RELEASE);
 	__atomic_store_n(&g->resp, seq, __ATOMIC_RELEASE);
-	futex(&ring->resp_seq, FUTEX_WAKE, INT_MAX, NULL);
+	__atomic_store_n(&ring->resp_seq, seq, __ATOMIC_SEQ_CST);
+	/* a guest that says it does not wait on the futex needs no wake-up */
+	if (__atomic_load_n(&ring->guest_waiting, __ATOMIC_SEQ_CST) != APEMU_GUEST_RUNNING)
+		futex(&ring->resp_seq, FUTEX_WAKE, INT_MAX, NULL);
 }
 
 static long now_ns(void)
@@ -242,6 +244,8 @@ static void *ring_thread(void *arg)
 {
 	struct guest *g = arg;
 	uint32_t *req = &g->ring->req_seq;
+	uint8_t *polling_hint = &g->ring->daemon_polling;
+	bool polling = false;
 	long last = 0;
 
 	while (!__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE)) {
@@ -258,7 +262,19 @@ static void *ring_thread(void *arg)
 			continue;
 		}
 		if (now_ns() - last < RING_SPIN_NS && engine_spin_ok(g->gs->engine)) {
-			sched_yield();
+			if (!polling) {
+				/* the guest may now skip its FUTEX_WAKE and spin */
+				polling = true;
+				__atomic_store_n(polling_hint, 1, __ATOMIC_SEQ_CST);
+			} else {
+				sched_yield();
+			}
+			continue;
+		}
+		if (polling) {
+			/* say so before sleeping, then look once more */
+			polling = false;
+			__atomic_store_n(polling_hint, 0, __ATOMIC_SEQ_CST);
 			continue;
 		}
 		if (now_ns() - last < RING_HOT_NS)

@@ -3,9 +3,9 @@
  * connection to the control socket, and the VFIO calls QEMU makes on the
  * vfio_ap mediated device (contract in include/apemu/guest.h).
  *
- * An instruction: fill the ring's request, req_seq += 1 (release),
- * FUTEX_WAKE; then look for the answer a few microseconds, yielding the
- * CPU between looks, and FUTEX_WAIT (shared futexes:
+ * An instruction: fill the ring's request, req_seq += 1, FUTEX_WAKE unless
+ * apemud is polling; then, when it is, look for the answer a few
+ * microseconds, yielding the CPU between looks; then FUTEX_WAIT (shared futexes:
  * apemud maps the same pages) on resp_seq until it equals req_seq. Every
  * 100 ms without an answer the connection is checked: apemud gone means
  * -ECONNRESET; after 30 s the request is abandoned and the guest unusable.
@@ -64,6 +64,7 @@ static int make_memory(struct apemu_guest *g, size_t size)
 	g->ring = (struct apemu_ring *)(g->mem + APEMU_GUEST_RING_ADDR);
 	g->ring->magic = APEMU_RING_MAGIC;
 	g->ring->version = APEMU_RING_VERSION;
+	g->ring->guest_waiting = APEMU_GUEST_RUNNING;
 	return 0;
 }
 
@@ -473,27 +474,43 @@ static bool hung_up(const struct apemu_guest *g)
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-static int wait_response(struct apemu_guest *g, uint32_t seq)
+/*
+ * Spin for the answer only while apemud's ring thread is awake (it says so
+ * in daemon_polling): a sleeping one needs a wake-up first, and the CPU is
+ * better left to apemud's threads meanwhile.
+ */
+static int wait_response(struct apemu_guest *g, uint32_t seq, bool polling)
 {
-	uint32_t *resp = &g->ring->resp_seq;
+	struct apemu_ring *ring = g->ring;
+	uint32_t *resp = &ring->resp_seq;
 	long long start = now_ns();
 
-	while (__atomic_load_n(resp, __ATOMIC_ACQUIRE) != seq) {
+	while (polling && __atomic_load_n(resp, __ATOMIC_ACQUIRE) != seq) {
 		if (now_ns() - start > SPIN_NS)
-			goto sleep;
-		/* let apemud's threads have this CPU should they need it */
+			break;
+		/*
+		 * Yield rather than pause: with more runnable threads than
+		 * CPUs (the guest, apemud's ring and adapter threads), a pure
+		 * spin could keep the adapter thread that must answer off the
+		 * CPU until the next scheduler tick.
+		 */
 		sched_yield();
 	}
-	return 0;
-sleep:
 	for (;;) {
 		const struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_NS};
 		uint32_t cur = __atomic_load_n(resp, __ATOMIC_ACQUIRE);
+		long w;
 
 		if (cur == seq)
 			return 0;
 		/* shared futex: apemud wakes it through its own mapping */
-		if (futex(resp, FUTEX_WAIT, cur, &ts) == 0 || errno != ETIMEDOUT)
+		__atomic_store_n(&ring->guest_waiting, (uint8_t)APEMU_GUEST_WAITING,
+				 __ATOMIC_SEQ_CST);
+		cur = __atomic_load_n(resp, __ATOMIC_SEQ_CST);
+		w = cur == seq ? 0 : futex(resp, FUTEX_WAIT, cur, &ts);
+		__atomic_store_n(&ring->guest_waiting, (uint8_t)APEMU_GUEST_RUNNING,
+				 __ATOMIC_RELAXED);
+		if (w == 0 || errno != ETIMEDOUT)
 			continue;
 		if (__atomic_load_n(resp, __ATOMIC_ACQUIRE) == seq)
 			return 0;
@@ -511,6 +528,7 @@ APEMU_PUBLIC int apemu_guest_exec(struct apemu_guest *g, uint16_t opcode, uint8_
 	struct apemu_ring *ring;
 	uint32_t seq;
 	int32_t err, pgm, validity, cc;
+	bool polling;
 	int r;
 
 	if (!g || !gr || !res)
@@ -533,9 +551,11 @@ APEMU_PUBLIC int apemu_guest_exec(struct apemu_guest *g, uint16_t opcode, uint8_
 	memcpy(ring->gr, gr, sizeof(ring->gr));
 	ring->pgm = ring->cc = ring->validity = ring->error = 0;
 	seq = g->seq + 1;
-	__atomic_store_n(&ring->req_seq, seq, __ATOMIC_RELEASE);
-	futex(&ring->req_seq, FUTEX_WAKE, 1, NULL);
-	r = wait_response(g, seq);
+	__atomic_store_n(&ring->req_seq, seq, __ATOMIC_SEQ_CST);
+	polling = __atomic_load_n(&ring->daemon_polling, __ATOMIC_SEQ_CST);
+	if (!polling)
+		futex(&ring->req_seq, FUTEX_WAKE, 1, NULL);
+	r = wait_response(g, seq, polling);
 	if (r < 0) {
 		if (r == -ECONNRESET)
 			g->gone = true;

@@ -164,6 +164,7 @@ def test_bench_runs_every_measurement_with_right_replies():
         "RSA-2048 CRT, 1 adapter / 1 thread",
         "RSA-2048 CRT, 2 adapters / 2 threads",
         "RSA-2048 CRT, 1 -> 2 adapters",
+        "RSA-2048 CRT, raw 1 -> 2 threads",
         "RSA-4096 CRT, 1 adapter / 1 thread",
         "RSA-1024 ME, 1 adapter / 1 thread",
         "NQAP+DQAP round trip, 16 B request",
