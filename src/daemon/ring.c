@@ -75,6 +75,8 @@ static struct apq *env_queue(void *ctx, unsigned int apqn)
 		if (!x->eq)
 			return NULL;
 		eng_queue_lock(x->eq);
+		/* an adapter that came back (hot plug) may have another depth */
+		eng_queue_apq(x->eq)->capacity = capacity;
 	}
 	return eng_queue_apq(x->eq);
 }
