@@ -747,6 +747,20 @@ def test_reset_discards_a_request_the_adapter_is_computing(apemu, guests, fc):
     assert dqap_wait(g, q)[1:] == (99, reply)
 
 
+def test_queue_depth_follows_a_replugged_adapter(apemu, guests):
+    inst, g = attached_guest(apemu, guests, [6], [4])
+    q = apqn(6, 4)
+    # depth 1: two messages
+    assert [g.nqap(q, i, b"x").cc for i in range(3)] == [0, 0, 3]
+    g.ok({"op": "event", "event": "adapter-remove", "id": 6})
+    assert rc_of(g.tapq(q)) == 1
+    g.ok({"op": "event", "event": "adapter-add", "id": 6, "type": "CEX5A", "depth": 3})
+    # back, with depth 3: empty, and four messages fit
+    res = g.tapq(q, t=True)
+    assert (res.cc, res.gr[1] & ST_E, res.gr[2] & 0xF) == (0, ST_E, 3)
+    assert [g.nqap(q, i, b"x").cc for i in range(5)] == [0, 0, 0, 0, 3]
+
+
 def test_qci_shows_only_the_guest_matrix(apemu, guests):
     inst = apemu.start(MACHINE)
     u = make_mdev(inst, [5, 0x47], [0x47], [4])
