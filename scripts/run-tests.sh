@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install what is missing, build apemu twice (plain, and with ASan+UBSan),
-# run every unit test in both builds and the functional tests against the
-# sanitized build, and end with one line 'N passed, N failed'.
+# Install what is missing, build apemu three times (plain, ASan+UBSan,
+# TSan), run every unit test in each build, the functional tests against the
+# ASan+UBSan build and the data-plane functional tests (guests, adapters,
+# RSA) against the TSan build, and end with one line 'N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -9,12 +10,13 @@ root=$PWD
 ./scripts/install-deps.sh || exit 1
 ./scripts/build.sh build || exit 1
 ./scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
+./scripts/build.sh build-tsan -Db_sanitize=thread || exit 1
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 results=()
 
-for dir in build build-asan; do
+for dir in build build-asan build-tsan; do
 	echo "== unit tests ($dir)"
 	meson test -C "$dir" --no-rebuild --suite unit --print-errorlogs >"$dir/unit.out" 2>&1
 	grep -E '^ *[0-9]+/[0-9]+ ' "$dir/unit.out" || cat "$dir/unit.out"
@@ -26,6 +28,11 @@ if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; the
 	APEMU_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		--junitxml="$root/build-asan/functional.xml" tests/functional
 	results+=(--junit "$root/build-asan/functional.xml")
+	echo "== data-plane functional tests (build-tsan)"
+	APEMU_BUILD="$root/build-tsan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		--junitxml="$root/build-tsan/functional.xml" tests/functional/test_guest_protocol.py \
+		tests/functional/test_guest_cli.py tests/functional/test_rsa_cli.py
+	results+=(--junit "$root/build-tsan/functional.xml")
 fi
 
 echo "== results"

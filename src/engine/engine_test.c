@@ -166,7 +166,7 @@ static void test_request_comes_back_computed_with_its_psmid(void **state)
 	n = take(f->e, AP_APQN(3, 6), &psmid, reply, sizeof(reply));
 	assert_int_equal(psmid, 0x1234567890abcdefull);
 	assert_result(reply, n, expect);
-	assert_int_equal(f->sys.bus.queue[AP_APQN(3, 6)].request_count, 1);
+	assert_int_equal(apbus_queue_request_count(&f->sys, AP_APQN(3, 6)), 1);
 	BN_free(expect);
 }
 
@@ -203,24 +203,24 @@ static void test_queue_holds_depth_plus_one_and_replies_in_order(void **state)
 static void test_counters_follow_the_messages(void **state)
 {
 	struct fx *f = *state;
-	const struct ap_queue_dev *c = &f->sys.bus.queue[AP_APQN(3, 7)];
+	const unsigned int q = AP_APQN(3, 7);
 	uint8_t req[MEB1_LEN], reply[T50_REPLY_MAX];
 	BIGNUM *expect = BN_new();
 	struct timespec tick = {.tv_nsec = 1000000};
 	uint64_t psmid;
 
 	meb1(req, 2, expect);
-	assert_int_equal(put(f->e, AP_APQN(3, 7), 7, req, sizeof(req)), 0);
+	assert_int_equal(put(f->e, q, 7, req, sizeof(req)), 0);
 	/* until the reply is dequeued the request is pending */
-	for (int i = 0; i < 10000 && __atomic_load_n(&c->request_count, __ATOMIC_RELAXED) == 0;
+	for (int i = 0; i < 10000 && apbus_queue_request_count(&f->sys, q) == 0;
 	     i++)
 		nanosleep(&tick, NULL);
-	assert_int_equal(c->request_count, 1);
-	assert_int_equal(c->requestq_count, 0);
-	assert_int_equal(c->pendingq_count, 1);
-	assert_result(reply, take(f->e, AP_APQN(3, 7), &psmid, reply, sizeof(reply)), expect);
-	assert_int_equal(c->pendingq_count, 0);
-	assert_int_equal(c->request_count, 1);
+	assert_int_equal(apbus_queue_request_count(&f->sys, q), 1);
+	assert_int_equal(apbus_queue_requestq_count(&f->sys, q), 0);
+	assert_int_equal(apbus_queue_pendingq_count(&f->sys, q), 1);
+	assert_result(reply, take(f->e, q, &psmid, reply, sizeof(reply)), expect);
+	assert_int_equal(apbus_queue_pendingq_count(&f->sys, q), 0);
+	assert_int_equal(apbus_queue_request_count(&f->sys, q), 1);
 	BN_free(expect);
 }
 
@@ -246,8 +246,8 @@ static void test_reset_discards_requests_and_replies(void **state)
 			 -ENOENT);
 	assert_int_equal(eng_queue_apq(eq)->nreq, 0);
 	eng_queue_unlock(eq);
-	assert_int_equal(f->sys.bus.queue[AP_APQN(3, 6)].pendingq_count, 0);
-	assert_int_equal(f->sys.bus.queue[AP_APQN(3, 6)].requestq_count, 0);
+	assert_int_equal(apbus_queue_pendingq_count(&f->sys, AP_APQN(3, 6)), 0);
+	assert_int_equal(apbus_queue_requestq_count(&f->sys, AP_APQN(3, 6)), 0);
 	/* the queue works on afterwards */
 	assert_int_equal(put(f->e, AP_APQN(3, 6), 3, req, sizeof(req)), 0);
 	assert_result(reply, take(f->e, AP_APQN(3, 6), &psmid, reply, sizeof(reply)), expect);
