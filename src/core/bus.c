@@ -88,6 +88,7 @@ static void queue_flush(struct ap_system *s, unsigned int apqn, bool zeroize)
 	q->irq = false;
 	__atomic_store_n(&q->requestq_count, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&q->pendingq_count, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&q->load, 0, __ATOMIC_RELAXED);
 	if (s->ops.queue_reset)
 		s->ops.queue_reset(s->ops_ctx, apqn, zeroize);
 }
@@ -621,6 +622,21 @@ unsigned int apbus_queue_requestq_count(const struct ap_system *s, unsigned int 
 unsigned int apbus_queue_pendingq_count(const struct ap_system *s, unsigned int apqn)
 {
 	return __atomic_load_n(&s->bus.queue[apqn].pendingq_count, __ATOMIC_RELAXED);
+}
+
+unsigned int apbus_queue_load(const struct ap_system *s, unsigned int apqn)
+{
+	return __atomic_load_n(&s->bus.queue[apqn].load, __ATOMIC_RELAXED);
+}
+
+unsigned int apbus_card_load(const struct ap_system *s, unsigned int apid)
+{
+	unsigned int sum = 0;
+
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			sum += apbus_queue_load(s, AP_APQN(apid, d));
+	return sum;
 }
 
 void apbus_queue_reset_count(struct ap_system *s, unsigned int apqn)

@@ -87,6 +87,9 @@ void apbus_card_reset_counts(struct ap_system *s, unsigned int apid);
 unsigned long long apbus_queue_request_count(const struct ap_system *s, unsigned int apqn);
 unsigned int apbus_queue_requestq_count(const struct ap_system *s, unsigned int apqn);
 unsigned int apbus_queue_pendingq_count(const struct ap_system *s, unsigned int apqn);
+/* Requests the adapter has not completed: of one queue, of a card's queues. */
+unsigned int apbus_queue_load(const struct ap_system *s, unsigned int apqn);
+unsigned int apbus_card_load(const struct ap_system *s, unsigned int apid);
 /* A write to the queue's request_count zeroes it. */
 void apbus_queue_reset_count(struct ap_system *s, unsigned int apqn);
 unsigned int apbus_card_requestq_count(const struct ap_system *s, unsigned int apid);

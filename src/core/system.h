@@ -73,9 +73,11 @@ struct ap_queue_dev {
 	bool irq;          /* AQIC interrupts enabled */
 	uint8_t reset_rc;  /* vfio_ap: response code of the last reset */
 	uint32_t owner;    /* owner index: 1 + slot of the mdev whose matrix holds this APQN, 0: none */
+	/* published by the adapters' threads (atomic; see bus.h's accessors) */
 	uint64_t request_count;
 	uint32_t requestq_count;
 	uint32_t pendingq_count;
+	uint32_t load; /* requests the adapter has not completed */
 };
 
 struct ap_bus {

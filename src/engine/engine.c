@@ -79,6 +79,7 @@ static void publish(struct eng_queue *eq)
 	pending = eq->q.nrep + (eq->executing ? 1u : 0u);
 	__atomic_store_n(&c->requestq_count, waiting, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->pendingq_count, pending, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->load, eq->q.nreq, __ATOMIC_RELAXED);
 }
 
 static void count_completed(struct eng_queue *eq)

@@ -17,8 +17,9 @@
  *   published view (hwview.h), never from the configuration.
  * - Counters: each queue's requestq_count (requests the adapter has not
  *   started), pendingq_count (the request the adapter works on and the
- *   replies not yet dequeued) and request_count (completed requests) are
- *   published into the bus's struct ap_queue_dev with atomic stores.
+ *   replies not yet dequeued), load (requests not completed) and
+ *   request_count (completed requests) are published into the bus's
+ *   struct ap_queue_dev with atomic stores.
  * - AQIC: when a reply arrives on a queue with interruptions enabled, the
  *   notification byte of the guest that enabled them becomes 0xff and the
  *   guest's eventfd is signalled.

@@ -218,6 +218,7 @@ static void test_counters_follow_the_messages(void **state)
 	assert_int_equal(apbus_queue_request_count(&f->sys, q), 1);
 	assert_int_equal(apbus_queue_requestq_count(&f->sys, q), 0);
 	assert_int_equal(apbus_queue_pendingq_count(&f->sys, q), 1);
+	assert_int_equal(apbus_queue_load(&f->sys, q), 0); /* completed */
 	assert_result(reply, take(f->e, q, &psmid, reply, sizeof(reply)), expect);
 	assert_int_equal(apbus_queue_pendingq_count(&f->sys, q), 0);
 	assert_int_equal(apbus_queue_request_count(&f->sys, q), 1);

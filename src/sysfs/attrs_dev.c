@@ -178,11 +178,18 @@ static int store_card_online(struct sysfs_ctx *c, const char *buf, size_t len)
 	return apbus_store_card_online(c->s, c->n.apid, buf, len);
 }
 
-/* The model keeps no request balancing weights: the load is always 0. */
-static int show_load(struct sysfs_ctx *c, char *buf)
+/*
+ * zcrypt's load is the weight of the requests in flight; apemu's adapters
+ * count the guests' requests they have not completed (no weights).
+ */
+static int show_card_load(struct sysfs_ctx *c, char *buf)
 {
-	(void)c;
-	return emit(buf, "0\n");
+	return emit(buf, "%d\n", (int)apbus_card_load(c->s, c->n.apid));
+}
+
+static int show_queue_load(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%d\n", (int)apbus_queue_load(c->s, apqn(c)));
 }
 
 /* CCA reports 8 characters; EP11 pads to 16, and is empty without one. */
@@ -309,7 +316,7 @@ const struct sysfs_entry card_ents[] = {
 	RO("raw_hwtype", show_hwtype, AV_ALL),
 	RW("request_count", show_card_request_count, store_card_request_count, AV_ALL),
 	RO("requestq_count", show_card_requestq_count, AV_ALL),
-	DRV_RO("load", show_load, card_bound),
+	DRV_RO("load", show_card_load, card_bound),
 	DRV_RW("online", show_card_online, store_card_online, card_bound),
 	DRV_RO("serialnr", show_serialnr, card_has_serial),
 	DRV_RO("type", show_card_type, card_bound),
@@ -329,7 +336,7 @@ const struct sysfs_entry queue_ents[] = {
 	RO("requestq_count", show_queue_requestq_count, AV_ALL),
 	RW("reset", show_reset, store_reset, AV_CUR),
 	RO("reset", show_reset, AV_V8),
-	DRV_RO("load", show_load, queue_zcrypt),
+	DRV_RO("load", show_queue_load, queue_zcrypt),
 	DRV_RW("online", show_queue_online, store_queue_online, queue_zcrypt),
 	{.name = "status", .type = ENT_FILE, .mode = 0444, .avail = AV_CUR, .visible = queue_vfio,
 	 .show = show_status},

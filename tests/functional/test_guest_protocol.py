@@ -747,6 +747,29 @@ def test_reset_discards_a_request_the_adapter_is_computing(apemu, guests, fc):
     assert dqap_wait(g, q)[1:] == (99, reply)
 
 
+def test_load_counts_requests_not_yet_computed(apemu, guests):
+    inst, g = attached_guest(apemu, guests, [0x47], [4])
+    q = apqn(0x47, 4)
+    card = "/sys/devices/ap/card47"
+    assert inst.read(card + "/load") == "0\n"
+    cases = t50.openssl_cases(4096, t50.rng(47))
+    # a full queue of 4096-bit requests (depth 7: eight): tens of ms of work
+    for i in range(8):
+        assert g.nqap(q, i, cases[i % 2][0]).cc == 0
+    assert 1 <= int(inst.read(card + "/load")) <= 8
+    deadline = time.monotonic() + 60
+    while inst.read(card + "/47.0004/pendingq_count") != "8\n" or \
+            inst.read(card + "/load") != "0\n":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    # computed, not yet dequeued: pending, but no load
+    assert inst.read(card + "/requestq_count") == "0\n"
+    assert inst.read(card + "/request_count") == "8\n"
+    for i in range(8):
+        assert g.dqap(q)[1:] == (i, cases[i % 2][1])
+    assert inst.read(card + "/pendingq_count") == "0\n"
+
+
 def test_queue_depth_follows_a_replugged_adapter(apemu, guests):
     inst, g = attached_guest(apemu, guests, [6], [4])
     q = apqn(6, 4)
