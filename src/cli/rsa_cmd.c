@@ -198,6 +198,25 @@ static int find_queues(struct apemu_guest *g, struct rsa_opts *o)
 	return o->napqns ? 0 : -ENODEV;
 }
 
+/* Explicit queues: the guest's? (before minutes of key generation) */
+static int check_queues(struct apemu_guest *g, const struct rsa_opts *o)
+{
+	for (unsigned int i = 0; i < o->napqns; i++) {
+		struct apemu_ap_result res;
+		int r = apemu_tapq(g, o->apqns[i], false, &res, NULL);
+
+		if (r < 0 || res.pgm || res.cc) {
+			fprintf(stderr,
+				"apemu rsa: queue %02x.%04x is not the guest's (TAPQ response code "
+				"0x%02x)\n",
+				o->apqns[i] >> 8, o->apqns[i] & 0xff,
+				r < 0 ? 0 : APEMU_AP_STATUS_RC(res.status));
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
 struct progress {
 	const struct rsa_opts *o;
 	bool tty;
@@ -270,6 +289,10 @@ int rsa_cmd_main(int argc, char **argv)
 	if (r != 0) {
 		fprintf(stderr, "apemu rsa: cannot open mdev %s: %s\n", o.mdev,
 			r > 0 ? "it is not attached to the guest" : apemu_guest_message(g));
+		apemu_guest_free(g);
+		return 1;
+	}
+	if (o.napqns && check_queues(g, &o) < 0) {
 		apemu_guest_free(g);
 		return 1;
 	}
