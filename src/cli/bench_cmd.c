@@ -108,14 +108,18 @@ static double raw_ops(const struct rsakey *key, bool crt, unsigned int nthreads,
 {
 	struct raw_job jobs[2];
 	pthread_t t[2];
+	unsigned int started = 0;
 	double total = 0;
 
 	for (unsigned int i = 0; i < nthreads; i++) {
 		jobs[i] = (struct raw_job){.key = key, .crt = crt, .seconds = seconds};
 		if (pthread_create(&t[i], NULL, raw_thread, &jobs[i]))
-			return -1;
+			break;
+		started++;
 	}
-	for (unsigned int i = 0; i < nthreads; i++) {
+	if (started < nthreads)
+		total = -1;
+	for (unsigned int i = 0; i < started; i++) {
 		pthread_join(t[i], NULL);
 		if (jobs[i].err)
 			total = -1;
@@ -433,42 +437,116 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	return 0;
 }
 
+/* The instance of this run, for the clean-up (also on a signal). */
+static struct {
+	char dir[32], machine[64], mount[64];
+	struct client_paths paths;
+	bool started;
+	pthread_mutex_t lock; /* one clean-up: the main thread's or the signal thread's */
+	bool cleaned;
+} inst = {.dir = "/tmp/apemu-bench-XXXXXX", .lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* lifecycle's messages go to stderr: stdout is for the measurements */
+static void lifecycle_quietly(bool start)
+{
+	int saved = dup(STDOUT_FILENO);
+
+	fflush(stdout);
+	if (saved >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	if (start)
+		inst.started = lifecycle_start(&inst.paths, inst.machine) == 0;
+	else
+		lifecycle_stop(&inst.paths);
+	fflush(stdout);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+}
+
+/* Stop the daemon and remove the directory; a failed run keeps the log. */
+static void clean_up(bool keep_log)
+{
+	pthread_mutex_lock(&inst.lock);
+	if (!inst.cleaned) {
+		inst.cleaned = true;
+		if (inst.started)
+			lifecycle_quietly(false);
+		unlink(inst.machine);
+		rmdir(inst.mount);
+		if (keep_log && inst.started)
+			fprintf(stderr, "apemu bench: apemud's log is %s\n", inst.paths.log);
+		else
+			unlink(inst.paths.log);
+		rmdir(inst.dir);
+	}
+	pthread_mutex_unlock(&inst.lock);
+}
+
+/* SIGINT, SIGTERM, SIGHUP: stop the private daemon, then end like the signal says. */
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig = 0;
+
+	if (sigwait(set, &sig) == 0) {
+		clean_up(false);
+		_exit(128 + sig);
+	}
+	return NULL;
+}
+
 int bench_cmd_main(int argc, char **argv)
 {
-	char dir[] = "/tmp/apemu-bench-XXXXXX", machine[64], mount[64];
-	struct client_paths p;
+	static sigset_t set;
 	struct bench_opts o;
 	struct apemu_guest *g = NULL;
 	int r = parse(argc, argv, &o), status = 1;
+	pthread_t sigthread;
 	FILE *f;
 
 	if (r)
 		return r < 0 ? 0 : r;
-	if (!mkdtemp(dir)) {
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    pthread_create(&sigthread, NULL, signal_thread, &set) != 0) {
+		fprintf(stderr, "apemu bench: cannot set up signal handling\n");
+		return 1;
+	}
+	if (!mkdtemp(inst.dir)) {
 		fprintf(stderr, "apemu bench: cannot make a directory in /tmp: %s\n",
 			strerror(errno));
 		return 1;
 	}
-	snprintf(machine, sizeof(machine), "%s/machine.json", dir);
-	snprintf(mount, sizeof(mount), "%s/sys", dir);
-	f = fopen(machine, "w");
-	if (!f || fputs(MACHINE, f) < 0 || fclose(f) != 0 || client_paths_init(&p, mount) < 0) {
-		fprintf(stderr, "apemu bench: cannot write %s\n", machine);
+	snprintf(inst.machine, sizeof(inst.machine), "%s/machine.json", inst.dir);
+	snprintf(inst.mount, sizeof(inst.mount), "%s/sys", inst.dir);
+	f = fopen(inst.machine, "w");
+	r = f ? fputs(MACHINE, f) : EOF;
+	if (f && fclose(f) != 0)
+		r = EOF;
+	if (r == EOF || client_paths_init(&inst.paths, inst.mount) < 0) {
+		fprintf(stderr, "apemu bench: cannot write %s\n", inst.machine);
+		clean_up(false);
 		return 1;
 	}
-	if (lifecycle_start(&p, machine) != 0)
+	lifecycle_quietly(true);
+	if (!inst.started)
 		goto out;
-	r = make_mdev(mount);
+	r = make_mdev(inst.mount);
 	if (r < 0) {
 		fprintf(stderr, "apemu bench: cannot set up the mdev: %s\n", strerror(-r));
-		goto stop;
+		goto out;
 	}
-	r = apemu_guest_new(p.socket, NULL, 0, &g);
+	r = apemu_guest_new(inst.paths.socket, NULL, 0, &g);
 	if (r == 0 && apemu_guest_open(g, BENCH_UUID) != 0)
 		r = -EIO;
 	if (r < 0) {
 		fprintf(stderr, "apemu bench: cannot start the guest: %s\n", strerror(-r));
-		goto stop;
+		goto out;
 	}
 	if (!o.json)
 		printf("apemu bench: 2 CEX8A adapters, %ld CPUs, %.1f s per measurement; "
@@ -476,13 +554,8 @@ int bench_cmd_main(int argc, char **argv)
 		       sysconf(_SC_NPROCESSORS_ONLN), o.seconds);
 	r = run(&o, g);
 	status = r < 0 ? 1 : 0;
-stop:
-	apemu_guest_free(g);
-	lifecycle_stop(&p);
 out:
-	unlink(machine);
-	unlink(p.log);
-	rmdir(mount);
-	rmdir(dir);
+	apemu_guest_free(g);
+	clean_up(status != 0);
 	return status;
 }

@@ -4,8 +4,9 @@
  * Requests follow the type 50 layout (facts 8; src/crypto/type50.h has the
  * numbers): a 16-byte header, then the key block in the smallest of the
  * three field sizes the modulus fits. Replies are matched to their cases by
- * PSMID: the low 32 bits are the case index, the high 32 bits a sequence
- * number, so that a stale or misplaced reply is caught too.
+ * PSMID: the low 32 bits are the case index, the high 32 bits the request's
+ * sequence number + 1, which must be one sent and fit the index, so that a
+ * misplaced reply is caught too.
  */
 #include "rsa_run.h"
 
@@ -229,6 +230,7 @@ struct state {
 	struct rsa_result *res;
 	unsigned int inflight[MAX_QUEUES];
 	unsigned int window[MAX_QUEUES];
+	bool irq_on[MAX_QUEUES]; /* interruptions enabled by us (to be disabled) */
 	uint64_t sent;
 	uint8_t *buf;
 	size_t buflen;
@@ -268,6 +270,7 @@ static int prepare(struct state *s)
 					    "AQIC %02x.%04x: interruptions could not be enabled "
 					    "(response code 0x%02x)",
 					    r->apqns[i], APEMU_AP_STATUS_RC(res.status));
+			s->irq_on[i] = res.cc == 0;
 		}
 	}
 	return 0;
@@ -331,7 +334,11 @@ static int drain(struct state *s, unsigned int i, unsigned int *got)
 		if (residual)
 			return fail(s, -EIO, "DQAP %02x.%04x: a reply of more than %u bytes",
 				    r->apqns[i], (unsigned int)s->buflen);
-		c = (uint32_t)psmid < r->ncases ? &r->cases[(uint32_t)psmid] : NULL;
+		/* the PSMID names the request: sequence number + 1, case index */
+		c = (uint32_t)psmid < r->ncases && (psmid >> 32) >= 1 && (psmid >> 32) <= s->sent &&
+			    ((psmid >> 32) - 1) % r->ncases == (uint32_t)psmid
+			? &r->cases[(uint32_t)psmid]
+			: NULL;
 		if (!c || len != c->reply_len || memcmp(s->buf, c->reply, len))
 			s->res->wrong++;
 		if (s->inflight[i])
@@ -369,10 +376,46 @@ static void await(struct state *s)
 	}
 }
 
+/*
+ * No reply for a while: requests may have been discarded (a reset, a
+ * zeroize, the adapter gone), which the guest learns from TAPQ: a queue
+ * that is empty while we still wait for replies, or not reachable at all.
+ * After STALL_GIVE_UP_S without a reply, give up anyway.
+ */
+#define STALL_CHECK_S	1.0
+#define STALL_GIVE_UP_S 60.0
+
+static int check_stalled(struct state *s, double quiet)
+{
+	const struct rsa_run *r = s->r;
+
+	for (unsigned int i = 0; i < r->napqns; i++) {
+		struct apemu_ap_result res;
+
+		if (!s->inflight[i])
+			continue;
+		if (apemu_tapq(r->g, r->apqns[i], false, &res, NULL) < 0 || res.pgm)
+			return fail(s, -EIO, "TAPQ %02x.%04x failed (%u)", r->apqns[i], 0);
+		if (res.cc)
+			return fail(s, -EIO,
+				    "queue %02x.%04x went away with requests in flight (TAPQ response "
+				    "code 0x%02x)",
+				    r->apqns[i], APEMU_AP_STATUS_RC(res.status));
+		if (res.status & APEMU_AP_STATUS_E)
+			return fail(s, -EIO,
+				    "queue %02x.%04x was reset: %u requests in flight were discarded",
+				    r->apqns[i], s->inflight[i]);
+	}
+	if (quiet >= STALL_GIVE_UP_S)
+		return fail(s, -ETIMEDOUT, "no reply from %02x.%04x (or the other queues) for %u s",
+			    r->apqns[0], (unsigned int)STALL_GIVE_UP_S);
+	return 0;
+}
+
 int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 {
 	struct state s = {.r = r, .res = ret, .buflen = T50_REPLY_MAX};
-	double start, last_progress;
+	double start, last_progress, last_reply, last_check;
 	uint64_t limit = r->count;
 	int e;
 
@@ -383,7 +426,7 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 	if (!s.buf)
 		return -ENOMEM;
 	e = prepare(&s);
-	start = last_progress = rsa_now();
+	start = last_progress = last_reply = last_check = rsa_now();
 	while (!e) {
 		unsigned int got = 0;
 		double t;
@@ -395,6 +438,12 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 		for (unsigned int i = 0; i < r->napqns && !e; i++)
 			e = drain(&s, i, &got);
 		t = rsa_now();
+		if (got)
+			last_reply = t;
+		else if (t - last_reply >= STALL_CHECK_S && t - last_check >= STALL_CHECK_S) {
+			last_check = t;
+			e = check_stalled(&s, t - last_reply);
+		}
 		if (r->progress && r->progress_interval > 0 &&
 		    t - last_progress >= r->progress_interval) {
 			r->progress(r->ctx, ret->done, t - start);
@@ -412,12 +461,11 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 	ret->seconds = rsa_now() - start;
 	if (r->progress)
 		r->progress(r->ctx, ret->done, ret->seconds);
-	if (r->irq) {
-		for (unsigned int i = 0; i < r->napqns; i++) {
-			struct apemu_ap_result res;
+	for (unsigned int i = 0; i < r->napqns; i++) {
+		struct apemu_ap_result res;
 
+		if (s.irq_on[i])
 			apemu_aqic(r->g, r->apqns[i], false, 0, 0, &res);
-		}
 	}
 	free(s.buf);
 	return e;

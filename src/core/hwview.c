@@ -7,11 +7,21 @@
  */
 #include "hwview.h"
 
+#include <stdlib.h>
+
 #include "bus.h"
 #include "insn.h"
 
 #define LOAD(p)	    __atomic_load_n((p), __ATOMIC_RELAXED)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+/* The queues of word w an instruction can reach (exists and rc 0x00). */
+static uint64_t reachable(const struct ap_view *v, unsigned int w)
+{
+	unsigned int apid = w * 64 / AP_DOMAINS;
+
+	return LOAD(&v->ad[apid].rc) == AP_RC_NORMAL ? LOAD(&v->exists[w]) : 0;
+}
 
 static void update_exists(struct ap_view *v, const struct ap_system *s)
 {
@@ -33,8 +43,22 @@ static void update_exists(struct ap_view *v, const struct ap_system *s)
 	v->topology = s->topology;
 }
 
-void ap_view_update(struct ap_view *v, const struct ap_system *s)
+void ap_view_update(struct ap_view *v, const struct ap_system *s,
+		    void (*gone)(void *ctx, unsigned int apqn), void *ctx)
 {
+	bool was_normal[AP_DEVICES];
+	bool rebuild = !v->built || v->topology != s->topology;
+	uint64_t *before = NULL;
+
+	/* what was reachable, for gone(): the adapters' rc, the bitmap if it changes */
+	for (unsigned int apid = 0; apid < AP_DEVICES; apid++)
+		was_normal[apid] = v->built && LOAD(&v->ad[apid].rc) == AP_RC_NORMAL;
+	if (gone && v->built && rebuild) {
+		before = malloc(sizeof(v->exists));
+		if (before)
+			for (unsigned int w = 0; w < AP_APQNS / 64; w++)
+				before[w] = reachable(v, w);
+	}
 	for (unsigned int apid = 0; apid < AP_DEVICES; apid++) {
 		const struct ap_adapter *a = &s->hw.adapter[apid];
 		struct ap_view_adapter *va = &v->ad[apid];
@@ -46,9 +70,24 @@ void ap_view_update(struct ap_view *v, const struct ap_system *s)
 	}
 	STORE(&v->max_apid, (uint8_t)machine_max_apid(&s->hw));
 	STORE(&v->max_apqi, (uint8_t)machine_max_apqi(&s->hw));
-	if (!v->built || v->topology != s->topology)
+	if (rebuild)
 		update_exists(v, s);
 	v->built = true;
+	if (!gone)
+		return;
+	for (unsigned int w = 0; w < AP_APQNS / 64; w++) {
+		unsigned int apid = w * 64 / AP_DOMAINS;
+		uint64_t was = before ? before[w] : (was_normal[apid] ? LOAD(&v->exists[w]) : 0);
+		uint64_t lost = was & ~reachable(v, w);
+
+		/* without memory for the old bitmap: every queue of the word */
+		if (!before && rebuild && was_normal[apid])
+			lost = ~reachable(v, w);
+		for (unsigned int b = 0; lost; b++, lost >>= 1)
+			if (lost & 1)
+				gone(ctx, w * 64 + b);
+	}
+	free(before);
 }
 
 bool ap_view_queue_exists(const struct ap_view *v, unsigned int apqn)

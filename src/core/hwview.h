@@ -35,8 +35,16 @@ struct ap_view {
 	bool built;
 };
 
-/* Publish s into v (configuration lock held). Cheap unless s->topology moved. */
-void ap_view_update(struct ap_view *v, const struct ap_system *s);
+/*
+ * Publish s into v (configuration lock held). Cheap unless s->topology moved.
+ * gone (may be NULL) is called for every APQN an instruction could reach
+ * before (queue exists, adapter answers rc 0x00) and cannot now, once the
+ * new state is visible: the caller discards again what such a queue holds,
+ * since a reader that still saw the old state may have put a request on
+ * it after the configuration change had emptied it.
+ */
+void ap_view_update(struct ap_view *v, const struct ap_system *s,
+		    void (*gone)(void *ctx, unsigned int apqn), void *ctx);
 
 bool ap_view_queue_exists(const struct ap_view *v, unsigned int apqn);
 int ap_view_adapter_rc(const struct ap_view *v, unsigned int apid);

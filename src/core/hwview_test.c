@@ -71,7 +71,7 @@ static void test_view_of_a_new_system(void **state)
 
 	(void)state;
 	assert_non_null(v);
-	ap_view_update(v, s);
+	ap_view_update(v, s, NULL, NULL);
 	assert_view_matches(v, s);
 	assert_true(ap_view_queue_exists(v, AP_APQN(3, 4)));
 	assert_true(ap_view_queue_exists(v, AP_APQN(200, 84)));
@@ -93,31 +93,81 @@ static void test_view_follows_hardware_changes(void **state)
 
 	(void)state;
 	assert_non_null(v);
-	ap_view_update(v, s);
+	ap_view_update(v, s, NULL, NULL);
 	/* standby, then check-stop, then back */
 	assert_int_equal(apbus_store_card_config(s, 3, "0", 1), 0);
-	ap_view_update(v, s);
+	ap_view_update(v, s, NULL, NULL);
 	assert_int_equal(ap_view_adapter_rc(v, 3), AP_RC_DECONFIGURED);
 	assert_view_matches(v, s);
 	assert_int_equal(apbus_store_card_config(s, 3, "1", 1), 0);
 	assert_int_equal(apbus_set_chkstop(s, 3, true), 0);
-	ap_view_update(v, s);
+	ap_view_update(v, s, NULL, NULL);
 	assert_int_equal(ap_view_adapter_rc(v, 3), AP_RC_CHECKSTOPPED);
 	assert_view_matches(v, s);
 	/* an adapter comes, a usage domain goes, an adapter goes */
 	assert_int_equal(apbus_add_adapter(s, &a9), 0);
-	ap_view_update(v, s);
+	ap_view_update(v, s, NULL, NULL);
 	assert_true(ap_view_queue_exists(v, AP_APQN(9, 64)));
 	assert_view_matches(v, s);
 	assert_int_equal(apbus_set_usage_domain(s, 64, false), 0);
-	ap_view_update(v, s);
+	ap_view_update(v, s, NULL, NULL);
 	assert_false(ap_view_queue_exists(v, AP_APQN(9, 64)));
 	assert_view_matches(v, s);
 	assert_int_equal(apbus_remove_adapter(s, 200), 0);
-	ap_view_update(v, s);
+	ap_view_update(v, s, NULL, NULL);
 	assert_false(ap_view_queue_exists(v, AP_APQN(200, 84)));
 	assert_int_equal(ap_view_adapter_rc(v, 200), AP_RC_Q_NOT_AVAIL);
 	assert_view_matches(v, s);
+	ap_system_clear(s);
+	free(s);
+	free(v);
+}
+
+struct gone_log {
+	unsigned int n;
+	unsigned int apqn[64];
+};
+
+static void log_gone(void *ctx, unsigned int apqn)
+{
+	struct gone_log *l = ctx;
+
+	if (l->n < 64)
+		l->apqn[l->n] = apqn;
+	l->n++;
+}
+
+/* gone() names exactly the queues instructions could reach and no longer can. */
+static void test_view_names_queues_gone(void **state)
+{
+	struct ap_system *s = host_new();
+	struct ap_view *v = calloc(1, sizeof(*v));
+	struct gone_log l = {0};
+
+	(void)state;
+	assert_non_null(v);
+	ap_view_update(v, s, log_gone, &l);
+	assert_int_equal(l.n, 0); /* the first view: nothing was reachable before */
+	ap_view_update(v, s, log_gone, &l);
+	assert_int_equal(l.n, 0); /* nothing changed */
+	/* standby of adapter 3: its four queues */
+	assert_int_equal(apbus_store_card_config(s, 3, "0", 1), 0);
+	ap_view_update(v, s, log_gone, &l);
+	assert_int_equal(l.n, 4);
+	assert_int_equal(l.apqn[0], AP_APQN(3, 4));
+	assert_int_equal(l.apqn[3], AP_APQN(3, 84));
+	/* usage domain 64 goes: adapters 5 and 200 (3 is in standby already) */
+	l.n = 0;
+	assert_int_equal(apbus_set_usage_domain(s, 64, false), 0);
+	ap_view_update(v, s, log_gone, &l);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.apqn[0], AP_APQN(5, 64));
+	assert_int_equal(l.apqn[1], AP_APQN(200, 64));
+	/* back on line: nothing is gone */
+	l.n = 0;
+	assert_int_equal(apbus_store_card_config(s, 3, "1", 1), 0);
+	ap_view_update(v, s, log_gone, &l);
+	assert_int_equal(l.n, 0);
 	ap_system_clear(s);
 	free(s);
 	free(v);
@@ -128,6 +178,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_view_of_a_new_system),
 	    cmocka_unit_test(test_view_follows_hardware_changes),
+	    cmocka_unit_test(test_view_names_queues_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,7 +211,7 @@ static struct ap_insn_result run(struct fx *f, uint16_t opcode, uint8_t r1, uint
 	struct ap_insn_result res = {.pgm = -1, .cc = -1};
 
 	if (f->use_view) {
-		ap_view_update(&f->view, f->sys);
+		ap_view_update(&f->view, f->sys, NULL, NULL);
 		f->env.view = &f->view;
 	}
 	ap_insn_execute(&f->env, &insn, &f->regs, &res);

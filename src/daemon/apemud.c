@@ -219,9 +219,17 @@ static int check_instance(const struct instance_paths *p, char *err)
 	return r;
 }
 
+/* A queue instructions can no longer reach: empty it once more (see hwview.h). */
+static void view_gone(void *ctx, unsigned int apqn)
+{
+	struct apemud *d = ctx;
+
+	guests_queue_gone(d, apqn);
+}
+
 void apemud_publish(struct apemud *d)
 {
-	ap_view_update(&d->view, d->sys);
+	ap_view_update(&d->view, d->sys, view_gone, d);
 }
 
 /* A store through the tree may have changed the machine (a card's config). */

@@ -531,6 +531,12 @@ void guest_remove_requested(struct apemud *d, struct ap_mdev *m)
 	}
 }
 
+void guests_queue_gone(struct apemud *d, unsigned int apqn)
+{
+	if (d->guests)
+		engine_reset(d->guests->engine, apqn, 0);
+}
+
 bool guest_crycb_hex(struct apemud *d, uint64_t id, char hex[GUEST_CRYCB_HEX_LEN])
 {
 	struct guest *g = d->guests ? guests_find(d->guests, id) : NULL;

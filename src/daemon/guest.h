@@ -51,6 +51,9 @@ void guest_disconnect(struct apemud *d, struct control_conn *conn);
  */
 void guest_remove_requested(struct apemud *d, struct ap_mdev *m);
 
+/* Discard what queue apqn holds (lock held; before guests_init: nothing). */
+void guests_queue_gone(struct apemud *d, unsigned int apqn);
+
 /* The CRYCB of guest id as hex (lock held); false when there is no such guest. */
 bool guest_crycb_hex(struct apemud *d, uint64_t id, char hex[GUEST_CRYCB_HEX_LEN]);
 

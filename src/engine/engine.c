@@ -48,7 +48,8 @@ struct eng_queue {
 	unsigned int apqn;
 	struct apq q;
 	bool scheduled;	       /* on a run list, or being worked on */
-	bool executing;	       /* a worker computes the oldest request */
+	bool executing;	       /* a worker computes the oldest request... */
+	uint64_t exec_gen;     /* ...unless a reset (apq.gen) discarded it since */
 	struct eng_queue *run; /* next on the run list */
 	struct eng_owner owner;
 };
@@ -71,12 +72,14 @@ static void publish(struct eng_queue *eq)
 {
 	struct ap_queue_dev *c;
 	uint32_t waiting, pending;
+	bool ex;
 
 	if (!eq->e->counters)
 		return;
 	c = &eq->e->counters[eq->apqn];
-	waiting = eq->q.nreq - (eq->executing ? 1u : 0u);
-	pending = eq->q.nrep + (eq->executing ? 1u : 0u);
+	ex = eq->executing && eq->exec_gen == eq->q.gen;
+	waiting = eq->q.nreq - (ex ? 1u : 0u);
+	pending = eq->q.nrep + (ex ? 1u : 0u);
 	__atomic_store_n(&c->requestq_count, waiting, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->pendingq_count, pending, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->load, eq->q.nreq, __ATOMIC_RELAXED);
@@ -265,6 +268,7 @@ static void run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 	memcpy(s->req, m->data, len);
 	gen = eq->q.gen;
 	eq->executing = true;
+	eq->exec_gen = gen;
 	eng_queue_unlock(eq);
 
 	__atomic_fetch_add(&e->busy, 1, __ATOMIC_RELAXED);

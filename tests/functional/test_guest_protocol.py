@@ -747,6 +747,28 @@ def test_reset_discards_a_request_the_adapter_is_computing(apemu, guests, fc):
     assert dqap_wait(g, q)[1:] == (99, reply)
 
 
+def test_reply_of_a_reset_request_never_reaches_the_next_one(apemu, guests):
+    """RAPQ while the adapter computes request A, then request B: B gets B's
+    reply, never A's result under B's PSMID."""
+    inst, g = attached_guest(apemu, guests, [0x47], [4])
+    q = apqn(0x47, 4)
+    r = t50.rng(48)
+    slow = t50.openssl_cases(4096, r)[0][0]  # ME with a 4096-bit private exponent
+    fast, fast_reply = t50.random_me(1024, r)
+    for i in range(10):
+        assert g.nqap(q, 1000 + i, slow).cc == 0
+        # the adapter has taken A: nothing waits, one request is computed
+        deadline = time.monotonic() + 10
+        while inst.read("/sys/devices/ap/card47/47.0004/requestq_count") != "0\n":
+            assert time.monotonic() < deadline
+        assert g.exec(PQAP, [(FC_RAPQ << 24) | q]).cc == 0
+        assert g.nqap(q, 2000 + i, fast).cc == 0
+        assert dqap_wait(g, q)[1:] == (2000 + i, fast_reply)
+        res = g.tapq(q)
+        assert res.gr[1] & (ST_E | ST_R) == ST_E
+    assert inst.read("/sys/devices/ap/card47/47.0004/pendingq_count") == "0\n"
+
+
 def test_load_counts_requests_not_yet_computed(apemu, guests):
     inst, g = attached_guest(apemu, guests, [0x47], [4])
     q = apqn(0x47, 4)

@@ -3,8 +3,11 @@
 # different adapters; the queues of one mdev out of reach of another guest;
 # the errors of bad input named; counters in sysfs following the traffic.
 import json
+import os
+import re
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -121,6 +124,31 @@ def test_several_guests_at_once_on_different_adapters(apemu):
         "04.0005", "05.0005", "07.0006"}
 
 
+def test_rsa_reports_requests_discarded_by_a_reset(apemu):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [4], [5])
+    argv = [APEMU, "rsa", "--mount", inst.mount, "--mdev", u, "--seconds", "60", "--quiet",
+            "--keys", "1", "--bits", "2048"]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env())
+    try:
+        count = "/sys/devices/ap/card04/04.0005/request_count"
+        deadline = time.monotonic() + 60
+        while int(inst.read(count)) == 0:
+            assert time.monotonic() < deadline and p.poll() is None
+            time.sleep(0.05)
+        # the administrator resets the queue under the guest's feet
+        assert inst.write("/sys/devices/ap/card04/04.0005/reset", "1\n") is None
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert sanitizer_report(err) is None, err
+    assert p.returncode == 1, (out, err)
+    assert "queue 04.0005 was reset:" in err and "requests in flight were discarded" in err
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -158,7 +186,8 @@ def test_bench_runs_every_measurement_with_right_replies():
                        text=True, env=env(), timeout=300)
     assert sanitizer_report(p.stderr) is None, p.stderr
     assert p.returncode == 0, (p.stdout, p.stderr)
-    rows = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    # stdout is the measurements only (the daemon's start and stop go to stderr)
+    rows = [json.loads(line) for line in p.stdout.splitlines()]
     names = [r["measure"] for r in rows]
     assert names == [
         "RSA-2048 CRT, 1 adapter / 1 thread",
@@ -170,3 +199,6 @@ def test_bench_runs_every_measurement_with_right_replies():
         "NQAP+DQAP round trip, 16 B request",
     ], names
     assert all(r["apemu"] > 0 and r["baseline"] > 0 for r in rows), rows
+    assert "apemu: stopped apemud" in p.stderr
+    m = re.search(r"mounted at (/tmp/apemu-bench-\w+)/sys", p.stderr)
+    assert m and not os.path.exists(m.group(1)), p.stderr  # the private instance is gone
