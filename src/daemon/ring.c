@@ -252,7 +252,9 @@ static void *ring_thread(void *arg)
 
 	while (!__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE)) {
 		uint32_t resp = __atomic_load_n(&g->resp, __ATOMIC_RELAXED);
-		uint32_t seq = __atomic_load_n(req, __ATOMIC_ACQUIRE);
+		/* sequentially consistent: pairs with the guest's store of req_seq and
+		 * load of daemon_polling (guest-abi.h) */
+		uint32_t seq = __atomic_load_n(req, __ATOMIC_SEQ_CST);
 		struct timespec wait = {.tv_nsec = RING_IDLE_WAIT_NS};
 
 		if (seq != resp) {
