@@ -769,6 +769,40 @@ def test_reply_of_a_reset_request_never_reaches_the_next_one(apemu, guests):
     assert inst.read("/sys/devices/ap/card47/47.0004/pendingq_count") == "0\n"
 
 
+def test_garbage_requests_get_error_replies_and_nothing_breaks(apemu, guests):
+    """Random bytes, and type 50 headers with random lengths and key blocks:
+    every reply is a type 82 error or a well-formed type 80, in order."""
+    inst, g = attached_guest(apemu, guests, [0x47, 6], [4])
+    r = t50.rng(99)
+    good, good_reply = t50.random_me(1024, r)
+    for i in range(300):
+        q = apqn(0x47 if i % 2 else 6, 4)
+        kind = i % 3
+        if kind == 0:  # anything at all
+            msg = bytes(r.getrandbits(8) for _ in range(r.randint(1, 1200)))
+        elif kind == 1:  # a type 50 header, a random key-block type and length
+            n = r.randint(16, 1900)
+            msg = bytearray(r.getrandbits(8) for _ in range(n))
+            msg[1], msg[2:4] = 0x50, n.to_bytes(2, "big")
+            msg[8:10] = r.choice([0x0001, 0x0002, 0x0003, 0x0011, 0x0012, 0x0013,
+                                  r.getrandbits(16)]).to_bytes(2, "big")
+            msg = bytes(msg)
+        else:  # a good request with one byte of its numbers changed
+            b = bytearray(good)
+            b[r.randint(16, len(b) - 1)] ^= 1 << r.randint(0, 7)
+            msg = bytes(b)
+        assert g.nqap(q, i, msg).cc == 0, i
+        res, psmid, data = dqap_wait(g, q)
+        assert (res.cc, psmid) == (0, i)
+        if data[1] == 0x82:
+            assert len(data) == 8 and data[4] in (0x20, 0x23, 0x82, 0x84, 0x85), (i, data)
+        else:
+            assert data[1] == 0x80 and int.from_bytes(data[2:4], "big") == len(data), (i, data)
+    # the adapters still compute right
+    assert g.nqap(apqn(0x47, 4), 7777, good).cc == 0
+    assert dqap_wait(g, apqn(0x47, 4))[1:] == (7777, good_reply)
+
+
 def test_load_counts_requests_not_yet_computed(apemu, guests):
     inst, g = attached_guest(apemu, guests, [0x47], [4])
     q = apqn(0x47, 4)
