@@ -326,6 +326,13 @@ static int drain(struct state *s, unsigned int i, unsigned int *got)
 			return fail(s, -EIO, "DQAP %02x.%04x: program exception 0x%04x",
 				    r->apqns[i], (unsigned int)res.pgm);
 		if (res.cc) {
+			/* empty (E) while requests are outstanding: a reset discarded them */
+			if (APEMU_AP_STATUS_RC(res.status) == RC_Q_FULL &&
+			    (res.status & APEMU_AP_STATUS_E) && s->inflight[i])
+				return fail(s, -EIO,
+					    "queue %02x.%04x was reset: %u requests in flight were "
+					    "discarded",
+					    r->apqns[i], s->inflight[i]);
 			if (APEMU_AP_STATUS_RC(res.status) == RC_Q_FULL)
 				return 0;
 			return fail(s, -EIO, "DQAP %02x.%04x: response code 0x%02x", r->apqns[i],
