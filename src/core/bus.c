@@ -609,34 +609,53 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
  * configuration lock (atomic stores, src/engine), so every access here is
  * atomic too.
  */
+enum qcounter { QC_REQUEST, QC_REQUESTQ, QC_PENDINGQ, QC_LOAD };
+
+static unsigned long long counter(const struct ap_system *s, unsigned int apqn, enum qcounter c)
+{
+	const struct ap_queue_dev *q = &s->bus.queue[apqn];
+
+	switch (c) {
+	case QC_REQUEST:
+		return __atomic_load_n(&q->request_count, __ATOMIC_RELAXED);
+	case QC_REQUESTQ:
+		return __atomic_load_n(&q->requestq_count, __ATOMIC_RELAXED);
+	case QC_PENDINGQ:
+		return __atomic_load_n(&q->pendingq_count, __ATOMIC_RELAXED);
+	default:
+		return __atomic_load_n(&q->load, __ATOMIC_RELAXED);
+	}
+}
+
+/* A card's counter: the sum over its queues. */
+static unsigned long long card_sum(const struct ap_system *s, unsigned int apid, enum qcounter c)
+{
+	unsigned long long sum = 0;
+
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			sum += counter(s, AP_APQN(apid, d), c);
+	return sum;
+}
+
 unsigned long long apbus_queue_request_count(const struct ap_system *s, unsigned int apqn)
 {
-	return __atomic_load_n(&s->bus.queue[apqn].request_count, __ATOMIC_RELAXED);
+	return counter(s, apqn, QC_REQUEST);
 }
 
 unsigned int apbus_queue_requestq_count(const struct ap_system *s, unsigned int apqn)
 {
-	return __atomic_load_n(&s->bus.queue[apqn].requestq_count, __ATOMIC_RELAXED);
+	return (unsigned int)counter(s, apqn, QC_REQUESTQ);
 }
 
 unsigned int apbus_queue_pendingq_count(const struct ap_system *s, unsigned int apqn)
 {
-	return __atomic_load_n(&s->bus.queue[apqn].pendingq_count, __ATOMIC_RELAXED);
+	return (unsigned int)counter(s, apqn, QC_PENDINGQ);
 }
 
 unsigned int apbus_queue_load(const struct ap_system *s, unsigned int apqn)
 {
-	return __atomic_load_n(&s->bus.queue[apqn].load, __ATOMIC_RELAXED);
-}
-
-unsigned int apbus_card_load(const struct ap_system *s, unsigned int apid)
-{
-	unsigned int sum = 0;
-
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		if (apbus_queue_exists(s, apid, d))
-			sum += apbus_queue_load(s, AP_APQN(apid, d));
-	return sum;
+	return (unsigned int)counter(s, apqn, QC_LOAD);
 }
 
 void apbus_queue_reset_count(struct ap_system *s, unsigned int apqn)
@@ -646,12 +665,22 @@ void apbus_queue_reset_count(struct ap_system *s, unsigned int apqn)
 
 unsigned long long apbus_card_request_count(const struct ap_system *s, unsigned int apid)
 {
-	unsigned long long sum = 0;
+	return card_sum(s, apid, QC_REQUEST);
+}
 
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		if (apbus_queue_exists(s, apid, d))
-			sum += apbus_queue_request_count(s, AP_APQN(apid, d));
-	return sum;
+unsigned int apbus_card_requestq_count(const struct ap_system *s, unsigned int apid)
+{
+	return (unsigned int)card_sum(s, apid, QC_REQUESTQ);
+}
+
+unsigned int apbus_card_pendingq_count(const struct ap_system *s, unsigned int apid)
+{
+	return (unsigned int)card_sum(s, apid, QC_PENDINGQ);
+}
+
+unsigned int apbus_card_load(const struct ap_system *s, unsigned int apid)
+{
+	return (unsigned int)card_sum(s, apid, QC_LOAD);
 }
 
 void apbus_card_reset_counts(struct ap_system *s, unsigned int apid)
@@ -659,26 +688,6 @@ void apbus_card_reset_counts(struct ap_system *s, unsigned int apid)
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)
 		if (apbus_queue_exists(s, apid, d))
 			apbus_queue_reset_count(s, AP_APQN(apid, d));
-}
-
-unsigned int apbus_card_requestq_count(const struct ap_system *s, unsigned int apid)
-{
-	unsigned int sum = 0;
-
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		if (apbus_queue_exists(s, apid, d))
-			sum += apbus_queue_requestq_count(s, AP_APQN(apid, d));
-	return sum;
-}
-
-unsigned int apbus_card_pendingq_count(const struct ap_system *s, unsigned int apid)
-{
-	unsigned int sum = 0;
-
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		if (apbus_queue_exists(s, apid, d))
-			sum += apbus_queue_pendingq_count(s, AP_APQN(apid, d));
-	return sum;
 }
 
 int apbus_store_queue_reset(struct ap_system *s, unsigned int apqn)
