@@ -7,8 +7,6 @@
  */
 #include "hwview.h"
 
-#include <stdlib.h>
-
 #include "bus.h"
 #include "insn.h"
 
@@ -46,19 +44,12 @@ static void update_exists(struct ap_view *v, const struct ap_system *s)
 void ap_view_update(struct ap_view *v, const struct ap_system *s,
 		    void (*gone)(void *ctx, unsigned int apqn), void *ctx)
 {
-	bool was_normal[AP_DEVICES];
-	bool rebuild = !v->built || v->topology != s->topology;
-	uint64_t *before = NULL;
+	uint64_t before[AP_APQNS / 64]; /* for gone(): what was reachable */
+	bool track = gone && v->built;
 
-	/* what was reachable, for gone(): the adapters' rc, the bitmap if it changes */
-	for (unsigned int apid = 0; apid < AP_DEVICES; apid++)
-		was_normal[apid] = v->built && LOAD(&v->ad[apid].rc) == AP_RC_NORMAL;
-	if (gone && v->built && rebuild) {
-		before = malloc(sizeof(v->exists));
-		if (before)
-			for (unsigned int w = 0; w < AP_APQNS / 64; w++)
-				before[w] = reachable(v, w);
-	}
+	if (track)
+		for (unsigned int w = 0; w < AP_APQNS / 64; w++)
+			before[w] = reachable(v, w);
 	for (unsigned int apid = 0; apid < AP_DEVICES; apid++) {
 		const struct ap_adapter *a = &s->hw.adapter[apid];
 		struct ap_view_adapter *va = &v->ad[apid];
@@ -70,24 +61,15 @@ void ap_view_update(struct ap_view *v, const struct ap_system *s,
 	}
 	STORE(&v->max_apid, (uint8_t)machine_max_apid(&s->hw));
 	STORE(&v->max_apqi, (uint8_t)machine_max_apqi(&s->hw));
-	if (rebuild)
+	if (!v->built || v->topology != s->topology)
 		update_exists(v, s);
 	v->built = true;
-	if (!gone)
+	if (!track)
 		return;
-	for (unsigned int w = 0; w < AP_APQNS / 64; w++) {
-		unsigned int apid = w * 64 / AP_DOMAINS;
-		uint64_t was = before ? before[w] : (was_normal[apid] ? LOAD(&v->exists[w]) : 0);
-		uint64_t lost = was & ~reachable(v, w);
-
-		/* without memory for the old bitmap: every queue of the word */
-		if (!before && rebuild && was_normal[apid])
-			lost = ~reachable(v, w);
-		for (unsigned int b = 0; lost; b++, lost >>= 1)
+	for (unsigned int w = 0; w < AP_APQNS / 64; w++)
+		for (uint64_t lost = before[w] & ~reachable(v, w), b = 0; lost; b++, lost >>= 1)
 			if (lost & 1)
-				gone(ctx, w * 64 + b);
-	}
-	free(before);
+				gone(ctx, w * 64 + (unsigned int)b);
 }
 
 bool ap_view_queue_exists(const struct ap_view *v, unsigned int apqn)
