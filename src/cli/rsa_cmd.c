@@ -201,17 +201,14 @@ static int find_queues(struct apemu_guest *g, struct rsa_opts *o)
 /* Explicit queues: the guest's? (before minutes of key generation) */
 static int check_queues(struct apemu_guest *g, const struct rsa_opts *o)
 {
-	for (unsigned int i = 0; i < o->napqns; i++) {
-		struct apemu_ap_result res;
-		int r = apemu_tapq(g, o->apqns[i], false, &res, NULL);
+	char msg[160];
 
-		if (r < 0 || res.pgm || res.cc) {
-			fprintf(stderr,
-				"apemu rsa: queue %02x.%04x is not the guest's (TAPQ response code "
-				"0x%02x)\n",
-				o->apqns[i] >> 8, o->apqns[i] & 0xff,
-				r < 0 ? 0 : APEMU_AP_STATUS_RC(res.status));
-			return -ENODEV;
+	for (unsigned int i = 0; i < o->napqns; i++) {
+		int r = rsa_queue_probe(g, o->apqns[i], NULL, msg, sizeof(msg));
+
+		if (r < 0) {
+			fprintf(stderr, "apemu rsa: %s\n", msg);
+			return r;
 		}
 	}
 	return 0;

@@ -245,6 +245,25 @@ static int fail(struct state *s, int err, const char *fmt, unsigned int apqn, un
 	return err;
 }
 
+int rsa_queue_probe(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_info, char *msg,
+		    size_t len)
+{
+	struct apemu_ap_result res;
+	int e = apemu_tapq(g, apqn, true, &res, ret_info);
+
+	if (e < 0) {
+		snprintf(msg, len, "TAPQ %02x.%04x: the guest failed (%s)", apqn >> 8, apqn & 0xff,
+			 strerror(-e));
+		return e;
+	}
+	if (res.pgm || res.cc) {
+		snprintf(msg, len, "queue %02x.%04x is not the guest's (TAPQ response code 0x%02x)",
+			 apqn >> 8, apqn & 0xff, APEMU_AP_STATUS_RC(res.status));
+		return -ENODEV;
+	}
+	return 0;
+}
+
 /* TAPQ each queue: reachable, its depth; AQIC on when asked for. */
 static int prepare(struct state *s)
 {
@@ -253,14 +272,11 @@ static int prepare(struct state *s)
 	for (unsigned int i = 0; i < r->napqns; i++) {
 		struct apemu_ap_result res;
 		uint64_t info = 0;
-		int e = apemu_tapq(r->g, r->apqns[i], true, &res, &info);
+		int e = rsa_queue_probe(r->g, r->apqns[i], &info, s->res->message,
+					sizeof(s->res->message));
 
 		if (e < 0)
-			return fail(s, e, "TAPQ %02x.%04x: the guest failed (%u)", r->apqns[i], 0);
-		if (res.pgm || res.cc)
-			return fail(s, -ENODEV,
-				    "queue %02x.%04x is not the guest's (TAPQ response code 0x%02x)",
-				    r->apqns[i], APEMU_AP_STATUS_RC(res.status));
+			return e;
 		s->window[i] = r->window ? r->window : (unsigned int)(info & 0xf) + 1;
 		if (r->irq) {
 			e = apemu_aqic(r->g, r->apqns[i], true, 0, APEMU_GUEST_NIB_ADDR, &res);

@@ -67,6 +67,15 @@ struct rsa_result {
 /* Run. 0 (see ret->wrong), or -errno with ret->message saying why. */
 int rsa_run(const struct rsa_run *r, struct rsa_result *ret);
 
+/*
+ * Is apqn the guest's (TAPQ with the facilities test)? 0 and its TAPQ
+ * information word in *ret_info (may be NULL), or -errno with a message
+ * naming the queue in msg: -ENODEV "queue 05.0005 is not the guest's (TAPQ
+ * response code 0x01)".
+ */
+int rsa_queue_probe(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_info, char *msg,
+		    size_t len);
+
 /* CLOCK_MONOTONIC in seconds. */
 double rsa_now(void);
 
