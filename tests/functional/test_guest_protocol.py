@@ -205,12 +205,12 @@ class Guest:
         struct.pack_into("=Q", m, ring + OFF_SCB, scb)
         regs = list(gr) + [0] * (16 - len(gr))
         struct.pack_into("=16Q", m, ring + OFF_GR, *regs)
-        seq = (struct.unpack_from("=I", m, ring + OFF_REQ)[0] + 1) & 0xFFFFFFFF
-        struct.pack_into("=I", m, ring + OFF_REQ, seq)
+        seq = (self.word(ring + OFF_REQ).value + 1) & 0xFFFFFFFF
+        self.word(ring + OFF_REQ).value = seq
         if self.wake:
             futex(self.addr(ring + OFF_REQ), FUTEX_WAKE, 1)
         deadline = time.monotonic() + timeout
-        while struct.unpack_from("=I", m, ring + OFF_RESP)[0] != seq:
+        while self.word(ring + OFF_RESP).value != seq:
             assert time.monotonic() < deadline, "apemud did not answer the ring"
             time.sleep(0.0005)
         out = list(struct.unpack_from("=16Q", m, ring + OFF_GR))
@@ -220,6 +220,11 @@ class Guest:
     def addr(self, guest_addr):
         """The host address of a guest address."""
         return ctypes.addressof(self.cmem) + guest_addr
+
+    def word(self, guest_addr):
+        """The 32-bit word at a guest address, read and written whole (struct
+        packs byte by byte, and apemud could see a torn sequence number)."""
+        return ctypes.c_uint32.from_address(self.addr(guest_addr))
 
     def tapq(self, q, t=False, **kw):
         return self.exec(PQAP, [(FC_TAPQ << 24) | (T_BIT if t else 0) | q], **kw)
@@ -987,10 +992,10 @@ def test_daemon_wakes_futex_waiters(apemu, guests):
     for _ in range(100):
         struct.pack_into("=II", g.mem, OFF_OPC, PQAP, 0)
         struct.pack_into("=Q", g.mem, OFF_GR, apqn(5, 4))
-        seq = struct.unpack_from("=I", g.mem, OFF_REQ)[0]
-        struct.pack_into("=I", g.mem, OFF_REQ, seq + 1)
+        seq = g.word(OFF_REQ).value
+        g.word(OFF_REQ).value = seq + 1
         futex(g.addr(OFF_REQ), FUTEX_WAKE, 1)
-        while struct.unpack_from("=I", g.mem, OFF_RESP)[0] != seq + 1:
+        while g.word(OFF_RESP).value != seq + 1:
             futex(resp, FUTEX_WAIT, seq, timeout=5)
         assert time.monotonic() - start < 5, "a FUTEX_WAIT was not woken"
     assert struct.unpack_from("=ii", g.mem, OFF_RES) == (0, 3)
