@@ -225,9 +225,18 @@ double rsa_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* TAPQ's QD has 4 bits: a queue holds at most 16 messages. */
+#define MAX_WINDOW 16
+
 struct state {
 	const struct rsa_run *r;
 	struct rsa_result *res;
+	/*
+	 * Per queue, the sequence numbers of the requests in flight, oldest
+	 * first (a queue answers in order): inflight of them from head on.
+	 */
+	uint64_t fifo[MAX_QUEUES][MAX_WINDOW];
+	unsigned int head[MAX_QUEUES];
 	unsigned int inflight[MAX_QUEUES];
 	unsigned int window[MAX_QUEUES];
 	bool irq_on[MAX_QUEUES]; /* interruptions enabled by us (to be disabled) */
@@ -278,6 +287,8 @@ static int prepare(struct state *s)
 		if (e < 0)
 			return e;
 		s->window[i] = r->window ? r->window : (unsigned int)(info & 0xf) + 1;
+		if (s->window[i] > MAX_WINDOW)
+			s->window[i] = MAX_WINDOW;
 		if (r->irq) {
 			e = apemu_aqic(r->g, r->apqns[i], true, 0, APEMU_GUEST_NIB_ADDR, &res);
 			if (e < 0 || res.pgm ||
@@ -315,11 +326,38 @@ static int feed(struct state *s, unsigned int i, uint64_t limit)
 			return fail(s, -EIO, "NQAP %02x.%04x: response code 0x%02x", r->apqns[i],
 				    APEMU_AP_STATUS_RC(res.status));
 		}
+		s->fifo[i][(s->head[i] + s->inflight[i]) % MAX_WINDOW] = s->sent + 1;
 		s->inflight[i]++;
 		s->sent++;
 		if (res.status & APEMU_AP_STATUS_F)
 			break; /* that one filled the queue */
 	}
+	return 0;
+}
+
+/*
+ * The reply to request seq came from queue i. Replies come in the order of
+ * the requests, so requests older than seq still in flight were discarded
+ * (a reset between them): say so. A reply to no request in flight is
+ * counted wrong by the caller and retires the oldest one.
+ */
+static int take_in_order(struct state *s, unsigned int i, uint64_t seq)
+{
+	unsigned int skipped = 0;
+
+	while (skipped < s->inflight[i] &&
+	       s->fifo[i][(s->head[i] + skipped) % MAX_WINDOW] != seq)
+		skipped++;
+	if (skipped == s->inflight[i]) {
+		skipped = 0;
+		if (!s->inflight[i])
+			return 0;
+	} else if (skipped) {
+		return fail(s, -EIO, "queue %02x.%04x was reset: %u requests in flight were discarded",
+			    s->r->apqns[i], skipped);
+	}
+	s->head[i] = (s->head[i] + 1) % MAX_WINDOW;
+	s->inflight[i]--;
 	return 0;
 }
 
@@ -364,8 +402,9 @@ static int drain(struct state *s, unsigned int i, unsigned int *got)
 			: NULL;
 		if (!c || len != c->reply_len || memcmp(s->buf, c->reply, len))
 			s->res->wrong++;
-		if (s->inflight[i])
-			s->inflight[i]--;
+		e = take_in_order(s, i, psmid >> 32);
+		if (e < 0)
+			return e;
 		s->res->done++;
 		(*got)++;
 		if (!(res.status & APEMU_AP_STATUS_R))
