@@ -91,4 +91,93 @@ struct apemu_ring {
 	int32_t error;    /* 0, or a negative errno when apemud could not run it */
 };
 
+/*
+ * ---- The data plane: per-queue rings (the machine's AP interpretation) ----
+ *
+ * NQAP and DQAP need no exit: the guest names a data-plane area in its
+ * memory at guest-create ("dataplane"), and apemud lays out there one
+ * struct apemu_qring for each AP queue of the guest's matrix the guest
+ * reached, with a directory at the start of the area. The guest's NQAP
+ * writes a request into a slot and publishes it; the adapter's worker
+ * thread copies it out, computes, and writes the reply into the same slot;
+ * the guest's DQAP reads it there. Everything else (PQAP, and every NQAP or
+ * DQAP the ring cannot answer: a queue without a live ring, a message the
+ * ring does not take, a nested guest) goes through struct apemu_ring above,
+ * where apemud interprets it (the trap path). docs/guest-protocol.md gives
+ * the rules byte by byte; src/common/qring.h implements them for both
+ * sides.
+ *
+ * Who writes what: apemud writes the area header, the directory and every
+ * ring field except `req`, `cons` and the slots' `taken` (the guest's);
+ * the slots' psmid/len/data are the guest's for a request and apemud's for
+ * the reply that replaces it. Nothing the guest writes is trusted.
+ */
+#define APEMU_DP_MAGIC	   0x41504450u /* "APDP" */
+#define APEMU_DP_VERSION   1
+#define APEMU_DP_DIR_MAX   256	 /* directory entries */
+#define APEMU_DP_RINGS_OFF 4096u /* the first ring, from the start of the area */
+#define APEMU_QRING_MAGIC  0x41505152u /* "APQR" */
+#define APEMU_QRING_SLOTS_MAX 16	 /* depth + 1, QD being 4 bits */
+
+/* One directory entry: the ring of apqn at offset (from the area's start); offset 0 = free. */
+struct apemu_dp_ent {
+	uint16_t apqn;
+	uint16_t pad;
+	uint32_t offset;
+};
+
+struct apemu_dp_area {
+	uint32_t magic;	  /* APEMU_DP_MAGIC, set by the guest before guest-create */
+	uint32_t version; /* APEMU_DP_VERSION, likewise */
+	uint32_t dir_gen; /* apemud: odd while it rewrites the directory, then even again */
+	uint32_t nent;	  /* apemud: entries in use (they may be anywhere in dir[]) */
+	uint8_t pad[48];
+	struct apemu_dp_ent dir[APEMU_DP_DIR_MAX];
+};
+
+/* Values of apemu_qring.state. */
+#define APEMU_QRING_LIVE    0u /* NQAP and DQAP may use the ring */
+#define APEMU_QRING_REVOKED 1u /* the queue left the guest's CRYCB: trap (rc 0x01) */
+
+/*
+ * One AP queue's ring, 64-aligned. Counters are free-running 32-bit
+ * numbers; request number k sits in slot k % nslots, and its reply
+ * replaces it there (an adapter answers a queue's requests in order).
+ * `req` and `cons` carry the ring's epoch in their high half and change
+ * only by compare-and-swap, so that a guest's late write to a ring apemud
+ * has laid out again fails instead of publishing.
+ */
+struct apemu_qring {
+	/* apemud's line */
+	uint32_t magic;	    /* APEMU_QRING_MAGIC */
+	uint16_t apqn;
+	uint8_t nslots;	    /* depth + 1 (TAPQ's QD + 1) */
+	uint8_t pad0;
+	uint32_t epoch;	    /* new whenever apemud lays the ring out */
+	uint32_t state;	    /* APEMU_QRING_* */
+	uint32_t max_msg;   /* the adapter's maximum message size (NQAP above: rc 0x15) */
+	uint32_t slot_size; /* data bytes of a slot */
+	uint32_t irq;	    /* 1: interruptions enabled (status bit I) */
+	uint32_t need_wakeup; /* 1: the adapter sleeps; write the data doorbell after publishing */
+	uint64_t done;	    /* base << 32 | replies produced; base: requests before it were
+			     * discarded by a reset */
+	uint8_t pad1[24];
+	/* the guest's line */
+	uint64_t req;  /* epoch << 32 | requests enqueued (NQAP) */
+	uint64_t cons; /* epoch << 32 | replies dequeued (DQAP) */
+	uint8_t pad2[48];
+	/* nslots slots follow, each APEMU_QSLOT_STRIDE(slot_size) bytes */
+};
+
+struct apemu_qslot {
+	uint64_t psmid;
+	uint32_t len;	/* bytes of the request, then of the reply */
+	uint32_t taken; /* the guest's: bytes of the reply a partial DQAP handed out */
+	uint8_t data[];
+};
+
+#define APEMU_QSLOT_STRIDE(slot_size) ((16u + (uint32_t)(slot_size) + 63u) & ~63u)
+#define APEMU_QRING_BYTES(nslots, slot_size)                                                      \
+	(sizeof(struct apemu_qring) + (size_t)(nslots)*APEMU_QSLOT_STRIDE(slot_size))
+
 #endif

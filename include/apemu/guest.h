@@ -18,8 +18,13 @@
  *   0x0200  default notification byte (AQIC)   APEMU_GUEST_NIB_ADDR
  *   0x1000  message area: NQAP's message and DQAP's buffer are placed here
  *           by apemu_nqap()/apemu_dqap()        APEMU_GUEST_MSG_ADDR
- *   0x10000 .. memory size: free for the caller (a nested guest's SCB and
- *           CRYCB, say)                         APEMU_GUEST_USER_ADDR
+ *   0x10000 .. the data-plane area (or memory size): free for the caller
+ *           (a nested guest's SCB and CRYCB, say) APEMU_GUEST_USER_ADDR
+ *   memory size / 2 (rounded down to 4 KiB) .. memory size: the data-plane
+ *           area, where apemud lays out a ring for each queue the guest
+ *           reaches; NQAP and DQAP run there without an exit
+ *           (guest-abi.h). Only with at least APEMU_GUEST_DP_MIN_MEMORY;
+ *           with less, every instruction goes through the ring at 0.
  * With less than 64 KiB of memory the message area ends at the end of
  * memory and there is no caller area.
  *
@@ -50,6 +55,7 @@ extern "C" {
 #define APEMU_GUEST_DEFAULT_SOCKET "/run/apemu/sys.sock"
 #define APEMU_GUEST_DEFAULT_MEMORY (1u << 20)
 #define APEMU_GUEST_MIN_MEMORY	   8192u
+#define APEMU_GUEST_DP_MIN_MEMORY  (256u * 1024u)
 
 #define APEMU_GUEST_RING_ADDR 0x0000u
 #define APEMU_GUEST_QCI_ADDR  0x0100u

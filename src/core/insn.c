@@ -117,20 +117,10 @@ static bool pair_ok(uint8_t r)
 	return r % 2 == 0 && r < 16;
 }
 
-/* The queue's E, R, F and I bits. */
-static uint32_t queue_bits(const struct apq *q)
+/* The queue's E, R, F and I bits; a queue without a ring is empty. */
+static uint32_t queue_bits(const struct qring_host *q)
 {
-	uint32_t s = 0;
-
-	if (q->nreq == 0 && q->nrep == 0)
-		s |= AP_STATUS_E;
-	if (q->nrep)
-		s |= AP_STATUS_R;
-	if (apq_full(q))
-		s |= AP_STATUS_F;
-	if (q->irq)
-		s |= AP_STATUS_I;
-	return s;
+	return q ? qring_host_status(q) : AP_STATUS_E;
 }
 
 /*
@@ -160,16 +150,18 @@ static void guest_masks(const struct ap_insn_env *env, struct ap_mask *apm, stru
 }
 
 /*
- * Resolve an APQN for the guest: AP_RC_NORMAL and *ret_q, or the response
- * code the machine gives: 0x01 when the CRYCB does not authorise the APQN or
- * the host has no such queue (or no message state for it), 0x03/0x04 for a
- * deconfigured/check-stopped adapter.
+ * Resolve an APQN for the guest: AP_RC_NORMAL and *ret_q (NULL: the queue
+ * has no ring yet, unless create asked for one), or the response code the
+ * machine gives: 0x01 when the CRYCB does not authorise the APQN or the
+ * host has no such queue (or no ring could be laid out for create),
+ * 0x03/0x04 for a deconfigured/check-stopped adapter.
  */
-static int reach_queue(const struct ap_insn_env *env, unsigned int apqn, struct apq **ret_q)
+static int reach_queue(const struct ap_insn_env *env, unsigned int apqn, bool create,
+		       struct qring_host **ret_q)
 {
 	unsigned int apid = AP_APQN_APID(apqn), apqi = AP_APQN_APQI(apqn);
 	struct ap_mask apm, aqm, adm;
-	struct apq *q;
+	struct qring_host *q;
 	int rc;
 
 	guest_masks(env, &apm, &aqm, &adm);
@@ -177,14 +169,12 @@ static int reach_queue(const struct ap_insn_env *env, unsigned int apqn, struct 
 		return AP_RC_Q_NOT_AVAIL;
 	if (!hw_queue_exists(env, apqn) || !env->queue)
 		return AP_RC_Q_NOT_AVAIL;
-	q = env->queue(env->ctx, apqn);
-	if (!q)
+	rc = hw_queue_rc(env, apid);
+	q = env->queue(env->ctx, apqn, create && rc == AP_RC_NORMAL);
+	if (!q && create && rc == AP_RC_NORMAL)
 		return AP_RC_Q_NOT_AVAIL;
 	*ret_q = q;
-	rc = hw_queue_rc(env, apid);
-	if (rc != AP_RC_NORMAL)
-		return rc;
-	return AP_RC_NORMAL;
+	return rc;
 }
 
 uint64_t ap_tapq_info(const struct ap_system *sys, unsigned int apid)
@@ -247,8 +237,8 @@ static int pqap_check(const struct ap_insn_env *env, uint64_t gr0)
 static int do_tapq(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 {
 	unsigned int apqn = gr0_apqn(r->gr[0]);
-	struct apq *q = NULL;
-	int rc = reach_queue(env, apqn, &q);
+	struct qring_host *q = NULL;
+	int rc = reach_queue(env, apqn, false, &q);
 
 	if ((r->gr[0] & AP_GR0_T_BIT) &&
 	    (rc == AP_RC_NORMAL || rc == AP_RC_DECONFIGURED || rc == AP_RC_CHECKSTOPPED))
@@ -261,12 +251,13 @@ static int do_tapq(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 /* RAPQ/ZAPQ: requests and replies discarded, interruptions off. */
 static int do_reset(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 {
-	struct apq *q = NULL;
-	int rc = reach_queue(env, gr0_apqn(r->gr[0]), &q);
+	struct qring_host *q = NULL;
+	int rc = reach_queue(env, gr0_apqn(r->gr[0]), false, &q);
 
 	if (rc != AP_RC_NORMAL)
 		return answer(r, AP_STATUS_RC(rc), cc);
-	apq_reset(q);
+	if (q)
+		qring_host_reset(q);
 	return answer(r, queue_bits(q), cc);
 }
 
@@ -322,32 +313,30 @@ static int aqic_check(const struct ap_insn_env *env, uint64_t gr0)
  * Enable: the notification byte must be a non-zero guest address inside
  * memory (vfio_ap_validate_nib), else 0x06; already enabled: 0x07.
  */
-static int aqic_enable(const struct ap_insn_env *env, struct apq *q, uint64_t gr1, uint64_t nib)
+static int aqic_enable(const struct ap_insn_env *env, struct qring_host *q, uint64_t gr1,
+		       uint64_t nib)
 {
 	if (nib == 0 || !mem_ok(env, nib, 1))
 		return AP_RC_INVALID_ADDRESS;
 	if (q->irq)
 		return AP_RC_OTHERWISE_CHANGED;
-	q->irq = true;
-	q->isc = (uint8_t)(gr1 & AQIC_GR1_ISC);
-	q->nib = nib;
+	qring_host_set_irq(q, true, (uint8_t)(gr1 & AQIC_GR1_ISC), nib);
 	return AP_RC_NORMAL;
 }
 
-static int aqic_disable(struct apq *q)
+static int aqic_disable(struct qring_host *q)
 {
-	if (!q->irq)
+	if (!q || !q->irq)
 		return AP_RC_OTHERWISE_CHANGED;
-	q->irq = false;
-	q->isc = 0;
-	q->nib = 0;
+	qring_host_set_irq(q, false, 0, 0);
 	return AP_RC_NORMAL;
 }
 
 static int do_aqic(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 {
-	struct apq *q = NULL;
+	struct qring_host *q = NULL;
 	int pgm = aqic_check(env, r->gr[0]);
+	bool enable = (r->gr[1] & AQIC_GR1_IR) != 0;
 	int rc;
 
 	if (pgm)
@@ -355,10 +344,10 @@ static int do_aqic(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 	/* no vfio_ap hook: KVM answers "not available" itself */
 	if (!env->aqic_hook)
 		return answer(r, AP_STATUS_RC(AP_RC_Q_NOT_AVAIL), cc);
-	rc = reach_queue(env, gr0_apqn(r->gr[0]), &q);
+	rc = reach_queue(env, gr0_apqn(r->gr[0]), enable, &q);
 	if (rc != AP_RC_NORMAL)
 		return answer(r, AP_STATUS_RC(rc), cc);
-	if (r->gr[1] & AQIC_GR1_IR)
+	if (enable)
 		rc = aqic_enable(env, q, r->gr[1], r->gr[2]);
 	else
 		rc = aqic_disable(q);
@@ -390,17 +379,17 @@ static int do_pqap(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 
 /*
  * NQAP: the whole message in one go. rc 0x15 (above the adapter's maximum
- * message size) is checked before 0x10 (queue full). Should the copy fail
- * for lack of host memory, the guest sees rc 0x05 (busy, try again).
+ * message size, or what the queue's ring can hold) is checked before 0x10
+ * (queue full).
  */
 static int do_nqap(const struct ap_insn_env *env, const struct ap_insn *insn, struct ap_regs *r,
 		   int *cc)
 {
 	unsigned int apqn = gr0_apqn(r->gr[0]);
 	uint64_t addr, len, psmid;
-	struct apq *q = NULL;
+	struct qring_host *q = NULL;
 	uint32_t status;
-	int rc, err;
+	int rc;
 
 	if (!pair_ok(insn->r1) || !pair_ok(insn->r2))
 		return AP_PGM_SPECIFICATION;
@@ -410,17 +399,15 @@ static int do_nqap(const struct ap_insn_env *env, const struct ap_insn *insn, st
 		return AP_PGM_SPECIFICATION;
 	if (!mem_ok(env, addr, len))
 		return AP_PGM_ADDRESSING;
-	rc = reach_queue(env, apqn, &q);
+	rc = reach_queue(env, apqn, true, &q);
 	if (rc != AP_RC_NORMAL)
 		return answer(r, AP_STATUS_RC(rc), cc);
-	if (len > hw_max_msg_size(env, AP_APQN_APID(apqn)))
+	if (len > hw_max_msg_size(env, AP_APQN_APID(apqn)) || len > q->g.slot_size)
 		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_MESSAGE_TOO_BIG), cc);
 	psmid = r->gr[insn->r1] << 32 | (r->gr[insn->r1 + 1] & 0xffffffffull);
-	err = apq_enqueue(q, psmid, guest_ptr(env, addr), (size_t)len);
-	if (err == -ENOSPC)
+	/* -ENOSPC, or -EAGAIN for a ring whose counters the guest garbled */
+	if (qring_put(q->r, &q->g, psmid, guest_ptr(env, addr), (size_t)len) < 0)
 		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_Q_FULL), cc);
-	if (err < 0)
-		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_BUSY), cc);
 	r->gr[insn->r2] = addr + len;
 	r->gr[insn->r2 + 1] = 0;
 	/* the status NQAP left, before an executor can move things on */
@@ -440,7 +427,7 @@ static int do_dqap(const struct ap_insn_env *env, const struct ap_insn *insn, st
 		   int *cc)
 {
 	uint64_t addr, buflen, psmid = 0;
-	struct apq *q = NULL;
+	struct qring_host *q = NULL;
 	size_t residual = 0;
 	long n;
 	int rc;
@@ -451,10 +438,11 @@ static int do_dqap(const struct ap_insn_env *env, const struct ap_insn *insn, st
 	buflen = r->gr[insn->r2 + 1];
 	if (!mem_ok(env, addr, buflen))
 		return AP_PGM_ADDRESSING;
-	rc = reach_queue(env, gr0_apqn(r->gr[0]), &q);
+	rc = reach_queue(env, gr0_apqn(r->gr[0]), false, &q);
 	if (rc != AP_RC_NORMAL)
 		return answer(r, AP_STATUS_RC(rc), cc);
-	n = apq_dequeue(q, guest_ptr(env, addr), (size_t)buflen, &psmid, &residual);
+	n = q ? qring_get(q->r, &q->g, guest_ptr(env, addr), (size_t)buflen, &psmid, &residual)
+	      : -ENOENT;
 	if (n < 0)
 		return answer(r, queue_bits(q) | AP_STATUS_RC(AP_RC_Q_FULL), cc);
 	r->gr[insn->r2] = addr + (uint64_t)n;

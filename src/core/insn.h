@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "apqueue.h"
 #include "crycb.h"
+#include "qring.h"
 #include "hwview.h"
 #include "system.h"
 
@@ -96,8 +96,13 @@ struct ap_insn_env {
 	bool aqic_hook; /* an mdev is attached: KVM's AQIC interception has its handler */
 	uint8_t *mem;   /* guest memory, guest address 0 .. mem_size - 1 */
 	uint64_t mem_size;
-	/* the message state of an APQN that exists; NULL otherwise */
-	struct apq *(*queue)(void *ctx, unsigned int apqn);
+	/*
+	 * The ring of an APQN that exists and that the guest reaches (qring.h),
+	 * or NULL when it has none yet: an empty queue with interruptions off.
+	 * With create, a ring is laid out when there is none (NQAP, AQIC);
+	 * NULL then means none could be (the queue answers rc 0x01).
+	 */
+	struct qring_host *(*queue)(void *ctx, unsigned int apqn, bool create);
 	/* a request was put on a queue (the executor runs it) */
 	void (*submitted)(void *ctx, unsigned int apqn);
 	void *ctx;

@@ -1,6 +1,6 @@
 /*
  * insn_test - the guest's AP instructions as the machine and KVM answer
- * them (insn.c over apqueue.c, crycb.c and the AP bus).
+ * them (insn.c over the queue rings of qring.c, crycb.c and the AP bus).
  *
  * Invariants (facts 7, 9; insn.h): no AP for the guest is an operation
  * exception, problem state a privileged-operation exception, malformed
@@ -60,7 +60,8 @@ struct fx {
 	struct ap_regs regs;
 	uint8_t *mem;
 	unsigned int apqn[NQ];
-	struct apq q[NQ];
+	struct qring_host q[NQ];
+	void *ring[NQ];
 	unsigned int nq;
 	int hidden; /* an APQN the queue callback does not know, -1: none */
 	unsigned int nsubmitted, last_submitted;
@@ -69,10 +70,11 @@ struct fx {
 	struct ap_view view;
 };
 
-static struct apq *fx_queue(void *ctx, unsigned int apqn)
+static struct qring_host *fx_queue(void *ctx, unsigned int apqn, bool create)
 {
 	struct fx *f = ctx;
 
+	(void)create;
 	for (unsigned int i = 0; i < f->nq; i++)
 		if (f->apqn[i] == apqn && (int)apqn != f->hidden)
 			return &f->q[i];
@@ -157,8 +159,15 @@ static int setup(void **state)
 		for (d = 0; d < AP_DOMAINS; d++)
 			if (apbus_queue_exists(f->sys, a, d)) {
 				assert_true(f->nq < NQ);
+				unsigned int slots = f->sys->hw.adapter[a].depth + 1u;
+				uint32_t max = f->sys->hw.adapter[a].max_msg_size;
+
 				f->apqn[f->nq] = AP_APQN(a, d);
-				apq_init(&f->q[f->nq++], f->sys->hw.adapter[a].depth + 1u);
+				f->ring[f->nq] = calloc(1, APEMU_QRING_BYTES(slots, max));
+				assert_non_null(f->ring[f->nq]);
+				qring_host_init(&f->q[f->nq], f->ring[f->nq], AP_APQN(a, d), slots, max,
+						max, 7);
+				f->nq++;
 			}
 	f->hidden = -1;
 	f->env = (struct ap_insn_env){.sys = f->sys,
@@ -190,19 +199,48 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	for (unsigned int i = 0; i < f->nq; i++)
-		apq_reset(&f->q[i]);
+		free(f->ring[i]);
 	host_free(f->sys);
 	free(f->mem);
 	free(f);
 	return 0;
 }
 
-static struct apq *queue_of(struct fx *f, unsigned int apqn)
+static struct qring_host *queue_of(struct fx *f, unsigned int apqn)
 {
-	struct apq *q = fx_queue(f, apqn);
+	struct qring_host *q = fx_queue(f, apqn, false);
 
 	assert_non_null(q);
 	return q;
+}
+
+/* Requests not completed, replies not dequeued. */
+static unsigned int nreq(struct fx *f, unsigned int apqn)
+{
+	unsigned int waiting, pending, incomplete;
+
+	qring_host_counts(queue_of(f, apqn), &waiting, &pending, &incomplete);
+	return incomplete;
+}
+
+static unsigned int nrep(struct fx *f, unsigned int apqn)
+{
+	struct qring_host *q = queue_of(f, apqn);
+	unsigned int waiting, pending, incomplete;
+
+	qring_host_counts(q, &waiting, &pending, &incomplete);
+	return pending - (q->taken - q->prod);
+}
+
+/* The adapter answers the oldest request with reply. */
+static void complete(struct qring_host *q, const char *reply, size_t len)
+{
+	uint8_t buf[64];
+	uint64_t psmid, gen;
+	size_t n;
+
+	assert_int_equal(qring_host_take(q, buf, sizeof(buf), &psmid, &n, &gen), 0);
+	assert_true(qring_host_complete(q, gen, psmid, reply, len));
 }
 
 static struct ap_insn_result run(struct fx *f, uint16_t opcode, uint8_t r1, uint8_t r2)
@@ -288,15 +326,14 @@ static void dqap_setup(struct fx *f, unsigned int apqn, uint64_t buflen)
 /* The executor: complete every request of a queue with "re:" + its text. */
 static void execute_all(struct fx *f, unsigned int apqn)
 {
-	struct apq *q = queue_of(f, apqn);
-	struct apq_msg *m;
+	struct qring_host *q = queue_of(f, apqn);
+	uint64_t psmid, gen;
 	char reply[64];
+	size_t n;
 
-	while ((m = apq_next_request(q))) {
-		assert_true(m->len + 3 <= sizeof(reply));
+	while (qring_host_take(q, reply + 3, sizeof(reply) - 3, &psmid, &n, &gen) == 0) {
 		memcpy(reply, "re:", 3);
-		memcpy(reply + 3, m->data, m->len);
-		assert_int_equal(apq_complete(q, reply, m->len + 3), 0);
+		assert_true(qring_host_complete(q, gen, psmid, reply, n + 3));
 	}
 }
 
@@ -318,7 +355,7 @@ static void test_no_ap_instructions_is_operation_exception(void **state)
 	expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_OPERATION);
 	dqap_setup(f, Q34, 16);
 	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_OPERATION);
-	assert_int_equal(queue_of(f, Q34)->nreq, 0);
+	assert_int_equal(nreq(f, Q34), 0);
 	assert_int_equal(f->nsubmitted, 0);
 }
 
@@ -358,7 +395,7 @@ static void test_problem_state_is_privileged_operation(void **state)
 	dqap_setup(f, Q34, 16);
 	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_PRIVILEGED);
 	assert_false(queue_of(f, Q34)->irq);
-	assert_int_equal(queue_of(f, Q34)->nreq, 0);
+	assert_int_equal(nreq(f, Q34), 0);
 }
 
 static void test_privileged_operation_precedes_specification(void **state)
@@ -606,7 +643,7 @@ static void test_tapq_outside_crycb_answers_rc01(void **state)
 	struct fx *f = *state;
 
 	for (unsigned int i = 0; i < 4; i++) {
-		assert_non_null(fx_queue(f, apqns[i])); /* the host has it */
+		assert_non_null(fx_queue(f, apqns[i], false)); /* the host has it */
 		pqap_setup(f, AP_FC_TAPQ, AP_GR0_T_BIT, apqns[i]);
 		f->regs.gr[2] = 0x1234;
 		expect_status(f, AP_OPC_PQAP, 0, 0, 3, RC(0x01));
@@ -622,12 +659,18 @@ static void test_tapq_queue_not_on_host_answers_rc01(void **state)
 	tapq_expect(f, AP_APQN(3, 6), 3, RC(0x01)); /* domain 6: CRYCB only */
 }
 
-static void test_tapq_queue_without_message_state_answers_rc01(void **state)
+/* A queue whose ring was never laid out is empty; one that cannot get a
+ * ring when NQAP needs it is not available. */
+static void test_queue_without_ring_is_empty_and_nqap_needs_one(void **state)
 {
 	struct fx *f = *state;
 
 	f->hidden = Q34;
-	tapq_expect(f, Q34, 3, RC(0x01));
+	tapq_expect(f, Q34, 0, ST_E);
+	dqap_setup(f, Q34, 64);
+	expect_status(f, AP_OPC_DQAP, R1, R2, 3, ST_E | RC(0x10));
+	nqap_expect(f, Q34, 1, 3, RC(0x01));
+	assert_int_equal(f->nsubmitted, 0);
 	f->env.queue = NULL;
 	tapq_expect(f, Q54, 3, RC(0x01));
 }
@@ -692,7 +735,7 @@ static void test_nqap_odd_register_is_specification(void **state)
 	nqap_setup(f, Q34, 1, "request");
 	for (unsigned int i = 0; i < 4; i++)
 		expect_pgm(f, AP_OPC_NQAP, pairs[i][0], pairs[i][1], AP_PGM_SPECIFICATION);
-	assert_int_equal(queue_of(f, Q34)->nreq, 0);
+	assert_int_equal(nreq(f, Q34), 0);
 }
 
 static void test_nqap_zero_length_is_specification(void **state)
@@ -734,7 +777,6 @@ static void test_nqap_message_outside_memory_is_addressing(void **state)
 static void test_nqap_queues_the_message_and_advances_registers(void **state)
 {
 	struct fx *f = *state;
-	struct apq_msg *m;
 
 	nqap_setup(f, Q34, 0, "hello");
 	f->regs.gr[R1] = 0xffffffff11223344ull; /* the high half is not part of the PSMID */
@@ -746,11 +788,17 @@ static void test_nqap_queues_the_message_and_advances_registers(void **state)
 	assert_int_equal(f->regs.gr[0], 0x40000000u | Q34);
 	assert_int_equal(f->nsubmitted, 1);
 	assert_int_equal(f->last_submitted, Q34);
-	m = apq_next_request(queue_of(f, Q34));
-	assert_non_null(m);
-	assert_int_equal(m->psmid, 0x1122334455667788ull);
-	assert_int_equal(m->len, 5);
-	assert_memory_equal(m->data, "hello", 5);
+	{
+		uint8_t buf[16];
+		uint64_t psmid, gen;
+		size_t n;
+
+		assert_int_equal(qring_host_take(queue_of(f, Q34), buf, sizeof(buf), &psmid, &n, &gen),
+				 0);
+		assert_int_equal(psmid, 0x1122334455667788ull);
+		assert_int_equal(n, 5);
+		assert_memory_equal(buf, "hello", 5);
+	}
 }
 
 static void test_nqap_above_adapter_max_msg_size_answers_rc15(void **state)
@@ -778,7 +826,7 @@ static void test_nqap_outside_crycb_answers_rc01(void **state)
 	nqap_expect(f, AP_APQN(9, 4), 1, 3, RC(0x01));
 	assert_int_equal(f->regs.gr[R2], MSG);
 	assert_int_equal(f->nsubmitted, 0);
-	assert_int_equal(queue_of(f, AP_APQN(10, 4))->nreq, 0);
+	assert_int_equal(nreq(f, AP_APQN(10, 4)), 0);
 }
 
 static void test_nqap_fills_the_queue_to_depth_plus_one_then_answers_rc10(void **state)
@@ -792,7 +840,7 @@ static void test_nqap_fills_the_queue_to_depth_plus_one_then_answers_rc10(void *
 	nqap_expect(f, Q34, 5, 3, ST_F | RC(0x10));
 	assert_int_equal(f->regs.gr[R2], MSG); /* not consumed */
 	assert_int_equal(f->regs.gr[R2 + 1], 7);
-	assert_int_equal(queue_of(f, Q34)->nreq, 4);
+	assert_int_equal(nreq(f, Q34), 4);
 	assert_int_equal(f->nsubmitted, 4);
 	/* a queue of depth 1 takes two */
 	nqap_expect(f, Q7020, 1, 0, 0);
@@ -812,7 +860,7 @@ static void test_dqap_odd_register_is_specification(void **state)
 	dqap_setup(f, Q34, 64);
 	for (unsigned int i = 0; i < 4; i++)
 		expect_pgm(f, AP_OPC_DQAP, pairs[i][0], pairs[i][1], AP_PGM_SPECIFICATION);
-	assert_int_equal(queue_of(f, Q34)->nrep, 1);
+	assert_int_equal(nrep(f, Q34), 1);
 }
 
 static void test_dqap_buffer_outside_memory_is_addressing(void **state)
@@ -826,8 +874,8 @@ static void test_dqap_buffer_outside_memory_is_addressing(void **state)
 	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_ADDRESSING);
 	f->regs.gr[R2] = ~0ull - 8;
 	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_ADDRESSING);
-	assert_int_equal(queue_of(f, Q34)->nrep, 1);
-	assert_int_equal(queue_of(f, Q34)->rep_head->done, 0);
+	assert_int_equal(nrep(f, Q34), 1);
+	assert_int_equal(qring_slot(queue_of(f, Q34)->r, &queue_of(f, Q34)->g, 0)->taken, 0);
 }
 
 static void test_dqap_without_reply_answers_rc10_with_e_bit(void **state)
@@ -894,15 +942,15 @@ static void test_dqap_returns_replies_in_order_with_their_psmids(void **state)
 static void test_status_bits_through_a_sequence(void **state)
 {
 	struct fx *f = *state;
-	struct apq *q = queue_of(f, Q34);
+	struct qring_host *q = queue_of(f, Q34);
 
 	tapq_expect(f, Q34, 0, ST_E);
 	for (uint64_t i = 1; i <= 4; i++)
 		nqap_expect(f, Q34, i, 0, i < 4 ? 0 : ST_F);
 	tapq_expect(f, Q34, 0, ST_F);
 	nqap_expect(f, Q34, 5, 3, ST_F | RC(0x10));
-	assert_int_equal(apq_complete(q, "re:1", 4), 0);
-	assert_int_equal(apq_complete(q, "re:2", 4), 0);
+	complete(q, "re:1", 4);
+	complete(q, "re:2", 4);
 	tapq_expect(f, Q34, 0, ST_R | ST_F); /* replies count against the depth */
 	dqap_expect_reply(f, Q34, 1, "re:1", ST_R);
 	dqap_expect_reply(f, Q34, 2, "re:2", 0);
@@ -920,10 +968,10 @@ static void test_status_bits_through_a_sequence(void **state)
 static void test_partial_dqap_with_a_small_buffer_then_the_rest(void **state)
 {
 	struct fx *f = *state;
-	struct apq *q = queue_of(f, Q34);
+	struct qring_host *q = queue_of(f, Q34);
 
 	nqap_expect(f, Q34, 0x1122334455667788ull, 0, 0);
-	assert_int_equal(apq_complete(q, "abcdefghij", 10), 0);
+	complete(q, "abcdefghij", 10);
 	dqap_setup(f, Q34, 4);
 	expect_status(f, AP_OPC_DQAP, R1, R2, 0, ST_R);
 	assert_memory_equal(f->mem + BUF, "abcd", 4);
@@ -957,20 +1005,20 @@ static void fill_requests_and_replies(struct fx *f)
 	nqap_expect(f, Q34, 2, 0, 0);
 	execute_all(f, Q34);
 	nqap_expect(f, Q34, 3, 0, ST_R);
-	queue_of(f, Q34)->irq = true;
+	qring_host_set_irq(queue_of(f, Q34), true, 0, NIB);
 	tapq_expect(f, Q34, 0, ST_R | ST_I);
 }
 
 static void test_rapq_discards_requests_and_replies(void **state)
 {
 	struct fx *f = *state;
-	struct apq *q = queue_of(f, Q34);
+	struct qring_host *q = queue_of(f, Q34);
 
 	fill_requests_and_replies(f);
 	pqap_setup(f, AP_FC_RAPQ, 0, Q34);
 	expect_status(f, AP_OPC_PQAP, 0, 0, 0, ST_E);
-	assert_int_equal(q->nreq, 0);
-	assert_int_equal(q->nrep, 0);
+	assert_int_equal(nreq(f, Q34), 0);
+	assert_int_equal(nrep(f, Q34), 0);
 	assert_false(q->irq);
 	dqap_setup(f, Q34, 64);
 	expect_status(f, AP_OPC_DQAP, R1, R2, 3, ST_E | RC(0x10));
@@ -980,13 +1028,13 @@ static void test_rapq_discards_requests_and_replies(void **state)
 static void test_zapq_discards_and_disables_interruptions(void **state)
 {
 	struct fx *f = *state;
-	struct apq *q = queue_of(f, Q34);
+	struct qring_host *q = queue_of(f, Q34);
 
 	fill_requests_and_replies(f);
 	pqap_setup(f, AP_FC_ZAPQ, 0, Q34);
 	expect_status(f, AP_OPC_PQAP, 0, 0, 0, ST_E);
-	assert_null(q->req_head);
-	assert_null(q->rep_head);
+	assert_int_equal(nreq(f, Q34), 0);
+	assert_int_equal(nrep(f, Q34), 0);
 	assert_false(q->irq);
 	dqap_setup(f, Q34, 64);
 	expect_status(f, AP_OPC_DQAP, R1, R2, 3, ST_E | RC(0x10));
@@ -1004,7 +1052,7 @@ static void test_rapq_outside_crycb_answers_rc01(void **state)
 	expect_status(f, AP_OPC_PQAP, 0, 0, 3, RC(0x01));
 	pqap_setup(f, AP_FC_ZAPQ, 0, AP_APQN(3, 6));
 	expect_status(f, AP_OPC_PQAP, 0, 0, 3, RC(0x01));
-	assert_int_equal(queue_of(f, Q34)->nreq, 1);
+	assert_int_equal(nreq(f, Q34), 1);
 }
 
 static void test_adapter_state_answers_rc03_and_rc04_everywhere(void **state)
@@ -1027,7 +1075,7 @@ static void test_adapter_state_answers_rc03_and_rc04_everywhere(void **state)
 		dqap_setup(f, Q34, 64);
 		expect_status(f, AP_OPC_DQAP, R1, R2, 3, rc);
 	}
-	assert_int_equal(queue_of(f, Q34)->nreq, 1); /* RAPQ did not reach it */
+	assert_int_equal(nreq(f, Q34), 1); /* RAPQ did not reach it */
 	assert_int_equal(f->nsubmitted, 1);
 }
 
@@ -1057,7 +1105,7 @@ static void aqic_expect(struct fx *f, unsigned int apqn, bool enable, uint64_t n
 static void test_aqic_enable_turns_interruptions_on(void **state)
 {
 	struct fx *f = *state;
-	struct apq *q = queue_of(f, Q34);
+	struct qring_host *q = queue_of(f, Q34);
 
 	aqic_expect(f, Q34, true, NIB, 0, ST_E | ST_I);
 	assert_true(q->irq);
@@ -1236,7 +1284,7 @@ int main(void)
 	    T(test_tapq_info_nd_is_highest_domain_plus_one),
 	    T(test_tapq_outside_crycb_answers_rc01),
 	    T(test_tapq_queue_not_on_host_answers_rc01),
-	    T(test_tapq_queue_without_message_state_answers_rc01),
+	    T(test_queue_without_ring_is_empty_and_nqap_needs_one),
 	    T(test_tapq_without_crycb_answers_rc01),
 	    T(test_tapq_deconfigured_adapter_answers_rc03_with_info),
 	    T(test_tapq_checkstopped_adapter_answers_rc04_with_info),

@@ -153,9 +153,7 @@ static void on_uevent(void *ctx, const char *dev, const char *var)
 static void on_queue_reset(void *ctx, unsigned int apqn, bool zeroize)
 {
 	struct guests *gs = ctx;
-	const struct ap_adapter *a = &gs->d->sys->hw.adapter[AP_APQN_APID(apqn)];
-
-	engine_reset(gs->engine, apqn, a->present ? (unsigned int)a->depth + 1 : 0);
+	engine_reset(gs->engine, apqn);
 	if (gs->prev_ops.queue_reset)
 		gs->prev_ops.queue_reset(gs->prev_ctx, apqn, zeroize);
 }
@@ -176,6 +174,7 @@ static void on_guest_update(void *ctx, struct ap_mdev *m)
 		pthread_mutex_lock(&g->insn_mu);
 		crycb_set_masks(&g->crycb, g->crycbd & CRYCB_FORMAT_MASK, &m->shadow_apm,
 				&m->shadow_aqm, &m->shadow_adm);
+		dp_refresh(g);
 		pthread_mutex_unlock(&g->insn_mu);
 		if (o)
 			guest_signal(o->irq_fd[GUEST_IRQ_CFG]);
@@ -191,13 +190,19 @@ int guests_init(struct apemud *d)
 
 	if (!gs)
 		return -ENOMEM;
-	r = engine_new(&d->view, d->sys->bus.queue, 0, &gs->engine);
+	gs->d = d;
+	r = engine_new(&d->view, d->sys->bus.queue, &gs->engine);
 	if (r < 0) {
 		free(gs);
 		return r;
 	}
+	r = trap_new(gs, &gs->trap);
+	if (r < 0) {
+		engine_free(gs->engine);
+		free(gs);
+		return r;
+	}
 	dlog_daemon(AP_LOG_INFO, "%u adapter worker thread(s)", engine_workers(gs->engine));
-	gs->d = d;
 	gs->next_id = 1;
 	gs->prev_ops = d->sys->ops;
 	gs->prev_ctx = d->sys->ops_ctx;
@@ -222,6 +227,7 @@ void guests_free(struct apemud *d)
 		d->sys->ops = gs->prev_ops;
 		d->sys->ops_ctx = gs->prev_ctx;
 	}
+	trap_free(gs->trap);
 	engine_free(gs->engine);
 	free(gs);
 	d->guests = NULL;
@@ -232,6 +238,8 @@ void guests_free(struct apemud *d)
 struct create_args {
 	struct ap_cpu_model cpu;
 	uint64_t memory, ring;
+	uint64_t dp_addr, dp_size; /* dp_size 0: no data-plane area */
+	bool doorbells;
 };
 
 static int parse_cpu(struct jfield *jf, struct json_object *req, struct ap_cpu_model *cpu)
@@ -265,9 +273,44 @@ static int parse_cpu(struct jfield *jf, struct json_object *req, struct ap_cpu_m
 	return 0;
 }
 
+/* "dataplane": {"addr": A, "size": S}: 4096-aligned, inside memory, clear of the ring. */
+static int parse_dataplane(struct jfield *jf, struct json_object *req, struct create_args *a)
+{
+	static const char *const names[] = {"addr", "size", NULL};
+	struct json_object *o;
+	int64_t addr, size;
+	int e;
+
+	if (!json_object_object_get_ex(req, "dataplane", &o))
+		return 0;
+	if (!json_object_is_type(o, json_type_object))
+		return jfield_fail(jf, "dataplane", "expected an object, got %s",
+				   jfield_type_desc(o));
+	if ((e = jfield_check_known(jf, o, "dataplane", names)) < 0 ||
+	    (e = guest_get_int(jf, o, "addr", true, 0, 0, INT64_MAX, &addr)) < 0 ||
+	    (e = guest_get_int(jf, o, "size", true, 0, APEMU_DP_RINGS_OFF + GUEST_PAGE, UINT32_MAX,
+			       &size)) < 0)
+		return e;
+	if (addr % GUEST_PAGE || size % GUEST_PAGE || (uint64_t)addr > a->memory ||
+	    (uint64_t)size > a->memory - (uint64_t)addr)
+		return jfield_fail(jf, "dataplane",
+				   "0x%" PRIx64 " + 0x%" PRIx64 " is not a 4096-aligned area inside "
+				   "the memory",
+				   addr, size);
+	if ((uint64_t)addr < a->ring + sizeof(struct apemu_ring) &&
+	    a->ring < (uint64_t)(addr + size))
+		return jfield_fail(jf, "dataplane", "the area overlaps the ring at 0x%" PRIx64,
+				   a->ring);
+	a->dp_addr = (uint64_t)addr;
+	a->dp_size = (uint64_t)size;
+	return 0;
+}
+
 static int parse_create(struct jfield *jf, struct json_object *req, struct create_args *a)
 {
-	static const char *const known[] = {"op", "tag", "cpu", "memory", "ring", NULL};
+	static const char *const known[] = {"op",	 "tag",	 "cpu",	      "memory",
+					    "ring",	 "dataplane", "doorbells", NULL};
+	struct json_object *v_db;
 	int64_t v;
 	int e;
 
@@ -287,6 +330,19 @@ static int parse_create(struct jfield *jf, struct json_object *req, struct creat
 				   "inside the memory",
 				   v, sizeof(struct apemu_ring));
 	a->ring = (uint64_t)v;
+	a->dp_addr = a->dp_size = 0;
+	if ((e = parse_dataplane(jf, req, a)) < 0)
+		return e;
+	a->doorbells = false;
+	if (json_object_object_get_ex(req, "doorbells", &v_db)) {
+		if (!json_object_is_type(v_db, json_type_boolean))
+			return jfield_fail(jf, "doorbells", "expected true or false, got %s",
+					   jfield_type_desc(v_db));
+		a->doorbells = json_object_get_boolean(v_db);
+	}
+	/* nothing else would wake an adapter that sleeps with requests on the area's rings */
+	if (a->dp_size && !a->doorbells)
+		return jfield_fail(jf, "dataplane", "an area needs \"doorbells\": true");
 	return 0;
 }
 
@@ -328,6 +384,24 @@ static int map_memory(struct jfield *jf, int fd, const struct create_args *a, ui
 				   a->ring, ring.magic, ring.version, APEMU_RING_MAGIC,
 				   APEMU_RING_VERSION);
 	}
+	if (a->dp_size) {
+		struct apemu_dp_area *dp = (struct apemu_dp_area *)((uint8_t *)p + a->dp_addr);
+		uint32_t magic = __atomic_load_n(&dp->magic, __ATOMIC_RELAXED);
+		uint32_t version = __atomic_load_n(&dp->version, __ATOMIC_RELAXED);
+
+		if (magic != APEMU_DP_MAGIC || version != APEMU_DP_VERSION) {
+			munmap(p, a->memory);
+			return jfield_fail(jf, "dataplane",
+					   "no data-plane area at 0x%" PRIx64
+					   " (magic 0x%08x, version %u; expected 0x%08x, %u)",
+					   a->dp_addr, magic, version, APEMU_DP_MAGIC,
+					   APEMU_DP_VERSION);
+		}
+		/* an empty directory: the guest's idea of it does not count */
+		__atomic_store_n(&dp->nent, 0, __ATOMIC_RELAXED);
+		memset(dp->dir, 0, sizeof(dp->dir));
+		__atomic_store_n(&dp->dir_gen, 0, __ATOMIC_RELEASE);
+	}
 	*ret = p;
 	return 0;
 }
@@ -357,6 +431,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 	struct create_args a;
 	struct guest *g;
 	uint8_t *mem = NULL;
+	size_t ndb;
 	int e;
 
 	if (!gc)
@@ -368,14 +443,17 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 				     "guest-create: this connection has guest %" PRIu64
 				     " already (one guest per connection)",
 				     gc->guest->id);
-	if (fds->n < 1 || fds->n > 2)
+	ndb = a.doorbells ? 2 : 0;
+	if (fds->n < 1 + ndb || fds->n > 2 + ndb)
 		return control_error(EINVAL,
-				     "guest-create: expected the memfd (and optionally an "
-				     "eventfd) as SCM_RIGHTS, got %zu descriptors",
+				     "guest-create: expected the memfd, optionally an eventfd for "
+				     "interruptions%s, as SCM_RIGHTS, got %zu descriptors",
+				     a.doorbells ? ", then the trap and data doorbells" : "",
 				     fds->n);
-	if (fds->n == 2 && !guest_is_eventfd(fds->fd[1]))
-		return control_error(EINVAL,
-				     "guest-create: the second descriptor is not an eventfd");
+	for (size_t i = 1; i < fds->n; i++)
+		if (!guest_is_eventfd(fds->fd[i]))
+			return control_error(EINVAL,
+					     "guest-create: descriptor %zu is not an eventfd", i + 1);
 	if ((e = map_memory(&jf, fds->fd[0], &a, &mem)) < 0)
 		return control_error(-e, "%s", err);
 	g = calloc(1, sizeof(*g));
@@ -389,7 +467,11 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 	g->mem = mem;
 	g->mem_size = a.memory;
 	g->ring = (struct apemu_ring *)(mem + a.ring);
-	g->irq_fd = fds->n == 2 ? fds->fd[1] : -1;
+	g->irq_fd = fds->n == 2 + ndb ? fds->fd[1] : -1;
+	g->trap_fd = ndb ? fds->fd[fds->n - 2] : -1;
+	g->data_fd = ndb ? fds->fd[fds->n - 1] : -1;
+	g->dp = a.dp_size ? mem + a.dp_addr : NULL;
+	g->dp_size = (uint32_t)a.dp_size;
 	g->resp = __atomic_load_n(&g->ring->resp_seq, __ATOMIC_ACQUIRE);
 	pthread_mutex_lock(&d->lock);
 	g->id = d->guests->next_id++;
@@ -397,18 +479,17 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 	g->next = d->guests->list;
 	d->guests->list = g;
 	pthread_mutex_unlock(&d->lock);
-	if ((e = ring_start(g)) < 0) {
+	if ((e = trap_add(d->guests->trap, g)) < 0) {
 		pthread_mutex_lock(&d->lock);
 		d->guests->list = g->next;
 		pthread_mutex_unlock(&d->lock);
 		munmap(mem, a.memory);
 		pthread_mutex_destroy(&g->insn_mu);
 		free(g);
-		return control_error(-e, "guest-create: cannot start the ring thread: %s",
-				     strerror(-e));
+		return control_error(-e, "guest-create: cannot serve the guest: %s", strerror(-e));
 	}
-	if (fds->n == 2)
-		fds->fd[1] = -1; /* kept as g->irq_fd */
+	for (size_t i = 1; i < fds->n; i++)
+		fds->fd[i] = -1; /* kept as irq_fd, trap_fd, data_fd */
 	gc->guest = g;
 	dlog_daemon(AP_LOG_INFO,
 		    "guest %" PRIu64 " created for pid %d (memory %" PRIu64 ", crycbd 0x%08x)",
@@ -489,12 +570,14 @@ void guest_disconnect(struct apemud *d, struct control_conn *conn)
 		return;
 	g = gc->guest;
 	if (g)
-		ring_stop(g);
+		trap_remove(d->guests->trap, g);
 	pthread_mutex_lock(&d->lock);
 	vfio_release_all(d->guests, gc);
 	if (g) {
 		struct guest **pp = &d->guests->list;
 
+		/* no adapter serves its rings or writes its notification byte any more */
+		engine_forget(d->guests->engine, g);
 		while (*pp && *pp != g)
 			pp = &(*pp)->next;
 		if (*pp)
@@ -502,12 +585,15 @@ void guest_disconnect(struct apemud *d, struct control_conn *conn)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (g) {
-		/* no adapter may write its notification byte any more */
-		engine_forget(d->guests->engine, g);
 		dlog_daemon(AP_LOG_INFO, "guest %" PRIu64 " of pid %d gone", g->id, (int)conn->pid);
+		dp_free(g);
 		munmap(g->mem, g->mem_size);
 		if (g->irq_fd >= 0)
 			close(g->irq_fd);
+		if (g->trap_fd >= 0)
+			close(g->trap_fd);
+		if (g->data_fd >= 0)
+			close(g->data_fd);
 		pthread_mutex_destroy(&g->insn_mu);
 		free(g);
 	}
@@ -523,6 +609,7 @@ void guest_remove_requested(struct apemud *d, struct ap_mdev *m)
 	if (g) {
 		pthread_mutex_lock(&g->insn_mu);
 		crycb_clear_masks(&g->crycb);
+		dp_refresh(g);
 		pthread_mutex_unlock(&g->insn_mu);
 	}
 	if (o) {
@@ -533,8 +620,17 @@ void guest_remove_requested(struct apemud *d, struct ap_mdev *m)
 
 void guests_queue_gone(struct apemud *d, unsigned int apqn)
 {
-	if (d->guests)
-		engine_reset(d->guests->engine, apqn, 0);
+	struct guest *g;
+
+	if (!d->guests)
+		return;
+	/* the queue leaves its ring: one laid out later has the adapter's depth then */
+	g = (struct guest *)engine_unbind(d->guests->engine, apqn, NULL);
+	if (g) {
+		pthread_mutex_lock(&g->insn_mu);
+		dp_forget(g, apqn);
+		pthread_mutex_unlock(&g->insn_mu);
+	}
 }
 
 bool guest_crycb_hex(struct apemud *d, uint64_t id, char hex[GUEST_CRYCB_HEX_LEN])

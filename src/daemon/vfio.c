@@ -83,6 +83,7 @@ static void release_open(struct guests *gs, struct gopen *o)
 			pthread_mutex_lock(&g->insn_mu);
 			crycb_clear_masks(&g->crycb);
 			g->attached = false;
+			dp_refresh(g);
 			pthread_mutex_unlock(&g->insn_mu);
 		}
 		matrix_detach(gs->d->sys, m);

@@ -1,19 +1,22 @@
 /*
- * engine - adapter worker threads and the queues they serve (engine.h).
+ * engine - one worker thread per adapter, consuming its queues' rings
+ * (engine.h).
  *
- * A queue is on its worker's run list while `scheduled` is set: from the
- * NQAP that found it idle until a worker finds it without requests. Lock
- * order: a queue's mutex before its worker's mutex; a worker never holds
- * its own mutex while it takes a queue's.
+ * A worker knows which of its adapter's domains have a binding from a
+ * 256-bit map (`bound`, atomic words); it looks at each of them in turn,
+ * taking the queue's mutex for the look. The binding (eq->h, eq->owner) is
+ * read and written only under that mutex, so a queue revoked or forgotten
+ * under it is never touched again by a worker; only the copied request
+ * leaves the lock.
  */
 #include "engine.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "insn.h"
@@ -21,95 +24,58 @@
 
 /* Every adapter apemu models (CEX4 and later) takes keys up to 4096 bits. */
 #define ENG_MAX_MODULUS_BYTES 512
-#define NO_WORKER	      0xffu
 #define NIB_PENDING	      0xffu
-/*
- * A worker that ran out of work looks for more for this long before it
- * sleeps, yielding the CPU between looks, so that a guest that polls for
- * its reply and sends the next request at once finds the adapter awake;
- * but only while a CPU is left over (engine_spin_ok): on a machine whose
- * CPUs all compute, spinning would take time from the computing.
- */
-#define WORKER_SPIN_NS 50000L
+#define BOUND_WORDS	      (AP_DOMAINS / 64)
+#define EPOLL_BATCH    64
 
 struct worker {
 	struct engine *e;
+	unsigned int apid;
 	pthread_t thread;
-	bool started;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct eng_queue *head, *tail; /* run list */
-	bool stop;
+	int epfd;
+	int kick_fd;		       /* eventfd: engine_kick() and stop */
+	pthread_mutex_t db_mu;	       /* doorbell registrations; before a queue's mutex */
+	uint32_t sleeping;	       /* atomic: in epoll_wait, or about to be */
+	uint64_t bound[BOUND_WORDS];   /* atomic: domains with a binding */
+	unsigned int next;	       /* the domain to look at first */
+	bool stop;		       /* atomic */
 };
 
 struct eng_queue {
 	pthread_mutex_t mu;
-	struct engine *e;
 	unsigned int apqn;
-	struct apq q;
-	bool scheduled;	       /* on a run list, or being worked on */
-	bool executing;	       /* a worker computes the oldest request... */
-	uint64_t exec_gen;     /* ...unless a reset (apq.gen) discarded it since */
-	struct eng_queue *run; /* next on the run list */
+	bool bound;
+	bool live; /* the worker takes requests */
+	struct qring_host h;
 	struct eng_owner owner;
 };
 
 struct engine {
 	const struct ap_view *view;
 	struct ap_queue_dev *counters;
-	unsigned int nworkers;
-	struct worker *workers;
-	unsigned int next_worker; /* atomic: round robin of adapters to workers */
-	unsigned int busy;	  /* atomic: workers computing a request now */
-	unsigned int cpus;
-	uint8_t wmap[AP_DEVICES]; /* atomic: adapter -> worker, NO_WORKER until first use */
+	unsigned int nworkers; /* atomic */
+	pthread_mutex_t workers_mu; /* starting workers */
+	struct worker *workers[AP_DEVICES]; /* atomic pointers */
 	struct eng_queue *queues[AP_APQNS]; /* atomic pointers, created on first use */
 };
 
-/* ---- counters ---- */
-
-static void publish(struct eng_queue *eq)
-{
-	struct ap_queue_dev *c;
-	uint32_t waiting, pending;
-	bool ex;
-
-	if (!eq->e->counters)
-		return;
-	c = &eq->e->counters[eq->apqn];
-	ex = eq->executing && eq->exec_gen == eq->q.gen;
-	waiting = eq->q.nreq - (ex ? 1u : 0u);
-	pending = eq->q.nrep + (ex ? 1u : 0u);
-	__atomic_store_n(&c->requestq_count, waiting, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->pendingq_count, pending, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->load, eq->q.nreq, __ATOMIC_RELAXED);
-}
-
-static void count_completed(struct eng_queue *eq)
-{
-	if (eq->e->counters)
-		__atomic_fetch_add(&eq->e->counters[eq->apqn].request_count, 1, __ATOMIC_RELAXED);
-}
-
 /* ---- queues ---- */
 
-struct eng_queue *engine_queue(struct engine *e, unsigned int apqn, unsigned int capacity)
+static struct eng_queue *queue_get(struct engine *e, unsigned int apqn, bool create)
 {
 	struct eng_queue *eq, *old = NULL;
 
 	if (apqn >= AP_APQNS)
 		return NULL;
 	eq = __atomic_load_n(&e->queues[apqn], __ATOMIC_ACQUIRE);
-	if (eq)
+	if (eq || !create)
 		return eq;
 	eq = calloc(1, sizeof(*eq));
 	if (!eq)
 		return NULL;
 	pthread_mutex_init(&eq->mu, NULL);
-	eq->e = e;
 	eq->apqn = apqn;
-	eq->owner.irq_fd = -1;
-	apq_init(&eq->q, capacity);
+	eq->owner.irq_fd = eq->owner.doorbell_fd = -1;
 	if (__atomic_compare_exchange_n(&e->queues[apqn], &old, eq, false, __ATOMIC_ACQ_REL,
 					__ATOMIC_ACQUIRE))
 		return eq;
@@ -119,129 +85,105 @@ struct eng_queue *engine_queue(struct engine *e, unsigned int apqn, unsigned int
 	return old;
 }
 
-void eng_queue_lock(struct eng_queue *eq)
+/* The queue's counters into the bus (lock held). */
+static void publish(struct engine *e, struct eng_queue *eq)
 {
-	pthread_mutex_lock(&eq->mu);
-}
+	struct ap_queue_dev *c;
+	unsigned int waiting = 0, pending = 0, incomplete = 0;
 
-void eng_queue_unlock(struct eng_queue *eq)
-{
-	publish(eq);
-	pthread_mutex_unlock(&eq->mu);
-}
-
-struct apq *eng_queue_apq(struct eng_queue *eq)
-{
-	return &eq->q;
-}
-
-void eng_queue_set_owner(struct eng_queue *eq, const struct eng_owner *owner)
-{
-	if (owner)
-		eq->owner = *owner;
-	else
-		eq->owner = (struct eng_owner){.irq_fd = -1};
-}
-
-const void *eng_queue_owner(const struct eng_queue *eq)
-{
-	return eq->owner.id;
-}
-
-/* The worker of the queue's adapter, chosen round robin on first use. */
-static struct worker *worker_of(struct engine *e, unsigned int apqn)
-{
-	unsigned int apid = AP_APQN_APID(apqn);
-	uint8_t w = __atomic_load_n(&e->wmap[apid], __ATOMIC_ACQUIRE);
-
-	if (w == NO_WORKER) {
-		uint8_t mine = (uint8_t)(__atomic_fetch_add(&e->next_worker, 1, __ATOMIC_RELAXED) %
-					 e->nworkers);
-
-		w = NO_WORKER;
-		if (__atomic_compare_exchange_n(&e->wmap[apid], &w, mine, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			w = mine;
-	}
-	return &e->workers[w];
-}
-
-/* Put the queue at the back of its worker's run list (queue lock held). */
-static void run_append(struct eng_queue *eq)
-{
-	struct worker *w = worker_of(eq->e, eq->apqn);
-
-	pthread_mutex_lock(&w->mu);
-	eq->run = NULL;
-	if (w->tail)
-		w->tail->run = eq;
-	else
-		__atomic_store_n(&w->head, eq, __ATOMIC_RELEASE);
-	w->tail = eq;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-void eng_queue_submit(struct eng_queue *eq)
-{
-	if (eq->scheduled)
+	if (!e->counters)
 		return;
-	eq->scheduled = true;
-	run_append(eq);
+	c = &e->counters[eq->apqn];
+	if (eq->bound)
+		qring_host_counts(&eq->h, &waiting, &pending, &incomplete);
+	__atomic_store_n(&c->requestq_count, waiting, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->pendingq_count, pending, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->load, incomplete, __ATOMIC_RELAXED);
 }
 
-/* ---- the workers ---- */
+/* ---- workers ---- */
+
+static void *worker_main(void *arg);
+
+/* The worker of apid, started on first use. NULL without memory. */
+static struct worker *worker_get(struct engine *e, unsigned int apid)
+{
+	struct worker *w = __atomic_load_n(&e->workers[apid], __ATOMIC_ACQUIRE);
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (w)
+		return w;
+	pthread_mutex_lock(&e->workers_mu);
+	w = e->workers[apid];
+	if (w)
+		goto out;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		goto out;
+	w->e = e;
+	w->apid = apid;
+	pthread_mutex_init(&w->db_mu, NULL);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->epfd < 0 || w->kick_fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->kick_fd, &ev) < 0 ||
+	    pthread_create(&w->thread, NULL, worker_main, w)) {
+		if (w->epfd >= 0)
+			close(w->epfd);
+		if (w->kick_fd >= 0)
+			close(w->kick_fd);
+		pthread_mutex_destroy(&w->db_mu);
+		free(w);
+		w = NULL;
+		goto out;
+	}
+	pthread_setname_np(w->thread, "apemud-adapter");
+	__atomic_store_n(&e->workers[apid], w, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&e->nworkers, 1, __ATOMIC_RELAXED);
+out:
+	pthread_mutex_unlock(&e->workers_mu);
+	return w;
+}
+
+static void wake(struct worker *w)
+{
+	static const uint64_t one = 1;
+
+	if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST) &&
+	    write(w->kick_fd, &one, sizeof(one)) < 0) {
+		/* a full counter wakes the worker all the same */
+	}
+}
+
+static void bound_set(struct worker *w, unsigned int apqi, bool on)
+{
+	uint64_t bit = 1ull << (apqi % 64);
+
+	if (on)
+		__atomic_fetch_or(&w->bound[apqi / 64], bit, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&w->bound[apqi / 64], ~bit, __ATOMIC_RELEASE);
+}
 
 /*
- * An adapter interruption for the guest that enabled it (queue lock held):
- * the notification byte becomes 0xff, and when it was not already set the
- * guest's eventfd is signalled. A byte still set means the guest has not
- * looked since the last interruption, which therefore still stands (one
- * pending interruption, as on the machine).
+ * An adapter interruption for the owner (queue lock held): the notification
+ * byte becomes 0xff, and when it was not already set the owner's eventfd is
+ * signalled. A byte still set means the guest has not looked since the last
+ * interruption, which therefore still stands (one pending interruption per
+ * byte, as on the machine).
  */
 static void notify(struct eng_queue *eq)
 {
 	const struct eng_owner *o = &eq->owner;
 	static const uint64_t one = 1;
 
-	if (!eq->q.irq || !o->id)
+	if (!eq->h.irq || !o->mem || eq->h.nib >= o->mem_size)
 		return;
-	if (o->mem && eq->q.nib < o->mem_size &&
-	    __atomic_exchange_n(&o->mem[eq->q.nib], (uint8_t)NIB_PENDING, __ATOMIC_ACQ_REL) ==
-		NIB_PENDING)
+	if (__atomic_exchange_n(&o->mem[eq->h.nib], (uint8_t)NIB_PENDING, __ATOMIC_ACQ_REL) ==
+	    NIB_PENDING)
 		return;
 	if (o->irq_fd >= 0 && write(o->irq_fd, &one, sizeof(one)) < 0) {
 		/* a full eventfd counter already tells the guest to look */
 	}
-}
-
-static long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
-bool engine_spin_ok(const struct engine *e)
-{
-	return __atomic_load_n(&e->busy, __ATOMIC_RELAXED) + 1 < e->cpus;
-}
-
-/* Work for w within WORKER_SPIN_NS? (without its lock; a hint only) */
-static bool spin_for_work(struct worker *w)
-{
-	long end = mono_ns() + WORKER_SPIN_NS;
-
-	do {
-		if (!engine_spin_ok(w->e))
-			return false;
-		if (__atomic_load_n(&w->head, __ATOMIC_ACQUIRE) ||
-		    __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
-			return true;
-		sched_yield();
-	} while (mono_ns() < end);
-	return false;
 }
 
 struct scratch {
@@ -250,44 +192,105 @@ struct scratch {
 	struct t50_ctx *ctx;
 };
 
-/* Execute the oldest request of eq, if it still has one. */
-static void run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
+/* Execute the oldest request of eq, if it has one. Returns whether it did. */
+static bool run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 {
-	struct apq_msg *m;
-	uint64_t gen;
+	uint64_t psmid, gen;
 	size_t len, n;
+	int r;
 
 	pthread_mutex_lock(&eq->mu);
-	m = apq_next_request(&eq->q);
-	if (!m) {
-		eq->scheduled = false;
-		eng_queue_unlock(eq);
-		return;
-	}
-	len = m->len;
-	memcpy(s->req, m->data, len);
-	gen = eq->q.gen;
-	eq->executing = true;
-	eq->exec_gen = gen;
-	eng_queue_unlock(eq);
+	r = eq->bound && eq->live ? qring_host_take(&eq->h, s->req, sizeof(s->req), &psmid, &len, &gen)
+				  : -ENOENT;
+	if (r == 0)
+		publish(e, eq);
+	pthread_mutex_unlock(&eq->mu);
+	if (r < 0)
+		return false;
 
-	__atomic_fetch_add(&e->busy, 1, __ATOMIC_RELAXED);
 	n = t50_execute(ap_view_adapter_mode(e->view, AP_APQN_APID(eq->apqn)),
 			ENG_MAX_MODULUS_BYTES, s->req, len, s->reply, sizeof(s->reply), s->ctx);
-	__atomic_fetch_sub(&e->busy, 1, __ATOMIC_RELAXED);
 
 	pthread_mutex_lock(&eq->mu);
-	eq->executing = false;
-	/* a reset meanwhile discarded the request: the reply goes nowhere */
-	if (eq->q.gen == gen && apq_complete(&eq->q, s->reply, n) == 0) {
-		count_completed(eq);
+	/* a reset or revocation meanwhile discarded the request: the reply goes nowhere */
+	if (eq->bound && qring_host_complete(&eq->h, gen, psmid, s->reply, n)) {
+		if (e->counters)
+			__atomic_fetch_add(&e->counters[eq->apqn].request_count, 1,
+					   __ATOMIC_RELAXED);
 		notify(eq);
 	}
-	if (apq_next_request(&eq->q))
-		run_append(eq);
-	else
-		eq->scheduled = false;
-	eng_queue_unlock(eq);
+	publish(e, eq);
+	pthread_mutex_unlock(&eq->mu);
+	return true;
+}
+
+/* One turn over the adapter's bound queues, one request each. */
+static bool run_round(struct worker *w, struct scratch *s)
+{
+	struct engine *e = w->e;
+	bool any = false;
+
+	for (unsigned int i = 0; i < AP_DOMAINS; i++) {
+		unsigned int apqi = (w->next + i) % AP_DOMAINS;
+		struct eng_queue *eq;
+
+		if (!(__atomic_load_n(&w->bound[apqi / 64], __ATOMIC_ACQUIRE) & (1ull << (apqi % 64))))
+			continue;
+		eq = queue_get(e, AP_APQN(w->apid, apqi), false);
+		if (eq && run_one(e, eq, s))
+			any = true;
+	}
+	w->next = (w->next + 1) % AP_DOMAINS;
+	return any;
+}
+
+/* Is a request waiting on a live binding? With need, also (un)set need_wakeup. */
+static bool look(struct worker *w, int need)
+{
+	bool found = false;
+
+	for (unsigned int wd = 0; wd < BOUND_WORDS; wd++) {
+		uint64_t bits = __atomic_load_n(&w->bound[wd], __ATOMIC_ACQUIRE);
+
+		while (bits) {
+			unsigned int apqi = wd * 64 + (unsigned int)__builtin_ctzll(bits);
+			struct eng_queue *eq = queue_get(w->e, AP_APQN(w->apid, apqi), false);
+
+			bits &= bits - 1;
+			if (!eq)
+				continue;
+			pthread_mutex_lock(&eq->mu);
+			if (eq->bound) {
+				if (need >= 0)
+					qring_host_set_need_wakeup(&eq->h, need);
+				if (eq->live && qring_host_pending(&eq->h))
+					found = true;
+			}
+			pthread_mutex_unlock(&eq->mu);
+		}
+	}
+	return found;
+}
+
+/* Sleep until a guest's doorbell or a kick; need_wakeup tells the guests. */
+static void sleep_until_work(struct worker *w)
+{
+	struct epoll_event ev[EPOLL_BATCH];
+	uint64_t v;
+
+	__atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
+	/* set need_wakeup, then look once more: a request published before the
+	 * guest could see the flag is found here */
+	if (!look(w, 1) && !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		int n = epoll_wait(w->epfd, ev, EPOLL_BATCH, -1);
+
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.u64 == 0 && read(w->kick_fd, &v, sizeof(v)) < 0) {
+				/* drained already */
+			}
+	}
+	__atomic_store_n(&w->sleeping, 0, __ATOMIC_SEQ_CST);
+	look(w, 0);
 }
 
 static void *worker_main(void *arg)
@@ -297,33 +300,10 @@ static void *worker_main(void *arg)
 
 	if (s)
 		s->ctx = t50_ctx_new(); /* NULL: requests get 0x10 machine-failure replies */
-	for (;;) {
-		struct eng_queue *eq;
-
-		if (!__atomic_load_n(&w->head, __ATOMIC_ACQUIRE))
-			spin_for_work(w);
-		pthread_mutex_lock(&w->mu);
-		while (!w->head && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->stop) {
-			pthread_mutex_unlock(&w->mu);
-			break;
-		}
-		eq = w->head;
-		__atomic_store_n(&w->head, eq->run, __ATOMIC_RELEASE);
-		if (!w->head)
-			w->tail = NULL;
-		eq->run = NULL;
-		pthread_mutex_unlock(&w->mu);
-		if (s) {
-			run_one(w->e, eq, s);
-		} else {
-			/* no scratch memory: nothing can execute; try again later */
-			usleep(1000);
-			pthread_mutex_lock(&eq->mu);
-			run_append(eq);
-			pthread_mutex_unlock(&eq->mu);
-		}
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		if (s && run_round(w, s))
+			continue;
+		sleep_until_work(w);
 	}
 	if (s) {
 		t50_ctx_free(s->ctx);
@@ -332,98 +312,203 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* ---- the configuration side ---- */
+/* ---- bindings ---- */
 
-void engine_reset(struct engine *e, unsigned int apqn, unsigned int capacity)
+/* Is owner_id's doorbell still needed by another binding of this adapter? (db_mu held) */
+static bool doorbell_used(struct engine *e, unsigned int apid, unsigned int except,
+			  const void *owner_id)
 {
-	struct eng_queue *eq;
+	for (unsigned int apqi = 0; apqi < AP_DOMAINS; apqi++) {
+		struct eng_queue *eq = queue_get(e, AP_APQN(apid, apqi), false);
+		bool same;
 
-	if (apqn >= AP_APQNS)
-		return;
-	eq = __atomic_load_n(&e->queues[apqn], __ATOMIC_ACQUIRE);
-	if (!eq)
-		return;
+		if (!eq || AP_APQN(apid, apqi) == except)
+			continue;
+		pthread_mutex_lock(&eq->mu);
+		same = eq->bound && eq->owner.id == owner_id;
+		pthread_mutex_unlock(&eq->mu);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/* Drop eq's binding (lock held); returns its owner's doorbell, to deregister. */
+static int drop(struct engine *e, struct eng_queue *eq)
+{
+	int fd = eq->owner.doorbell_fd;
+
+	qring_host_set_state(&eq->h, APEMU_QRING_REVOKED);
+	qring_host_set_need_wakeup(&eq->h, false);
+	eq->bound = eq->live = false;
+	eq->owner = (struct eng_owner){.irq_fd = -1, .doorbell_fd = -1};
+	publish(e, eq);
+	return fd;
+}
+
+/* Deregister owner_id's doorbell from w unless another of its rings there needs it (db_mu held). */
+static void doorbell_del(struct worker *w, unsigned int apqn, const void *owner_id, int fd)
+{
+	if (fd >= 0 && !doorbell_used(w->e, w->apid, apqn, owner_id))
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int engine_bind(struct engine *e, unsigned int apqn, const struct qring_host *h,
+		const struct eng_owner *owner)
+{
+	struct eng_queue *eq = queue_get(e, apqn, true);
+	struct worker *w = apqn < AP_APQNS ? worker_get(e, AP_APQN_APID(apqn)) : NULL;
+	const void *old_id = NULL;
+	int old_fd = -1;
+
+	if (!eq || !w)
+		return -ENOMEM;
+	pthread_mutex_lock(&w->db_mu);
+	if (owner->doorbell_fd >= 0) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = 1};
+
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, owner->doorbell_fd, &ev) < 0 &&
+		    errno != EEXIST) {
+			int r = -errno;
+
+			pthread_mutex_unlock(&w->db_mu);
+			return r;
+		}
+	}
 	pthread_mutex_lock(&eq->mu);
-	apq_reset(&eq->q);
-	if (capacity)
-		eq->q.capacity = capacity;
-	eng_queue_set_owner(eq, NULL);
-	eng_queue_unlock(eq);
+	if (eq->bound && eq->owner.id != owner->id) {
+		old_id = eq->owner.id;
+		old_fd = drop(e, eq);
+	}
+	eq->h = *h;
+	eq->owner = *owner;
+	eq->bound = eq->live = true;
+	bound_set(w, AP_APQN_APQI(apqn), true);
+	publish(e, eq);
+	pthread_mutex_unlock(&eq->mu);
+	if (old_id)
+		doorbell_del(w, apqn, old_id, old_fd);
+	pthread_mutex_unlock(&w->db_mu);
+	wake(w);
+	return 0;
+}
+
+const void *engine_unbind(struct engine *e, unsigned int apqn, const void *owner_id)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+	struct worker *w;
+	const void *had = NULL;
+	int fd = -1;
+
+	if (!eq)
+		return NULL;
+	/* a queue is bound only after its adapter's worker exists */
+	w = __atomic_load_n(&e->workers[AP_APQN_APID(apqn)], __ATOMIC_ACQUIRE);
+	if (!w)
+		return NULL;
+	pthread_mutex_lock(&w->db_mu);
+	pthread_mutex_lock(&eq->mu);
+	if (eq->bound && (!owner_id || eq->owner.id == owner_id)) {
+		had = eq->owner.id;
+		fd = drop(e, eq);
+		bound_set(w, AP_APQN_APQI(apqn), false);
+	}
+	pthread_mutex_unlock(&eq->mu);
+	if (had)
+		doorbell_del(w, apqn, had, fd);
+	pthread_mutex_unlock(&w->db_mu);
+	return had;
 }
 
 void engine_forget(struct engine *e, const void *owner_id)
 {
-	for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++) {
-		struct eng_queue *eq = __atomic_load_n(&e->queues[apqn], __ATOMIC_ACQUIRE);
+	for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++)
+		if (__atomic_load_n(&e->queues[apqn], __ATOMIC_ACQUIRE))
+			engine_unbind(e, apqn, owner_id);
+}
 
-		if (!eq)
-			continue;
-		pthread_mutex_lock(&eq->mu);
-		if (eq->owner.id == owner_id)
-			eng_queue_set_owner(eq, NULL);
-		pthread_mutex_unlock(&eq->mu);
+void engine_set_state(struct engine *e, unsigned int apqn, const void *owner_id, uint32_t state)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+	bool woke = false;
+
+	if (!eq)
+		return;
+	pthread_mutex_lock(&eq->mu);
+	if (eq->bound && eq->owner.id == owner_id) {
+		woke = !eq->live && state == APEMU_QRING_LIVE;
+		eq->live = state == APEMU_QRING_LIVE;
+		qring_host_set_state(&eq->h, state);
 	}
+	pthread_mutex_unlock(&eq->mu);
+	if (woke)
+		engine_kick(e, apqn);
+}
+
+/* ---- the trap path ---- */
+
+struct qring_host *engine_lock(struct engine *e, unsigned int apqn, const void *owner_id)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+
+	if (!eq)
+		return NULL;
+	pthread_mutex_lock(&eq->mu);
+	if (eq->bound && eq->owner.id == owner_id)
+		return &eq->h;
+	pthread_mutex_unlock(&eq->mu);
+	return NULL;
+}
+
+void engine_unlock(struct engine *e, unsigned int apqn)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+
+	publish(e, eq);
+	pthread_mutex_unlock(&eq->mu);
+}
+
+void engine_kick(struct engine *e, unsigned int apqn)
+{
+	struct worker *w =
+	    apqn < AP_APQNS ? __atomic_load_n(&e->workers[AP_APQN_APID(apqn)], __ATOMIC_ACQUIRE)
+			    : NULL;
+
+	if (w)
+		wake(w);
+}
+
+/* ---- the configuration side ---- */
+
+void engine_reset(struct engine *e, unsigned int apqn)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+
+	if (!eq)
+		return;
+	pthread_mutex_lock(&eq->mu);
+	if (eq->bound)
+		qring_host_reset(&eq->h);
+	publish(e, eq);
+	pthread_mutex_unlock(&eq->mu);
 }
 
 /* ---- life cycle ---- */
 
-static unsigned int online_cpus(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return cpus < 1 ? 1u : (unsigned int)cpus;
-}
-
-static unsigned int default_workers(const struct ap_view *view)
-{
-	unsigned int cpus = online_cpus(), adapters = 0;
-
-	for (unsigned int apid = 0; apid < AP_DEVICES; apid++)
-		if (ap_view_adapter_rc(view, apid) != AP_RC_Q_NOT_AVAIL)
-			adapters++;
-	if (adapters > cpus)
-		adapters = cpus;
-	return adapters ? adapters : 1;
-}
-
-int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, unsigned int nworkers,
-	       struct engine **ret)
+int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, struct engine **ret)
 {
 	struct engine *e = calloc(1, sizeof(*e));
-	int r = 0;
 
 	if (!e)
 		return -ENOMEM;
 	e->view = view;
 	e->counters = counters;
-	e->cpus = online_cpus();
-	e->nworkers = nworkers ? nworkers : default_workers(view);
-	if (e->nworkers > AP_DEVICES)
-		e->nworkers = AP_DEVICES;
-	memset(e->wmap, NO_WORKER, sizeof(e->wmap));
-	e->workers = calloc(e->nworkers, sizeof(*e->workers));
-	if (!e->workers) {
-		free(e);
-		return -ENOMEM;
-	}
-	for (unsigned int i = 0; i < e->nworkers; i++) {
-		struct worker *w = &e->workers[i];
-
-		w->e = e;
-		pthread_mutex_init(&w->mu, NULL);
-		pthread_cond_init(&w->cv, NULL);
-	}
-	for (unsigned int i = 0; i < e->nworkers && !r; i++) {
-		r = -pthread_create(&e->workers[i].thread, NULL, worker_main, &e->workers[i]);
-		if (!r) {
-			e->workers[i].started = true;
-			pthread_setname_np(e->workers[i].thread, "apemud-adapter");
+	pthread_mutex_init(&e->workers_mu, NULL);
+	for (unsigned int apid = 0; apid < AP_DEVICES; apid++)
+		if (ap_view_adapter_rc(view, apid) != AP_RC_Q_NOT_AVAIL && !worker_get(e, apid)) {
+			engine_free(e);
+			return -ENOMEM;
 		}
-	}
-	if (r) {
-		engine_free(e);
-		return r;
-	}
 	*ret = e;
 	return 0;
 }
@@ -432,36 +517,35 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	for (unsigned int i = 0; i < e->nworkers; i++) {
-		struct worker *w = &e->workers[i];
+	for (unsigned int apid = 0; apid < AP_DEVICES; apid++) {
+		struct worker *w = e->workers[apid];
+		static const uint64_t one = 1;
 
-		pthread_mutex_lock(&w->mu);
+		if (!w)
+			continue;
 		__atomic_store_n(&w->stop, true, __ATOMIC_RELEASE);
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-	}
-	for (unsigned int i = 0; i < e->nworkers; i++) {
-		struct worker *w = &e->workers[i];
-
-		if (w->started)
-			pthread_join(w->thread, NULL);
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
+		if (write(w->kick_fd, &one, sizeof(one)) < 0) {
+			/* the counter is set already: the worker wakes */
+		}
+		pthread_join(w->thread, NULL);
+		close(w->epfd);
+		close(w->kick_fd);
+		pthread_mutex_destroy(&w->db_mu);
+		free(w);
 	}
 	for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++) {
 		struct eng_queue *eq = e->queues[apqn];
 
 		if (!eq)
 			continue;
-		apq_reset(&eq->q);
 		pthread_mutex_destroy(&eq->mu);
 		free(eq);
 	}
-	free(e->workers);
+	pthread_mutex_destroy(&e->workers_mu);
 	free(e);
 }
 
-unsigned int engine_workers(const struct engine *e)
+unsigned int engine_workers(struct engine *e)
 {
-	return e->nworkers;
+	return __atomic_load_n(&e->nworkers, __ATOMIC_RELAXED);
 }

@@ -1,28 +1,41 @@
 /*
- * engine - the adapters at work: every AP queue's messages (struct apq),
- * and worker threads that execute the requests NQAP put on them, the way
- * the adapter's firmware does, and leave the replies for DQAP.
+ * engine - the adapters at work: one worker thread per adapter consumes
+ * the requests guests put on their queues' rings (src/common/qring.h), the
+ * way an adapter's firmware does, and writes each reply into the ring in
+ * place, with no thread between the guest and the adapter.
+ *
+ * Queues and rings: every APQN has a queue (struct eng_queue, created on
+ * first use), and a queue is *bound* to at most one ring at a time, laid
+ * out by the daemon in the memory of the guest that reaches the queue (or
+ * in the daemon's own memory for a guest without a data-plane area). The
+ * binding's owner is that guest. A binding is *live* while the guest may
+ * use the queue; the worker takes requests only from live bindings, so a
+ * revoked queue (unassigned, unplugged, guest gone) is never served again.
  *
  * Threads and locks:
- * - Every queue has its own mutex. The instruction path locks the one
- *   queue its instruction names (eng_queue_lock) and nothing global; the
- *   configuration side locks a queue to discard its messages.
- * - Workers: one per adapter by default, at most one per core. An adapter
- *   belongs to one worker, so its requests run one at a time, oldest queue
- *   first (a queue with more work goes to the back of the line after each
- *   request). A worker computes without the queue's lock: it copies the
- *   request out, and keeps the reply only if the queue was not reset
- *   meanwhile (apq.gen).
- * - What a worker needs of the machine (an adapter's mode) it reads from the
- *   published view (hwview.h), never from the configuration.
- * - Counters: each queue's requestq_count (requests the adapter has not
- *   started), pendingq_count (the request the adapter works on and the
- *   replies not yet dequeued), load (requests not completed) and
- *   request_count (completed requests) are published into the bus's
- *   struct ap_queue_dev with atomic stores.
+ * - Every queue has its own mutex; it guards the binding (struct
+ *   qring_host). Lock order: the daemon's configuration lock, a guest's
+ *   instruction lock, an adapter's doorbell lock (binding and unbinding
+ *   only), then one queue's mutex. The engine never holds two queue
+ *   mutexes at once.
+ * - A worker computes without the queue's mutex: it copies the request out
+ *   of the ring once, computes, and publishes the reply only if no reset
+ *   discarded the request meanwhile (the binding's generation).
+ * - Adapters are independent: one thread each, the operating system
+ *   sharing the CPUs among them; within an adapter its queues take turns,
+ *   one request each.
+ * - Wake-ups: a worker that finds no work sets need_wakeup in each ring it
+ *   serves, looks once more, and sleeps in epoll_wait on its own eventfd
+ *   (engine_kick) and on the data doorbells (eventfds, edge-triggered) of
+ *   the guests that own its rings; a guest writes its doorbell only when it
+ *   sees need_wakeup, so a busy adapter costs no wake-ups. No spinning: a
+ *   spinning thread takes the CPU an adapter or a guest needs.
+ * - Counters: each queue's requestq_count, pendingq_count, load and
+ *   request_count are published into the bus's struct ap_queue_dev with
+ *   atomic stores whenever the worker or the trap path touches the queue.
  * - AQIC: when a reply arrives on a queue with interruptions enabled, the
- *   notification byte of the guest that enabled them becomes 0xff and the
- *   guest's eventfd is signalled.
+ *   owner's notification byte becomes 0xff and, if it was not 0xff
+ *   already, the owner's eventfd is signalled.
  */
 #ifndef APEMU_ENGINE_H
 #define APEMU_ENGINE_H
@@ -30,58 +43,59 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "apqueue.h"
 #include "hwview.h"
+#include "qring.h"
 #include "system.h"
 
 struct engine;
-struct eng_queue;
 
-/* Who is told about replies on a queue with interruptions enabled. */
+/* The guest a binding belongs to. */
 struct eng_owner {
-	const void *id; /* the guest; engine_forget() takes it back */
-	uint8_t *mem;	/* its memory (the notification byte lives there) */
+	const void *id;
+	uint8_t *mem; /* its memory (the notification byte lives there) */
 	uint64_t mem_size;
-	int irq_fd; /* eventfd, or -1 */
+	int irq_fd;	 /* AQIC eventfd, or -1 */
+	int doorbell_fd; /* the guest's data doorbell (an eventfd), or -1 */
 };
 
 /*
- * Start nworkers worker threads (0: one per adapter present in view, at
- * least 1, at most the number of online CPUs). counters: the bus's queue
- * devices (AP_APQNS of them), or NULL. -errno.
+ * Start a worker for every adapter present in view (more start as adapters
+ * appear). counters: the bus's queue devices (AP_APQNS of them), or NULL.
+ * -errno.
  */
-int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, unsigned int nworkers,
-	       struct engine **ret);
-/* Stop the workers and free every queue and message. Accepts NULL. */
+int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, struct engine **ret);
+/* Stop the workers and free every queue. Accepts NULL. */
 void engine_free(struct engine *e);
-unsigned int engine_workers(const struct engine *e);
-/* Is a CPU left over while the adapters compute, so that a thread may
- * busy-wait a little for its next piece of work? */
-bool engine_spin_ok(const struct engine *e);
+/* Worker threads running. */
+unsigned int engine_workers(struct engine *e);
 
-/* ---- the instruction path ---- */
+/*
+ * Bind apqn to the ring h describes (laid out by the caller, live) for
+ * owner. A binding of another owner is discarded first (its ring revoked).
+ * -ENOMEM (no queue or worker could be made), -errno of epoll_ctl.
+ */
+int engine_bind(struct engine *e, unsigned int apqn, const struct qring_host *h,
+		const struct eng_owner *owner);
+/* Discard apqn's binding if owner_id has it (NULL: whoever has it).
+ * Returns the owner it had, or NULL. */
+const void *engine_unbind(struct engine *e, unsigned int apqn, const void *owner_id);
+/* Unbind every queue of owner_id (before its memory goes away). */
+void engine_forget(struct engine *e, const void *owner_id);
+/* The ring's state (APEMU_QRING_*) for owner_id's binding of apqn: live or not served. */
+void engine_set_state(struct engine *e, unsigned int apqn, const void *owner_id, uint32_t state);
 
-/* The queue of apqn, created empty (holding capacity messages) on first
- * use. Lock-free; NULL without memory. */
-struct eng_queue *engine_queue(struct engine *e, unsigned int apqn, unsigned int capacity);
-void eng_queue_lock(struct eng_queue *eq);
-/* Publish the counters and unlock. */
-void eng_queue_unlock(struct eng_queue *eq);
-/* The message state (lock held). */
-struct apq *eng_queue_apq(struct eng_queue *eq);
-/* A request was put on the queue (lock held): hand it to its adapter. */
-void eng_queue_submit(struct eng_queue *eq);
-/* Remember who enabled interruptions (lock held); NULL forgets. */
-void eng_queue_set_owner(struct eng_queue *eq, const struct eng_owner *owner);
-const void *eng_queue_owner(const struct eng_queue *eq);
-
-/* ---- the configuration side ---- */
+/*
+ * The trap path: lock apqn's queue and return its binding when owner_id
+ * has it; NULL (nothing locked) otherwise.
+ */
+struct qring_host *engine_lock(struct engine *e, unsigned int apqn, const void *owner_id);
+/* Publish the counters and unlock what engine_lock() locked. */
+void engine_unlock(struct engine *e, unsigned int apqn);
+/* A request was put on apqn's ring by the daemon: wake its adapter. */
+void engine_kick(struct engine *e, unsigned int apqn);
 
 /* RAPQ/ZAPQ from outside (reset, zeroize, unbind, standby): every message
- * is discarded and interruptions are off. capacity: the new depth + 1, or 0
- * to keep it. */
-void engine_reset(struct engine *e, unsigned int apqn, unsigned int capacity);
-/* Forget owner on every queue (before its memory goes away). */
-void engine_forget(struct engine *e, const void *owner_id);
+ * is discarded and interruptions are off. */
+void engine_reset(struct engine *e, unsigned int apqn);
 
 #endif

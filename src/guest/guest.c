@@ -3,19 +3,19 @@
  * connection to the control socket, and the VFIO calls QEMU makes on the
  * vfio_ap mediated device (contract in include/apemu/guest.h).
  *
- * An instruction: fill the ring's request, req_seq += 1, FUTEX_WAKE unless
- * apemud is polling; then, when it is, look for the answer a few
- * microseconds, yielding the CPU between looks; then FUTEX_WAIT (shared futexes:
- * apemud maps the same pages) on resp_seq until it equals req_seq. Every
- * 100 ms without an answer the connection is checked: apemud gone means
- * -ECONNRESET; after 30 s the request is abandoned and the guest unusable.
+ * A trapped instruction: fill the ring's request, req_seq += 1, write the
+ * trap doorbell unless apemud says it is polling; then FUTEX_WAIT (shared
+ * futexes: apemud maps the same pages) on resp_seq until it equals
+ * req_seq. Every 100 ms without an answer the connection is
+ * checked: apemud gone means -ECONNRESET; after 30 s the request is
+ * abandoned and the guest unusable. NQAP and DQAP run on the queue rings
+ * in the data-plane area when they can (dp.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,6 @@
 
 #include "guest_int.h"
 
-#define SPIN_NS	     20000ll	   /* busy-wait for a fast answer first */
 #define POLL_NS	     100000000ll   /* then sleep on the futex, checking apemud meanwhile */
 #define EXEC_TIMEOUT 30000000000ll /* give up on a request */
 #define PAGE	     4096u
@@ -65,6 +64,13 @@ static int make_memory(struct apemu_guest *g, size_t size)
 	g->ring->magic = APEMU_RING_MAGIC;
 	g->ring->version = APEMU_RING_VERSION;
 	g->ring->guest_waiting = APEMU_GUEST_RUNNING;
+	if (size >= APEMU_GUEST_DP_MIN_MEMORY) {
+		g->dp_off = (size / 2) & ~(size_t)(PAGE - 1);
+		g->dp_size = size - g->dp_off;
+		g->dp = (struct apemu_dp_area *)(g->mem + g->dp_off);
+		g->dp->magic = APEMU_DP_MAGIC;
+		g->dp->version = APEMU_DP_VERSION;
+	}
 	return 0;
 }
 
@@ -129,14 +135,22 @@ static int get_u32(struct json_object *reply, const char *name, uint32_t *ret)
 static int create(struct apemu_guest *g, const struct apemu_cpu *cpu)
 {
 	struct json_object *req = new_req("guest-create"), *reply = NULL;
-	int fds[2] = {g->memfd, g->irqfd};
+	int fds[4] = {g->memfd, g->irqfd, g->trapfd, g->datafd};
 	uint32_t id, crycbd, format;
 	int r;
 
 	json_object_object_add(req, "cpu", cpu_json(cpu));
 	json_object_object_add(req, "memory", json_object_new_int64((int64_t)g->mem_size));
 	json_object_object_add(req, "ring", json_object_new_int64(APEMU_GUEST_RING_ADDR));
-	r = ctl_call(g, req, fds, 2, &reply);
+	json_object_object_add(req, "doorbells", json_object_new_boolean(1));
+	if (g->dp) {
+		struct json_object *dp = json_object_new_object();
+
+		json_object_object_add(dp, "addr", json_object_new_int64((int64_t)g->dp_off));
+		json_object_object_add(dp, "size", json_object_new_int64((int64_t)g->dp_size));
+		json_object_object_add(req, "dataplane", dp);
+	}
+	r = ctl_call(g, req, fds, 4, &reply);
 	json_object_put(req);
 	if (r < 0)
 		return r;
@@ -175,14 +189,16 @@ APEMU_PUBLIC int apemu_guest_new(const char *socket_path, const struct apemu_cpu
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	g->sock = g->memfd = g->irqfd = -1;
+	g->sock = g->memfd = g->irqfd = g->trapfd = g->datafd = -1;
 	r = make_memory(g, mem);
 	if (r < 0) {
 		guest_set_message(g, "guest memory: %s", strerror(-r));
 		goto fail;
 	}
 	g->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (g->irqfd < 0) {
+	g->trapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->datafd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g->irqfd < 0 || g->trapfd < 0 || g->datafd < 0) {
 		r = -errno;
 		guest_set_message(g, "eventfd: %s", strerror(-r));
 		goto fail;
@@ -218,6 +234,10 @@ APEMU_PUBLIC void apemu_guest_free(struct apemu_guest *g)
 		close(g->memfd);
 	if (g->irqfd >= 0)
 		close(g->irqfd);
+	if (g->trapfd >= 0)
+		close(g->trapfd);
+	if (g->datafd >= 0)
+		close(g->datafd);
 	free(g);
 }
 
@@ -474,28 +494,13 @@ static bool hung_up(const struct apemu_guest *g)
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR));
 }
 
-/*
- * Spin for the answer only while apemud's ring thread is awake (it says so
- * in daemon_polling): a sleeping one needs a wake-up first, and the CPU is
- * better left to apemud's threads meanwhile.
- */
-static int wait_response(struct apemu_guest *g, uint32_t seq, bool polling)
+/* Sleep on resp_seq until apemud answers, checking every POLL_NS that it is still there. */
+static int wait_response(struct apemu_guest *g, uint32_t seq)
 {
 	struct apemu_ring *ring = g->ring;
 	uint32_t *resp = &ring->resp_seq;
 	long long start = now_ns();
 
-	while (polling && __atomic_load_n(resp, __ATOMIC_ACQUIRE) != seq) {
-		if (now_ns() - start > SPIN_NS)
-			break;
-		/*
-		 * Yield rather than pause: with more runnable threads than
-		 * CPUs (the guest, apemud's ring and adapter threads), a pure
-		 * spin could keep the adapter thread that must answer off the
-		 * CPU until the next scheduler tick.
-		 */
-		sched_yield();
-	}
 	for (;;) {
 		const struct timespec ts = {.tv_sec = 0, .tv_nsec = POLL_NS};
 		uint32_t cur = __atomic_load_n(resp, __ATOMIC_ACQUIRE);
@@ -553,9 +558,14 @@ APEMU_PUBLIC int apemu_guest_exec(struct apemu_guest *g, uint16_t opcode, uint8_
 	seq = g->seq + 1;
 	__atomic_store_n(&ring->req_seq, seq, __ATOMIC_SEQ_CST);
 	polling = __atomic_load_n(&ring->daemon_polling, __ATOMIC_SEQ_CST);
-	if (!polling)
-		futex(&ring->req_seq, FUTEX_WAKE, 1, NULL);
-	r = wait_response(g, seq, polling);
+	if (!polling) {
+		static const uint64_t one = 1;
+
+		if (write(g->trapfd, &one, sizeof(one)) < 0) {
+			/* a full counter: apemud has a wake-up pending already */
+		}
+	}
+	r = wait_response(g, seq);
 	if (r < 0) {
 		if (r == -ECONNRESET)
 			g->gone = true;

@@ -20,12 +20,19 @@
 #define GUEST_MESSAGE_MAX 512
 
 struct apemu_guest {
-	int sock;  /* control connection; its life is the guest's */
-	int memfd; /* guest memory */
-	int irqfd; /* eventfd for AP interruptions */
+	int sock;    /* control connection; its life is the guest's */
+	int memfd;   /* guest memory */
+	int irqfd;   /* eventfd for AP interruptions */
+	int trapfd;  /* eventfd: the trap doorbell (an instruction in the ring) */
+	int datafd;  /* eventfd: the data doorbell (a request on a sleeping adapter's ring) */
 	uint8_t *mem;
 	size_t mem_size;
 	struct apemu_ring *ring; /* at APEMU_GUEST_RING_ADDR */
+	struct apemu_dp_area *dp; /* the data-plane area, or NULL */
+	size_t dp_off, dp_size;
+	/* the last queue ring found (dp.c), a cache */
+	struct apemu_qring *last_ring;
+	uint16_t last_apqn;
 	uint32_t seq;		 /* the last request's req_seq */
 	unsigned int id;
 	uint32_t crycbd;
@@ -65,5 +72,18 @@ int guest_exec(struct apemu_guest *g, uint16_t opcode, uint8_t r1, uint8_t r2, u
 
 /* Bytes of the message area (from APEMU_GUEST_MSG_ADDR). */
 size_t guest_msg_area(const struct apemu_guest *g);
+
+/* ---- dp.c: NQAP and DQAP on the queue rings, without an exit ---- */
+
+/*
+ * Each returns 1 when the ring answered (*ret filled as the machine would),
+ * 0 when the instruction must go through the trap path instead (no live
+ * ring for apqn, a message the ring does not take, a nested guest or
+ * problem state, a race with apemud laying the ring out again).
+ */
+int dp_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *msg, size_t len,
+	    struct apemu_ap_result *ret);
+int dp_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf, size_t len,
+	    size_t *ret_len, size_t *ret_residual, struct apemu_ap_result *ret);
 
 #endif

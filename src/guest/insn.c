@@ -132,6 +132,8 @@ APEMU_PUBLIC int apemu_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid
 		return -EINVAL;
 	if (len > guest_msg_area(g))
 		return too_big(g, "NQAP message", len);
+	if (dp_nqap(g, apqn, psmid, msg, len, ret))
+		return 0;
 	if (len)
 		memcpy(g->mem + APEMU_GUEST_MSG_ADDR, msg, len);
 	gr[PAIR_PSMID] = psmid >> 32;
@@ -158,6 +160,8 @@ APEMU_PUBLIC int apemu_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_
 		return -EINVAL;
 	if (len > guest_msg_area(g))
 		return too_big(g, "DQAP buffer", len);
+	if (dp_dqap(g, apqn, ret_psmid, buf, len, ret_len, ret_residual, ret))
+		return 0;
 	gr[PAIR_MSG] = APEMU_GUEST_MSG_ADDR;
 	gr[PAIR_MSG + 1] = len;
 	r = guest_exec(g, APEMU_OPC_DQAP, PAIR_PSMID, PAIR_MSG, gr, &res);
