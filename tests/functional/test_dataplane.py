@@ -18,10 +18,7 @@
 import ctypes
 import os
 import random
-import signal
 import struct
-import subprocess
-import sys
 import threading
 import time
 
@@ -29,7 +26,7 @@ import pytest
 import t50
 import test_guest_protocol as t
 from test_guest_protocol import (EINVAL, FC_RAPQ, FC_ZAPQ, PQAP, ST_E, ST_F, ST_R, apqn, make_mdev,
-                                 qstatus, rc_of, wait_for)
+                                 rc_of, wait_for)
 
 # include/apemu/guest-abi.h
 DP_MAGIC, DP_VERSION = 0x41504450, 1
@@ -747,19 +744,7 @@ sys.stdin.read()
 def test_sigkill_of_a_dataplane_guest(apemu, dguests):
     inst = apemu.start(MACHINE)
     u = make_mdev(inst, [0x47], [4])
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, os.path.dirname(os.path.abspath(__file__)), inst.socket, u],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout.readline().strip() == "ready"
-        assert qstatus(inst, 0x47, 4) == "in use"
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-    wait_for(lambda: qstatus(inst, 0x47, 4) == "assigned")
+    t.sigkill_guest(inst, CHILD, u, 0x47, 4)
     daemon_alive(inst)
     # the next guest: its directory starts empty whatever it held
     g = dguests(inst)

@@ -1030,15 +1030,16 @@ sys.stdin.read()
 """
 
 
-def test_sigkill_releases_and_zeroizes(apemu, guests):
-    inst = apemu.start(MACHINE)
-    u = make_mdev(inst, [5], [4])
+def sigkill_guest(inst, code, u, apid, apqi):
+    """Run code (a guest in a child process: argv = this folder, the
+    socket, u) until it prints "ready" with queue apid.apqi in use, then
+    SIGKILL it and wait until the queue is released."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, os.path.dirname(os.path.abspath(__file__)), inst.socket, u],
+        [sys.executable, "-c", code, os.path.dirname(os.path.abspath(__file__)), inst.socket, u],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"
-        assert qstatus(inst, 5, 4) == "in use"
+        assert qstatus(inst, apid, apqi) == "in use"
         assert mdev_status(inst, u)["guest"] is not None
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
@@ -1046,7 +1047,13 @@ def test_sigkill_releases_and_zeroizes(apemu, guests):
         if child.poll() is None:
             child.kill()
             child.wait()
-    wait_for(lambda: qstatus(inst, 5, 4) == "assigned")
+    wait_for(lambda: qstatus(inst, apid, apqi) == "assigned")
+
+
+def test_sigkill_releases_and_zeroizes(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    sigkill_guest(inst, CHILD, u, 5, 4)
     assert mdev_status(inst, u)["guest"] is None
     # the next guest finds the queue zeroized: the reply is gone
     g = guests(inst)
