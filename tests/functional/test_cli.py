@@ -418,3 +418,37 @@ def test_control_socket_refusals_follow_the_contract(inst):
     assert (r[4]["ok"], r[4]["errno"], r[4]["error"]) == (False, errno.ENODEV, "No such device")
     assert r[5] == {"ok": True}
     assert inst.read("/sys/devices/ap/card0c/type") == "CEX7P\n"
+
+
+def test_control_socket_serves_thousands_of_clients_at_once(inst):
+    """A guest is a connection: 3000 clients at once (far above the old
+    limit of 256) are all accepted and answered on their own connection,
+    and apemud runs with RLIMIT_NOFILE's soft limit raised to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 3000
+    if soft != resource.RLIM_INFINITY and soft < want + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, want + 100), hard))
+    socks = []
+    try:
+        for _ in range(want):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            socks.append(s)
+            s.connect(inst.socket)
+        for i, s in enumerate(socks):
+            s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
+        for i, s in enumerate(socks):
+            s.settimeout(30)
+            r = json.loads(s.recv(65536))
+            assert (r["ok"], r["errno"], r["tag"]) == (False, errno.EOPNOTSUPP, i), r
+    finally:
+        for s in socks:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert control(inst, {"op": "status", "queues": False})[0]["ok"] is True
+    with open(f"/proc/{inst.daemon_pid()}/limits") as f:
+        limit = next(line for line in f if line.startswith("Max open files")).split()
+    assert limit[3] == limit[4], limit  # soft == hard
+    with open(inst.log) as f:
+        assert "too many connections" not in f.read()
