@@ -150,7 +150,9 @@ static void conn_close(struct control *c, struct conn_slot *s)
 
 	if (c->h.disconnect)
 		c->h.disconnect(c->h.ctx, &s->conn);
-	close(s->conn.fd); /* also takes it out of the epoll set */
+	/* explicitly: a duplicate of the descriptor would keep it in the set */
+	epoll_ctl(c->epoll_fd, EPOLL_CTL_DEL, s->conn.fd, NULL);
+	close(s->conn.fd);
 	c->conns[i] = c->conns[--c->nconns];
 	c->conns[i]->index = i;
 	free(s);
