@@ -453,3 +453,39 @@ def test_control_socket_serves_thousands_of_clients_at_once(inst):
     assert limit[3] == limit[4], limit  # soft == hard
     with open(inst.log) as f:
         assert "too many connections" not in f.read()
+
+
+def test_control_socket_out_of_descriptors_refuses_clients_and_recovers(inst):
+    """At RLIMIT_NOFILE a client is accepted and closed at once (it does not
+    hang in the backlog, and the daemon does not spin on it); once
+    descriptors are free again, clients are served."""
+    import resource
+
+    pid = inst.daemon_pid()
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, hard))
+    socks, served, refused = [], 0, 0
+    try:
+        for i in range(100):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            socks.append(s)
+            s.settimeout(10)
+            s.connect(inst.socket)
+            try:
+                s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
+                msg = s.recv(65536)
+            except (ConnectionResetError, BrokenPipeError):
+                msg = b""
+            if msg:
+                assert json.loads(msg)["tag"] == i
+                served += 1
+            else:
+                refused += 1
+    finally:
+        for s in socks:
+            s.close()
+    assert served > 0 and refused > 0, (served, refused)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+    assert control(inst, {"op": "status", "queues": False})[0]["ok"] is True
+    with open(inst.log) as f:
+        assert "Too many open files, refusing clients" in f.read()
