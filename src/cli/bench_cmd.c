@@ -217,11 +217,13 @@ void bench_line(const struct bench_opts *o, const char *what, double emu, double
 }
 
 void bench_figure(const struct bench_opts *o, const char *what, double value, const char *unit,
-		  const char *goal)
+		  const char *goal, const char *formula)
 {
 	if (o->json)
-		printf("{\"measure\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"%s%s%s}\n", what,
-		       value, unit, goal ? ",\"goal\":\"" : "", goal ? goal : "", goal ? "\"" : "");
+		printf("{\"measure\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"%s%s%s%s%s%s}\n",
+		       what, value, unit, goal ? ",\"goal\":\"" : "", goal ? goal : "",
+		       goal ? "\"" : "", formula ? ",\"formula\":\"" : "", formula ? formula : "",
+		       formula ? "\"" : "");
 	else
 		printf("%-46s       %10.1f %-5s%s%s\n", what, value, unit, goal ? "  goal " : "",
 		       goal ? goal : "");

@@ -158,7 +158,7 @@ static int measure(const struct bench_env *e, struct apemu_guest *gx, struct ape
 	bench_line(e->o, "Y RSA-2048 CRT, X flooding vs Y alone", loaded, alone, "ops/s",
 		   loaded / alone, ">= 0.33");
 	bench_figure(e->o, "X RSA-4096 ME on 2 adapters, while Y ran", xr / BENCH_ROUNDS, "ops/s",
-		     NULL);
+		     NULL, NULL);
 	return 0;
 }
 

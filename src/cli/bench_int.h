@@ -40,9 +40,10 @@ struct bench_env {
  * goal may be NULL. */
 void bench_line(const struct bench_opts *o, const char *what, double emu, double base,
 		const char *unit, double ratio, const char *goal);
-/* One figure without a baseline (goal may be NULL), e.g. bytes per guest. */
+/* One figure without a baseline, e.g. bytes per guest. goal may be NULL;
+ * formula (JSON only, no '"' or '\\' in it; may be NULL): how it was computed. */
 void bench_figure(const struct bench_opts *o, const char *what, double value, const char *unit,
-		  const char *goal);
+		  const char *goal, const char *formula);
 /* A line of explanation (text output only). */
 void bench_note(const struct bench_opts *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
