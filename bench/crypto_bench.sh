@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The crypto data plane against baselines measured in the same run: runs
 # `apemu bench` of a build tree (default: build). Not a test.
-#   bench/crypto_bench.sh [BUILD-DIR] [--seconds S] [--json]
+#   bench/crypto_bench.sh [BUILD-DIR] [--fairness | --scale [N]] [--seconds S] [--json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build

@@ -3,18 +3,23 @@
  * measured in the same run (PERF-NOTES.md: these machines are shared and
  * noisy, so only ratios mean something).
  *
- * It starts a private apemud with two CEX8A accelerators, gives both (one
- * domain) to an mdev, opens it from a guest in this process, and measures:
+ * Every mode starts a private apemud under /tmp and stops it at the end
+ * (also on SIGINT, SIGTERM, SIGHUP). The default mode gives two CEX8A
+ * accelerators (one domain) to an mdev, opens it from a guest in this
+ * process, and measures:
  * - RSA-2048 CRT operations per second through guest -> ring -> adapter ->
- *   OpenSSL -> reply with one adapter, against raw OpenSSL (EVP, no padding)
- *   on one thread; the same with two adapters against two threads, and the
- *   scaling from one adapter to two;
+ *   OpenSSL -> reply with one adapter, against what an adapter computes
+ *   done directly on one thread (raw_rsa.h: constant-time CRT with
+ *   BN_mod_exp_mont_consttime_x2, no blinding) and against
+ *   EVP_PKEY_decrypt; the same with two adapters against two threads, and
+ *   the scaling from one adapter to two;
  * - RSA-4096 CRT and a 1024-bit modular exponentiation (private exponent)
  *   on one adapter against one thread;
  * - the round trip NQAP + DQAP of the smallest request (a bare type 50
  *   header, answered with an error reply) against a raw shared-memory futex
  *   ping-pong between two processes.
  * Every reply is also checked against OpenSSL's result.
+ * --fairness (bench_fair.c) and --scale (bench_scale.c) are the others.
  */
 #include "bench_cmd.h"
 
@@ -23,6 +28,7 @@
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/rsa.h>
-
 #include <apemu/guest.h>
 
+#include "bench_int.h"
 #include "lifecycle.h"
+#include "raw_rsa.h"
 #include "rsa_run.h"
 #include "rsakey.h"
 
@@ -49,85 +53,10 @@
 #define MACHINE                                                                                    \
 	"{\"adapters\": [{\"ids\": \"4-5\", \"type\": \"CEX8A\"}], \"usage_domains\": \"6\", "    \
 	"\"control_domains\": \"6\", \"apmask\": \"\", \"aqmask\": \"\"}\n"
-
-struct bench_opts {
-	double seconds;
-	bool json;
-};
-
-/* ---- raw OpenSSL ---- */
-
-#define ROUNDS 4 /* each comparison alternates its sides this many times */
-
-struct raw_job {
-	const struct rsakey *key;
-	bool crt;
-	double seconds;
-	uint64_t ops;
-	int err;
-};
-
-/*
- * One thread of raw OpenSSL: its own copy of the key (OpenSSL's RSA blinding
- * would otherwise serialise the threads on a lock), with its CRT parameters
- * or with n, e, d only (then OpenSSL computes m^d mod n, as a MEB request
- * asks), EVP_PKEY_decrypt without padding in a loop.
- */
-static void *raw_thread(void *arg)
-{
-	struct raw_job *j = arg;
-	EVP_PKEY *k = rsakey_copy(j->key, j->crt);
-	EVP_PKEY_CTX *c = k ? EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL) : NULL;
-	size_t len = j->key->len, outlen;
-	uint8_t in[512], out[512];
-	double end;
-
-	j->err = -EIO;
-	if (!c || EVP_PKEY_decrypt_init(c) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) != 1 || RAND_bytes(in, (int)len) != 1)
-		goto out;
-	in[0] = 0;
-	end = rsa_now() + j->seconds;
-	do {
-		for (int i = 0; i < 8; i++) {
-			outlen = len;
-			if (EVP_PKEY_decrypt(c, out, &outlen, in, len) != 1)
-				goto out;
-			j->ops++;
-		}
-	} while (rsa_now() < end);
-	j->err = 0;
-out:
-	EVP_PKEY_CTX_free(c);
-	EVP_PKEY_free(k);
-	return NULL;
-}
-
-/* Operations of raw OpenSSL on nthreads threads in seconds, or -1. */
-static double raw_ops(const struct rsakey *key, bool crt, unsigned int nthreads, double seconds)
-{
-	struct raw_job jobs[2];
-	pthread_t t[2];
-	unsigned int started = 0;
-	double total = 0;
-
-	for (unsigned int i = 0; i < nthreads; i++) {
-		jobs[i] = (struct raw_job){.key = key, .crt = crt, .seconds = seconds};
-		if (pthread_create(&t[i], NULL, raw_thread, &jobs[i]))
-			break;
-		started++;
-	}
-	if (started < nthreads)
-		total = -1;
-	for (unsigned int i = 0; i < started; i++) {
-		pthread_join(t[i], NULL);
-		if (jobs[i].err)
-			total = -1;
-		else if (total >= 0)
-			total += (double)jobs[i].ops;
-	}
-	return total;
-}
+/* --fairness: three accelerators, all for vfio_ap */
+#define MACHINE_FAIR                                                                               \
+	"{\"adapters\": [{\"ids\": \"4-6\", \"type\": \"CEX8A\"}], \"usage_domains\": \"6\", "    \
+	"\"control_domains\": \"6\", \"apmask\": \"\", \"aqmask\": \"\"}\n"
 
 /* ---- the raw futex ping-pong between two processes ---- */
 
@@ -218,7 +147,7 @@ static double apemu_round_trip(struct apemu_guest *g, const struct rsa_case *c, 
 
 /* ---- the emulator side ---- */
 
-static int write_file(const char *mount, const char *rel, const char *text)
+int bench_write(const char *mount, const char *rel, const char *text)
 {
 	char path[PATH_MAX + 128];
 	FILE *f;
@@ -246,15 +175,9 @@ static int make_mdev(const char *mount)
 	int r = 0;
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && !r; i++)
-		r = write_file(mount, steps[i][0], steps[i][1]);
+		r = bench_write(mount, steps[i][0], steps[i][1]);
 	return r;
 }
-
-struct measure {
-	const char *name;
-	unsigned int bits;
-	enum rsa_kind kind;
-};
 
 /* Operations through the guest on nq adapters in seconds, or -1. */
 static double emu_ops(struct apemu_guest *g, const struct rsa_case *cases, unsigned int n,
@@ -279,112 +202,197 @@ static double emu_ops(struct apemu_guest *g, const struct rsa_case *cases, unsig
 	return (double)res.done * seconds / res.seconds;
 }
 
-static void line(const struct bench_opts *o, const char *what, double emu, double raw,
-		 const char *unit, double ratio, const char *goal)
+void bench_line(const struct bench_opts *o, const char *what, double emu, double base,
+		const char *unit, double ratio, const char *goal)
 {
 	if (o->json)
 		printf("{\"measure\":\"%s\",\"apemu\":%.3f,\"baseline\":%.3f,\"unit\":\"%s\","
 		       "\"ratio\":%.3f%s%s%s}\n",
-		       what, emu, raw, unit, ratio, goal ? ",\"goal\":\"" : "", goal ? goal : "",
+		       what, emu, base, unit, ratio, goal ? ",\"goal\":\"" : "", goal ? goal : "",
 		       goal ? "\"" : "");
 	else
-		printf("%-34s apemu %10.1f %-5s baseline %10.1f %-5s ratio %5.2f%s%s\n", what, emu,
-		       unit, raw, unit, ratio, goal ? "  goal " : "", goal ? goal : "");
+		printf("%-46s apemu %10.1f %-5s baseline %10.1f %-5s ratio %5.2f%s%s\n", what, emu,
+		       unit, base, unit, ratio, goal ? "  goal " : "", goal ? goal : "");
+	fflush(stdout);
+}
+
+void bench_figure(const struct bench_opts *o, const char *what, double value, const char *unit,
+		  const char *goal, const char *formula)
+{
+	if (o->json)
+		printf("{\"measure\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"%s%s%s%s%s%s}\n",
+		       what, value, unit, goal ? ",\"goal\":\"" : "", goal ? goal : "",
+		       goal ? "\"" : "", formula ? ",\"formula\":\"" : "", formula ? formula : "",
+		       formula ? "\"" : "");
+	else
+		printf("%-46s       %10.1f %-5s%s%s\n", what, value, unit, goal ? "  goal " : "",
+		       goal ? goal : "");
+	fflush(stdout);
+}
+
+void bench_note(const struct bench_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
 	fflush(stdout);
 }
 
 /*
- * Sum of ops over ROUNDS rounds in which the sides take turns (machines
- * drift: a side measured in one block could meet other weather than the
- * other). Sides: raw 1 thread, apemu 1 adapter, and with two: raw 2
- * threads, apemu 2 adapters. -EIO when a side failed.
+ * The sides of one comparison: raw constant-time RSA (raw_rsa.h), raw
+ * EVP_PKEY_decrypt and apemu, on n threads / adapters each. In each of
+ * BENCH_ROUNDS rounds every side runs seconds / BENCH_ROUNDS, in turn and
+ * in the opposite order the next round (machines drift: a side measured
+ * in one block could meet other weather than the others).
  */
-struct sums {
-	double raw1, emu1, raw2, emu2;
+enum side_kind { SIDE_RAW, SIDE_EVP, SIDE_EMU };
+
+struct side {
+	enum side_kind kind;
+	unsigned int n; /* threads or adapters */
+	double ops;	/* summed over the rounds */
 };
 
-static int alternate(struct apemu_guest *g, const struct rsakey *key, bool crt,
-		     const struct rsa_case *cases, unsigned int ncases, bool two, double seconds,
-		     struct sums *ret, uint64_t *wrong)
+struct work {
+	struct apemu_guest *g;
+	const struct rsakey *key;
+	bool crt;
+	const struct rsa_case *cases;
+	unsigned int ncases;
+	uint64_t wrong;
+};
+
+static double side_ops(struct work *w, const struct side *s, double t)
 {
-	double t = seconds / ROUNDS;
-
-	*ret = (struct sums){0};
-	for (int r = 0; r < ROUNDS; r++) {
-		double v[4] = {raw_ops(key, crt, 1, t), emu_ops(g, cases, ncases, 1, t, wrong),
-			       two ? raw_ops(key, crt, 2, t) : 0,
-			       two ? emu_ops(g, cases, ncases, 2, t, wrong) : 0};
-
-		if (v[0] < 0 || v[1] < 0 || v[2] < 0 || v[3] < 0)
-			return -EIO;
-		ret->raw1 += v[0];
-		ret->emu1 += v[1];
-		ret->raw2 += v[2];
-		ret->emu2 += v[3];
+	switch (s->kind) {
+	case SIDE_RAW:
+		return raw_rsa_ops(w->key, RAW_BN, w->crt, s->n, t);
+	case SIDE_EVP:
+		return raw_rsa_ops(w->key, RAW_EVP, w->crt, s->n, t);
+	default:
+		return emu_ops(w->g, w->cases, w->ncases, s->n, t, &w->wrong);
 	}
+}
+
+static int alternate(struct work *w, struct side *sides, size_t n, double seconds)
+{
+	double t = seconds / BENCH_ROUNDS;
+
+	for (int r = 0; r < BENCH_ROUNDS; r++) {
+		for (size_t k = 0; k < n; k++) {
+			struct side *s = &sides[r % 2 ? n - 1 - k : k];
+			double v = side_ops(w, s, t);
+
+			if (v < 0)
+				return -EIO;
+			s->ops += v;
+		}
+	}
+	return 0;
+}
+
+struct measure {
+	const char *name;
+	unsigned int bits;
+	enum rsa_kind kind;
+	bool two; /* also on two adapters / threads */
+};
+
+static void report(const struct bench_opts *o, const struct measure *m, const struct side *s)
+{
+	double sec = o->seconds;
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s, 1 adapter vs raw %s 1 thread", m->name,
+		 m->kind == RSA_CRT ? "CRT" : "ME");
+	bench_line(o, what, s[2].ops / sec, s[0].ops / sec, "ops/s", s[2].ops / s[0].ops,
+		   m->two ? ">= 0.97" : NULL);
+	snprintf(what, sizeof(what), "%s, 1 adapter vs EVP 1 thread", m->name);
+	bench_line(o, what, s[2].ops / sec, s[1].ops / sec, "ops/s", s[2].ops / s[1].ops, NULL);
+	if (!m->two)
+		return;
+	snprintf(what, sizeof(what), "%s, 2 adapters vs raw CRT 2 threads", m->name);
+	bench_line(o, what, s[5].ops / sec, s[3].ops / sec, "ops/s", s[5].ops / s[3].ops,
+		   ">= 0.95");
+	snprintf(what, sizeof(what), "%s, 2 adapters vs EVP 2 threads", m->name);
+	bench_line(o, what, s[5].ops / sec, s[4].ops / sec, "ops/s", s[5].ops / s[4].ops, NULL);
+	snprintf(what, sizeof(what), "%s, 1 -> 2 adapters", m->name);
+	bench_line(o, what, s[5].ops / sec, s[2].ops / sec, "ops/s", s[5].ops / s[2].ops,
+		   ">= 1.85");
+	snprintf(what, sizeof(what), "%s, raw CRT 1 -> 2 threads", m->name);
+	bench_line(o, what, s[3].ops / sec, s[0].ops / sec, "ops/s", s[3].ops / s[0].ops, NULL);
+}
+
+static int measure_rsa(const struct bench_opts *o, struct apemu_guest *g, const struct measure *m,
+		       uint64_t *wrong)
+{
+	struct side s[] = {{SIDE_RAW, 1, 0}, {SIDE_EVP, 1, 0}, {SIDE_EMU, 1, 0},
+			   {SIDE_RAW, 2, 0}, {SIDE_EVP, 2, 0}, {SIDE_EMU, 2, 0}};
+	struct rsa_case *cases = NULL;
+	struct rsakey key;
+	struct work w;
+	int r;
+
+	if (rsa_cases_new(m->bits, m->kind, 2, 8, &cases) < 0)
+		return -EIO;
+	if (rsakey_generate(m->bits, &key) < 0) {
+		rsa_cases_free(cases, 8);
+		return -EIO;
+	}
+	w = (struct work){
+	    .g = g, .key = &key, .crt = m->kind == RSA_CRT, .cases = cases, .ncases = 8};
+	r = alternate(&w, s, m->two ? 6 : 3, o->seconds);
+	*wrong += w.wrong;
+	rsakey_clear(&key);
+	rsa_cases_free(cases, 8);
+	if (r < 0) {
+		fprintf(stderr, "apemu bench: %s failed\n", m->name);
+		return r;
+	}
+	report(o, m, s);
 	return 0;
 }
 
 static int run(const struct bench_opts *o, struct apemu_guest *g)
 {
 	static const struct measure ms[] = {
-	    {"RSA-2048 CRT", 2048, RSA_CRT},
-	    {"RSA-4096 CRT", 4096, RSA_CRT},
-	    {"RSA-1024 ME", 1024, RSA_ME_PRIVATE},
+	    {"RSA-2048 CRT", 2048, RSA_CRT, true},
+	    {"RSA-4096 CRT", 4096, RSA_CRT, false},
+	    {"RSA-1024 ME", 1024, RSA_ME_PRIVATE, false},
 	};
 	uint64_t wrong = 0;
 	struct rsa_case *smallest = NULL;
 	double lat = 0, pp = 0, sec = o->seconds;
-	char what[64];
 
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
-		struct rsa_case *cases = NULL;
-		struct rsakey key;
-		struct sums s;
-		int r;
+		int r = measure_rsa(o, g, &ms[i], &wrong);
 
-		if (rsa_cases_new(ms[i].bits, ms[i].kind, 2, 8, &cases) < 0)
-			return -EIO;
-		if (rsakey_generate(ms[i].bits, &key) < 0) {
-			rsa_cases_free(cases, 8);
-			return -EIO;
-		}
-		r = alternate(g, &key, ms[i].kind == RSA_CRT, cases, 8, i == 0, sec, &s, &wrong);
-		rsakey_clear(&key);
-		rsa_cases_free(cases, 8);
 		if (r < 0)
 			return r;
-		snprintf(what, sizeof(what), "%s, 1 adapter / 1 thread", ms[i].name);
-		line(o, what, s.emu1 / sec, s.raw1 / sec, "ops/s", s.emu1 / s.raw1,
-		     i == 0 ? ">= 0.95" : NULL);
-		if (i == 0) {
-			snprintf(what, sizeof(what), "%s, 2 adapters / 2 threads", ms[i].name);
-			line(o, what, s.emu2 / sec, s.raw2 / sec, "ops/s", s.emu2 / s.raw2, NULL);
-			snprintf(what, sizeof(what), "%s, 1 -> 2 adapters", ms[i].name);
-			line(o, what, s.emu2 / sec, s.emu1 / sec, "ops/s", s.emu2 / s.emu1,
-			     ">= 1.85");
-			snprintf(what, sizeof(what), "%s, raw 1 -> 2 threads", ms[i].name);
-			line(o, what, s.raw2 / sec, s.raw1 / sec, "ops/s", s.raw2 / s.raw1, NULL);
-		}
 	}
 	if (rsa_case_smallest(&smallest) < 0)
 		return -ENOMEM;
-	for (int r = 0; r < ROUNDS; r++) {
+	for (int r = 0; r < BENCH_ROUNDS; r++) {
 		uint64_t w = 0;
-		double p = pingpong(sec / ROUNDS);
-		double l = apemu_round_trip(g, smallest, sec / ROUNDS, &w);
+		double p = pingpong(sec / BENCH_ROUNDS);
+		double l = apemu_round_trip(g, smallest, sec / BENCH_ROUNDS, &w);
 
 		wrong += w;
 		if (p <= 0 || l <= 0) {
 			rsa_cases_free(smallest, 1);
 			return -EIO;
 		}
-		pp += p / ROUNDS;
-		lat += l / ROUNDS;
+		pp += p / BENCH_ROUNDS;
+		lat += l / BENCH_ROUNDS;
 	}
 	rsa_cases_free(smallest, 1);
-	line(o, "NQAP+DQAP round trip, 16 B request", lat * 1e6, pp * 1e6, "us", lat / pp,
-	     "<= 2");
+	bench_line(o, "NQAP+DQAP round trip, 16 B request", lat * 1e6, pp * 1e6, "us", lat / pp,
+		   "<= 1.0");
 	if (wrong) {
 		fprintf(stderr, "apemu bench: %llu replies differ from OpenSSL's\n",
 			(unsigned long long)wrong);
@@ -393,18 +401,44 @@ static int run(const struct bench_opts *o, struct apemu_guest *g)
 	return 0;
 }
 
+/* N of --scale [N] ("--scale=N", or N as the next argument). 0 or 2. */
+static int parse_scale(const char *arg, struct bench_opts *o)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (!*arg || *end || errno || !strchr("0123456789", *arg) || n < BENCH_SCALE_MIN ||
+	    n > BENCH_SCALE_MAX) {
+		fprintf(stderr, "apemu bench: bad --scale \"%s\" (expected %u to %u guests)\n", arg,
+			BENCH_SCALE_MIN, BENCH_SCALE_MAX);
+		return 2;
+	}
+	o->scale = (unsigned int)n;
+	return 0;
+}
+
+static bool all_digits(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
 static int parse(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option longopts[] = {
 	    {"seconds", required_argument, NULL, 's'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"fairness", no_argument, NULL, 'f'},
+	    {"scale", optional_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	bool fair = false, scale = false;
 	char *end;
 	int c;
 
-	*o = (struct bench_opts){.seconds = 2.0};
+	*o = (struct bench_opts){.seconds = 2.0, .scale = BENCH_SCALE_DEFAULT};
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -421,9 +455,22 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		case 'j':
 			o->json = true;
 			break;
+		case 'f':
+			fair = true;
+			break;
+		case 'S':
+			scale = true;
+			if (!optarg && optind < argc && all_digits(argv[optind]))
+				optarg = argv[optind++];
+			if (optarg && parse_scale(optarg, o))
+				return 2;
+			break;
 		case 'h':
 			printf("Usage: apemu bench %s\n\n%s", BENCH_CMD_SYNOPSIS, BENCH_CMD_HELP);
 			return -1;
+		case ':':
+			fprintf(stderr, "apemu bench: option \"%s\" needs a value\n", argv[optind - 1]);
+			return 2;
 		default:
 			fprintf(stderr, "apemu bench: unknown option \"%s\" (see apemu bench --help)\n",
 				argv[optind - 1]);
@@ -434,6 +481,11 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		fprintf(stderr, "apemu bench: unexpected argument \"%s\"\n", argv[optind]);
 		return 2;
 	}
+	if (fair && scale) {
+		fprintf(stderr, "apemu bench: --fairness and --scale exclude each other\n");
+		return 2;
+	}
+	o->mode = fair ? BENCH_FAIRNESS : scale ? BENCH_SCALE : BENCH_DATA_PLANE;
 	return 0;
 }
 
@@ -497,14 +549,69 @@ static void *signal_thread(void *arg)
 	return NULL;
 }
 
+/* The default mode: one guest on an mdev with both adapters. */
+static int data_plane(const struct bench_opts *o)
+{
+	struct apemu_guest *g = NULL;
+	int r = make_mdev(inst.mount);
+
+	if (r < 0) {
+		fprintf(stderr, "apemu bench: cannot set up the mdev: %s\n", strerror(-r));
+		return r;
+	}
+	r = apemu_guest_new(inst.paths.socket, NULL, 0, &g);
+	if (r == 0 && apemu_guest_open(g, BENCH_UUID) != 0)
+		r = -EIO;
+	if (r < 0) {
+		fprintf(stderr, "apemu bench: cannot start the guest: %s\n", strerror(-r));
+		apemu_guest_free(g);
+		return r;
+	}
+	bench_note(o,
+		   "apemu bench: 2 CEX8A adapters, %ld CPUs, %.1f s per measurement; "
+		   "baselines measured in the same run",
+		   sysconf(_SC_NPROCESSORS_ONLN), o->seconds);
+	r = run(o, g);
+	apemu_guest_free(g);
+	return r;
+}
+
+/* The private instance's machine description, for the mode. */
+static int write_machine(const struct bench_opts *o)
+{
+	char text[512];
+	FILE *f = fopen(inst.machine, "w");
+	int r;
+
+	if (o->mode == BENCH_SCALE)
+		bench_scale_machine(o->scale, text, sizeof(text));
+	else
+		snprintf(text, sizeof(text), "%s", o->mode == BENCH_FAIRNESS ? MACHINE_FAIR : MACHINE);
+	r = f ? fputs(text, f) : EOF;
+	if (f && fclose(f) != 0)
+		r = EOF;
+	return r == EOF ? -EIO : 0;
+}
+
+/* apemud's pid, from the control socket (SO_PEERCRED). */
+static pid_t daemon_pid(void)
+{
+	pid_t pid = 0;
+	int fd = -1;
+
+	if (client_connect(inst.paths.socket, &fd, &pid) < 0)
+		return 0;
+	close(fd);
+	return pid;
+}
+
 int bench_cmd_main(int argc, char **argv)
 {
 	static sigset_t set;
 	struct bench_opts o;
-	struct apemu_guest *g = NULL;
+	struct bench_env env;
 	int r = parse(argc, argv, &o), status = 1;
 	pthread_t sigthread;
-	FILE *f;
 
 	if (r)
 		return r < 0 ? 0 : r;
@@ -524,11 +631,7 @@ int bench_cmd_main(int argc, char **argv)
 	}
 	snprintf(inst.machine, sizeof(inst.machine), "%s/machine.json", inst.dir);
 	snprintf(inst.mount, sizeof(inst.mount), "%s/sys", inst.dir);
-	f = fopen(inst.machine, "w");
-	r = f ? fputs(MACHINE, f) : EOF;
-	if (f && fclose(f) != 0)
-		r = EOF;
-	if (r == EOF || client_paths_init(&inst.paths, inst.mount) < 0) {
+	if (write_machine(&o) < 0 || client_paths_init(&inst.paths, inst.mount) < 0) {
 		fprintf(stderr, "apemu bench: cannot write %s\n", inst.machine);
 		clean_up(false);
 		return 1;
@@ -536,26 +639,21 @@ int bench_cmd_main(int argc, char **argv)
 	lifecycle_quietly(true);
 	if (!inst.started)
 		goto out;
-	r = make_mdev(inst.mount);
-	if (r < 0) {
-		fprintf(stderr, "apemu bench: cannot set up the mdev: %s\n", strerror(-r));
-		goto out;
+	env = (struct bench_env){
+	    .o = &o, .mount = inst.mount, .socket = inst.paths.socket, .pid = daemon_pid()};
+	switch (o.mode) {
+	case BENCH_FAIRNESS:
+		r = bench_fairness(&env);
+		break;
+	case BENCH_SCALE:
+		r = bench_scale(&env);
+		break;
+	default:
+		r = data_plane(&o);
+		break;
 	}
-	r = apemu_guest_new(inst.paths.socket, NULL, 0, &g);
-	if (r == 0 && apemu_guest_open(g, BENCH_UUID) != 0)
-		r = -EIO;
-	if (r < 0) {
-		fprintf(stderr, "apemu bench: cannot start the guest: %s\n", strerror(-r));
-		goto out;
-	}
-	if (!o.json)
-		printf("apemu bench: 2 CEX8A adapters, %ld CPUs, %.1f s per measurement; "
-		       "baselines measured in the same run\n",
-		       sysconf(_SC_NPROCESSORS_ONLN), o.seconds);
-	r = run(&o, g);
 	status = r < 0 ? 1 : 0;
 out:
-	apemu_guest_free(g);
 	clean_up(status != 0);
 	return status;
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -191,6 +192,23 @@ static int open_signalfd(void)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Every guest holds descriptors here (its connection, its memory, its
+ * eventfds), so thousands of guests need more than the usual soft limit of
+ * 1024: take what the hard limit allows. Not fatal (a message in the log).
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		dlog_daemon(AP_LOG_WARNING, "cannot raise RLIMIT_NOFILE to %llu, ignoring: %s",
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
 /* Refuse a live instance at these paths; clean what a dead one left. */
 static int check_instance(const struct instance_paths *p, char *err)
 {
@@ -339,6 +357,7 @@ int main(int argc, char **argv)
 		free(d);
 		return 1;
 	}
+	raise_nofile();
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->released, NULL);
 	d->pid = getpid();

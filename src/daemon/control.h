@@ -2,9 +2,11 @@
  * control - the control socket server: an AF_UNIX SOCK_SEQPACKET socket,
  * one JSON object per message, one reply per request (docs/control-socket.md).
  *
- * One thread serves every connection with poll(): the listening socket,
- * each client, a signalfd (SIGTERM/SIGINT stop the daemon) and an eventfd
- * (control_stop). Requests are handed, one at a time, to a handler table;
+ * One thread serves every connection with one epoll set: the listening
+ * socket, each client, a signalfd (SIGTERM/SIGINT stop the daemon) and an
+ * eventfd (control_stop); idle clients cost nothing per wake-up. At most
+ * CONTROL_MAX_CONNS clients at once; one more, or one that finds the daemon
+ * out of descriptors (RLIMIT_NOFILE), is accepted and closed at once. Requests are handed, one at a time, to a handler table;
  * this file knows nothing of the model or its lock.
  *
  * Each connection has a struct control_conn that lives until the peer
@@ -28,7 +30,8 @@
 #define CONTROL_MSG_MAX	   65536 /* largest request, and largest inline reply */
 #define CONTROL_INLINE_MAX 65536
 #define CONTROL_MAX_FDS	   8
-#define CONTROL_MAX_CONNS  256
+#define CONTROL_MAX_CONNS  8192 /* a guest is one connection */
+#define CONTROL_BACKLOG	   128
 
 struct control;
 

@@ -418,3 +418,74 @@ def test_control_socket_refusals_follow_the_contract(inst):
     assert (r[4]["ok"], r[4]["errno"], r[4]["error"]) == (False, errno.ENODEV, "No such device")
     assert r[5] == {"ok": True}
     assert inst.read("/sys/devices/ap/card0c/type") == "CEX7P\n"
+
+
+def test_control_socket_serves_thousands_of_clients_at_once(inst):
+    """A guest is a connection: 3000 clients at once (far above the old
+    limit of 256; fewer if this process's hard limit is lower) are all accepted and answered on their own connection,
+    and apemud runs with RLIMIT_NOFILE's soft limit raised to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 3000 if hard == resource.RLIM_INFINITY else min(3000, hard - 200)
+    assert want > 256, f"RLIMIT_NOFILE's hard limit {hard} is too low for this test"
+    if soft != resource.RLIM_INFINITY and soft < want + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, want + 100), hard))
+    socks = []
+    try:
+        for _ in range(want):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            socks.append(s)
+            s.connect(inst.socket)
+        for i, s in enumerate(socks):
+            s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
+        for i, s in enumerate(socks):
+            s.settimeout(30)
+            r = json.loads(s.recv(65536))
+            assert (r["ok"], r["errno"], r["tag"]) == (False, errno.EOPNOTSUPP, i), r
+    finally:
+        for s in socks:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert control(inst, {"op": "status", "queues": False})[0]["ok"] is True
+    with open(f"/proc/{inst.daemon_pid()}/limits") as f:
+        limit = next(line for line in f if line.startswith("Max open files")).split()
+    assert limit[3] == limit[4], limit  # soft == hard
+    with open(inst.log) as f:
+        assert "too many connections" not in f.read()
+
+
+def test_control_socket_out_of_descriptors_refuses_clients_and_recovers(inst):
+    """At RLIMIT_NOFILE a client is accepted and closed at once (it does not
+    hang in the backlog, and the daemon does not spin on it); once
+    descriptors are free again, clients are served."""
+    import resource
+
+    pid = inst.daemon_pid()
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, hard))
+    socks, served, refused = [], 0, 0
+    try:
+        for i in range(100):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            socks.append(s)
+            s.settimeout(10)
+            s.connect(inst.socket)
+            try:
+                s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
+                msg = s.recv(65536)
+            except (ConnectionResetError, BrokenPipeError):
+                msg = b""
+            if msg:
+                assert json.loads(msg)["tag"] == i
+                served += 1
+            else:
+                refused += 1
+    finally:
+        for s in socks:
+            s.close()
+    assert served > 0 and refused > 0, (served, refused)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+    assert control(inst, {"op": "status", "queues": False})[0]["ok"] is True
+    with open(inst.log) as f:
+        assert "Too many open files, refusing clients" in f.read()

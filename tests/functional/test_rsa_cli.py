@@ -190,15 +190,72 @@ def test_bench_runs_every_measurement_with_right_replies():
     rows = [json.loads(line) for line in p.stdout.splitlines()]
     names = [r["measure"] for r in rows]
     assert names == [
-        "RSA-2048 CRT, 1 adapter / 1 thread",
-        "RSA-2048 CRT, 2 adapters / 2 threads",
+        "RSA-2048 CRT, 1 adapter vs raw CRT 1 thread",
+        "RSA-2048 CRT, 1 adapter vs EVP 1 thread",
+        "RSA-2048 CRT, 2 adapters vs raw CRT 2 threads",
+        "RSA-2048 CRT, 2 adapters vs EVP 2 threads",
         "RSA-2048 CRT, 1 -> 2 adapters",
-        "RSA-2048 CRT, raw 1 -> 2 threads",
-        "RSA-4096 CRT, 1 adapter / 1 thread",
-        "RSA-1024 ME, 1 adapter / 1 thread",
+        "RSA-2048 CRT, raw CRT 1 -> 2 threads",
+        "RSA-4096 CRT, 1 adapter vs raw CRT 1 thread",
+        "RSA-4096 CRT, 1 adapter vs EVP 1 thread",
+        "RSA-1024 ME, 1 adapter vs raw ME 1 thread",
+        "RSA-1024 ME, 1 adapter vs EVP 1 thread",
         "NQAP+DQAP round trip, 16 B request",
     ], names
     assert all(r["apemu"] > 0 and r["baseline"] > 0 for r in rows), rows
     assert "apemu: stopped apemud" in p.stderr
     m = re.search(r"mounted at (/tmp/apemu-bench-\w+)/sys", p.stderr)
     assert m and not os.path.exists(m.group(1)), p.stderr  # the private instance is gone
+
+
+def bench_json(*args):
+    """Run apemu bench with args; its rows, after checking it cleaned up."""
+    p = subprocess.run([APEMU, "bench", *args, "--json"], capture_output=True, text=True,
+                       env=env(), timeout=300)
+    assert sanitizer_report(p.stderr) is None, p.stderr
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    m = re.search(r"mounted at (/tmp/apemu-bench-\w+)/sys", p.stderr)
+    assert m and not os.path.exists(m.group(1)), p.stderr  # the private instance is gone
+    return {r["measure"]: r for r in map(json.loads, p.stdout.splitlines())}
+
+
+def test_bench_fairness_runs_both_guests():
+    """--fairness: guest Y's rate under guest X's flood against Y alone (no timing)."""
+    rows = bench_json("--fairness", "--seconds", "0.2")
+    assert list(rows) == ["Y RSA-2048 CRT, X flooding vs Y alone",
+                          "X RSA-4096 ME on 2 adapters, while Y ran"], rows
+    y = rows["Y RSA-2048 CRT, X flooding vs Y alone"]
+    assert y["apemu"] > 0 and y["baseline"] > 0 and y["goal"] == ">= 0.33", y
+
+
+def test_bench_scale_opens_a_guest_per_mdev():
+    """--scale N: N guests on N mdevs; threads, memory and latency are reported (no timing)."""
+    rows = bench_json("--scale", "12", "--seconds", "0.05")
+    assert list(rows) == [
+        "apemud threads, 12 guests vs 1 guest",
+        "apemud private memory per guest",
+        "TAPQ round trip p50, 12 guests vs 1",
+        "TAPQ round trip p99, 12 guests vs 1",
+        "TAPQ+NQAP+DQAP loops, 12 guests vs 1",
+    ], rows
+    assert rows["apemud threads, 12 guests vs 1 guest"]["baseline"] > 0
+    assert rows["TAPQ round trip p99, 12 guests vs 1"]["goal"] == "<= 2"
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--seconds", "0"], 'bad --seconds "0" (expected 0.05 to 600)'),
+        (["--seconds"], 'option "--seconds" needs a value'),
+        (["--scale", "1"], 'bad --scale "1" (expected 2 to 8192 guests)'),
+        (["--scale=9000"], 'bad --scale "9000" (expected 2 to 8192 guests)'),
+        (["--scale=many"], 'bad --scale "many"'),
+        (["--scale", "many"], 'unexpected argument "many"'),
+        (["--fairness", "--scale"], "--fairness and --scale exclude each other"),
+        (["--frobnicate"], 'unknown option "--frobnicate"'),
+    ],
+)
+def test_bench_usage_errors(args, message):
+    p = subprocess.run([APEMU, "bench", *args], capture_output=True, text=True, env=env(),
+                       timeout=60)
+    assert p.returncode == 2 and message in p.stderr and p.stdout == "", p
