@@ -22,6 +22,7 @@
 #include "bench_cmd.h"
 #include "rsa_cmd.h"
 #include "lifecycle.h"
+#include "monitor_cmd.h"
 #include "shell.h"
 #include "status_view.h"
 
@@ -86,6 +87,7 @@ static const struct cmd cmds[] = {
      "Run CMD (default: $SHELL) in a private mount namespace where the emulated tree\n"
      "is /sys and DIR.mdevctl.d is /etc/mdevctl.d, e.g. apemu shell -- mdevctl types.\n",
      OPT_ARGS | OPT_STOP, cmd_shell, NULL},
+    {"monitor", MONITOR_CMD_SYNOPSIS, MONITOR_CMD_HELP, OPT_OWN, NULL, monitor_cmd_main},
     {"guest", GUEST_CMD_SYNOPSIS, GUEST_CMD_HELP, OPT_OWN, NULL, guest_cmd_main},
     {"rsa", RSA_CMD_SYNOPSIS, RSA_CMD_HELP, OPT_OWN, NULL, rsa_cmd_main},
     {"bench", BENCH_CMD_SYNOPSIS, BENCH_CMD_HELP, OPT_OWN, NULL, bench_cmd_main},

@@ -12,6 +12,7 @@
 
 #include "bus.h"
 #include "matrix.h"
+#include "uevent.h"
 
 #define CONFIG_TIME_DEFAULT  30
 #define POLL_TIMEOUT_DEFAULT 250000ULL
@@ -50,10 +51,25 @@ void ap_log(const struct ap_system *s, enum ap_log_level level, const char *dev,
 	s->ops.log(s->ops_ctx, level, dev, msg);
 }
 
-static void send_uevent(const struct ap_system *s, const char *dev, const char *var)
+/*
+ * ap_check_bindings_complete(): once every queue device has a driver, the
+ * bus tells the root device so, once until a probe rearms it.
+ */
+static void bindings_check(struct ap_system *s)
 {
-	if (s->ops.uevent)
-		s->ops.uevent(s->ops_ctx, dev, var);
+	char count[40];
+	const char *extra[] = {"BINDINGS=complete", count, NULL};
+	const struct ap_obj root = {.kind = AP_OBJ_AP_ROOT};
+	unsigned int bound, total;
+
+	if (!apbus_has_masks(s) || s->bus.scans < 1 || s->bus.bindings_done)
+		return;
+	apbus_bindings(s, &bound, &total);
+	if (bound != total)
+		return;
+	s->bus.bindings_done = true;
+	snprintf(count, sizeof(count), "COMPLETECOUNT=%llu", ++s->bus.bindings_count);
+	uevent_send(s, &root, AP_UEVENT_CHANGE, extra);
 }
 
 bool apbus_has_masks(const struct ap_system *s)
@@ -124,6 +140,7 @@ static int queue_probe(struct ap_system *s, unsigned int apqn, enum ap_driver dr
 
 	if (!queue_probe_allowed(s, apqn, drv))
 		return -ENODEV;
+	s->bus.bindings_done = false; /* ap_device_probe rearms the check */
 	q->driver = (uint8_t)drv;
 	s->topology++;
 	apbus_queue_reset(s, apqn, false);
@@ -131,6 +148,9 @@ static int queue_probe(struct ap_system *s, unsigned int apqn, enum ap_driver dr
 		q->online = true;
 	else
 		matrix_queue_probe(s, apqn);
+	/* the bus's probe ends with the check, before the driver core's bind event */
+	bindings_check(s);
+	uevent_queue(s, apqn, AP_UEVENT_BIND, NULL);
 	return 0;
 }
 
@@ -148,10 +168,14 @@ static void queue_remove(struct ap_system *s, unsigned int apqn)
 	/* the bus flushes the queue's requests whatever ZAPQ answers */
 	if (apbus_queue_reset(s, apqn, true) != AP_RC_NORMAL)
 		queue_flush(s, apqn, true);
+	uevent_queue(s, apqn, AP_UEVENT_UNBIND, NULL);
 }
 
-/* The bus probing a driverless queue: the first driver that accepts it. */
-static void queue_autoprobe(struct ap_system *s, unsigned int apqn)
+/*
+ * The driver core attaching a driverless queue (device_attach): the
+ * drivers in the order they registered, cex4queue before vfio_ap.
+ */
+static void queue_attach(struct ap_system *s, unsigned int apqn)
 {
 	if (queue_probe(s, apqn, AP_DRV_CEX4QUEUE) < 0 && apbus_has_masks(s))
 		queue_probe(s, apqn, AP_DRV_VFIO_AP);
@@ -159,9 +183,21 @@ static void queue_autoprobe(struct ap_system *s, unsigned int apqn)
 
 static void card_probe(struct ap_system *s, unsigned int apid)
 {
+	s->bus.bindings_done = false;
 	s->topology++;
 	s->bus.card[apid].driver = AP_DRV_CEX4CARD;
 	s->bus.card[apid].online = true;
+	bindings_check(s);
+	uevent_card(s, apid, AP_UEVENT_BIND, NULL);
+}
+
+static void card_remove(struct ap_system *s, unsigned int apid)
+{
+	if (s->bus.card[apid].driver == AP_DRV_NONE)
+		return;
+	s->bus.card[apid].driver = AP_DRV_NONE;
+	s->topology++;
+	uevent_card(s, apid, AP_UEVENT_UNBIND, NULL);
 }
 
 /* A queue device appearing: fresh state, but the owner index stays (an mdev
@@ -174,18 +210,41 @@ static void queue_dev_fresh(struct ap_queue_dev *q)
 	q->owner = owner;
 }
 
+/* device_add() of a queue: the add event, then the bus probes it if it may. */
+static void queue_dev_add(struct ap_system *s, unsigned int apqn)
+{
+	queue_dev_fresh(&s->bus.queue[apqn]);
+	s->topology++;
+	uevent_queue(s, apqn, AP_UEVENT_ADD, NULL);
+	if (s->bus.autoprobe[AP_BUS_AP])
+		queue_attach(s, apqn);
+}
+
+/* device_unregister() of a queue: its driver goes first, then the device. */
+static void queue_dev_del(struct ap_system *s, unsigned int apqn)
+{
+	queue_remove(s, apqn);
+	s->topology++;
+	uevent_queue(s, apqn, AP_UEVENT_REMOVE, NULL);
+}
+
 /* Create the devices of a new adapter and probe them (a bus scan finding it). */
 static void adapter_devices_add(struct ap_system *s, unsigned int apid)
 {
 	unsigned int max = machine_max_apqi(&s->hw);
 
-	card_probe(s, apid);
-	for (unsigned int d = 0; d <= max; d++) {
-		if (!apbus_queue_exists(s, apid, d))
-			continue;
-		queue_dev_fresh(&s->bus.queue[AP_APQN(apid, d)]);
-		queue_autoprobe(s, AP_APQN(apid, d));
-	}
+	/* the card comes first: its probe counts no queue of this adapter */
+	for (unsigned int d = 0; d <= max; d++)
+		if (apbus_queue_exists(s, apid, d))
+			s->bus.queue[AP_APQN(apid, d)].pending = true;
+	s->bus.card[apid].driver = AP_DRV_NONE;
+	s->topology++;
+	uevent_card(s, apid, AP_UEVENT_ADD, NULL);
+	if (s->bus.autoprobe[AP_BUS_AP])
+		card_probe(s, apid);
+	for (unsigned int d = 0; d <= max; d++)
+		if (apbus_queue_exists(s, apid, d))
+			queue_dev_add(s, AP_APQN(apid, d));
 }
 
 /* ---- system setup ---- */
@@ -222,12 +281,16 @@ int ap_system_init(struct ap_system *s, enum ap_abi abi, const struct ap_machine
 	else
 		ap_mask_fill(&s->bus.aqmask, AP_DOMAINS - 1);
 	s->bus.config_time = CONFIG_TIME_DEFAULT;
+	for (unsigned int b = 0; b < AP_BUS_COUNT; b++)
+		s->bus.autoprobe[b] = true;
 	s->bus.poll_timeout = POLL_TIMEOUT_DEFAULT;
 	s->bus.ap_domain = ap_domain >= 0 ? ap_domain : default_domain(s);
 	for (unsigned int a = 0; a < AP_DEVICES; a++)
 		if (s->hw.adapter[a].present)
 			adapter_devices_add(s, a);
+	/* the first scan is done: the boot's bindings-complete event */
 	s->bus.scans = 1;
+	bindings_check(s);
 	return 0;
 }
 
@@ -326,13 +389,42 @@ int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_
 	if (kind == 0) {
 		if (s->bus.card[id].driver != drv)
 			return -ENODEV;
-		s->bus.card[id].driver = AP_DRV_NONE;
-		s->topology++;
+		card_remove(s, id);
 		return 0;
 	}
 	if (s->bus.queue[id].driver != drv)
 		return -ENODEV;
 	queue_remove(s, id);
+	return 0;
+}
+
+/*
+ * drivers_probe (drivers/base/bus.c): the named device, if it has no
+ * driver, is attached to the first driver that takes it; a device that
+ * none takes, or one already bound, is no error. -ENODEV: no such device.
+ */
+int apbus_drivers_probe(struct ap_system *s, const char *buf, size_t len)
+{
+	unsigned int id;
+	int kind = apbus_lookup_device(s, buf, len, &id);
+
+	if (kind < 0)
+		return kind;
+	if (kind == 0) {
+		if (s->bus.card[id].driver == AP_DRV_NONE)
+			card_probe(s, id);
+	} else if (s->bus.queue[id].driver == AP_DRV_NONE) {
+		queue_attach(s, id);
+	}
+	return 0;
+}
+
+/* drivers_autoprobe: '0' as the first byte turns it off, anything else on. */
+int apbus_store_autoprobe(struct ap_system *s, unsigned int bus, const char *buf, size_t len)
+{
+	if (bus >= AP_BUS_COUNT)
+		return -EINVAL;
+	s->bus.autoprobe[bus] = !(len && buf[0] == '0');
 	return 0;
 }
 
@@ -358,7 +450,7 @@ static void revise_bindings(struct ap_system *s)
 			if (reserved == (q->driver == AP_DRV_CEX4QUEUE))
 				continue;
 			queue_remove(s, AP_APQN(a, d));
-			queue_autoprobe(s, AP_APQN(a, d));
+			queue_attach(s, AP_APQN(a, d));
 		}
 	}
 }
@@ -366,8 +458,10 @@ static void revise_bindings(struct ap_system *s)
 static int store_mask(struct ap_system *s, bool adapters, const char *buf, size_t len)
 {
 	struct ap_mask *cur = adapters ? &s->bus.apmask : &s->bus.aqmask;
+	const struct ap_obj root = {.kind = AP_OBJ_AP_ROOT};
 	struct ap_mask new, added;
 	char hex[AP_MASK_HEX_LEN], var[AP_MASK_HEX_LEN + 8];
+	const char *extra[] = {var, NULL};
 	int r;
 
 	if (!apbus_has_masks(s))
@@ -387,8 +481,9 @@ static int store_mask(struct ap_system *s, bool adapters, const char *buf, size_
 	*cur = new;
 	revise_bindings(s);
 	ap_mask_format(&new, hex);
-	snprintf(var, sizeof(var), "%s=%s", adapters ? "APMASK" : "AQMASK", hex);
-	send_uevent(s, "ap", var);
+	/* ap_send_mask_changed_uevent() ends the value with a newline */
+	snprintf(var, sizeof(var), "%s=%s\n", adapters ? "APMASK" : "AQMASK", hex);
+	uevent_send(s, &root, AP_UEVENT_CHANGE, extra);
 	return 0;
 }
 
@@ -482,7 +577,7 @@ void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned
 		if (!apbus_card_exists(s, a))
 			continue;
 		for (unsigned int d = 0; d < AP_DOMAINS; d++) {
-			if (!apbus_queue_exists(s, a, d))
+			if (!apbus_queue_exists(s, a, d) || s->bus.queue[AP_APQN(a, d)].pending)
 				continue;
 			total++;
 			if (s->bus.queue[AP_APQN(a, d)].driver != AP_DRV_NONE)
@@ -518,30 +613,79 @@ static void adapter_flush(struct ap_system *s, unsigned int apid)
 
 /* Configuring or deconfiguring an adapter changes what its queues answer;
  * the next bus scan sees it, and vfio_ap re-filters its guests. */
+/*
+ * CONFIG= and ONLINE= change events came with today's kernel (the 4.x bus
+ * of the v8 ABI told nobody).
+ */
+static void state_event_card(struct ap_system *s, unsigned int apid, const char *var)
+{
+	if (apbus_has_masks(s))
+		uevent_card(s, apid, AP_UEVENT_CHANGE, var);
+}
+
+static void state_event_queue(struct ap_system *s, unsigned int apqn, const char *var)
+{
+	if (apbus_has_masks(s))
+		uevent_queue(s, apqn, AP_UEVENT_CHANGE, var);
+}
+
+static const char *config_var(bool on)
+{
+	return on ? "CONFIG=1" : "CONFIG=0";
+}
+
+/* The scan after an adapter's configuration changed: each queue tells it. */
+static void adapter_config_scan(struct ap_system *s, unsigned int apid)
+{
+	bool on = s->hw.adapter[apid].configured;
+
+	s->bus.scans++;
+	matrix_config_changed(s);
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			state_event_queue(s, AP_APQN(apid, d), config_var(on));
+}
+
+/*
+ * config_store (ap_card.c) sends the card's uevent for every accepted write;
+ * the scan that follows a change sends one per queue (ap_scan_domains).
+ */
 int apbus_store_card_config(struct ap_system *s, unsigned int apid, const char *buf, size_t len)
 {
 	struct ap_adapter *a;
-	char dev[8];
 	int cfg, r = parse_01(buf, len, &cfg);
+	bool changed;
 
 	if (r < 0)
 		return r;
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
 	a = &s->hw.adapter[apid];
-	if (a->configured == (cfg == 1)) {
-		/* the kernel sends the uevent for every accepted write */
-		snprintf(dev, sizeof(dev), "card%02x", apid);
-		send_uevent(s, dev, a->configured ? "CONFIG=1" : "CONFIG=0");
-		return 0;
-	}
+	changed = a->configured != (cfg == 1);
 	a->configured = cfg == 1;
-	if (!a->configured)
+	if (changed && !a->configured)
 		adapter_flush(s, apid);
-	snprintf(dev, sizeof(dev), "card%02x", apid);
-	send_uevent(s, dev, a->configured ? "CONFIG=1" : "CONFIG=0");
-	s->bus.scans++;
-	matrix_config_changed(s);
+	state_event_card(s, apid, config_var(a->configured));
+	if (changed)
+		adapter_config_scan(s, apid);
+	return 0;
+}
+
+int apbus_set_config(struct ap_system *s, unsigned int apid, bool on)
+{
+	struct ap_adapter *a;
+
+	if (!apbus_card_exists(s, apid))
+		return -ENODEV;
+	a = &s->hw.adapter[apid];
+	if (a->configured == on)
+		return 0;
+	a->configured = on;
+	if (!on)
+		adapter_flush(s, apid);
+	/* the scan finds the card changed first (ap_scan_adapter), then its queues */
+	state_event_card(s, apid, config_var(on));
+	adapter_config_scan(s, apid);
 	return 0;
 }
 
@@ -559,10 +703,14 @@ bool apbus_queue_online(const struct ap_system *s, unsigned int apqn)
 	return a->configured && !a->chkstop && s->bus.queue[apqn].online;
 }
 
+/*
+ * zcrypt_card.c's online_store: the card's uevent on every accepted write,
+ * then one for each of its zcrypt queues whose online state changed.
+ */
 int apbus_store_card_online(struct ap_system *s, unsigned int apid, const char *buf, size_t len)
 {
 	const struct ap_adapter *a;
-	char dev[8];
+	bool changed[AP_DOMAINS] = {false};
 	int on, r = parse_01(buf, len, &on);
 
 	if (r < 0)
@@ -576,11 +724,16 @@ int apbus_store_card_online(struct ap_system *s, unsigned int apid, const char *
 	for (unsigned int d = 0; d < AP_DOMAINS; d++) {
 		struct ap_queue_dev *q = &s->bus.queue[AP_APQN(apid, d)];
 
-		if (apbus_queue_exists(s, apid, d) && q->driver == AP_DRV_CEX4QUEUE)
-			q->online = on == 1;
+		if (!apbus_queue_exists(s, apid, d) || q->driver != AP_DRV_CEX4QUEUE)
+			continue;
+		changed[d] = q->online != (on == 1);
+		q->online = on == 1;
 	}
-	snprintf(dev, sizeof(dev), "card%02x", apid);
-	send_uevent(s, dev, on ? "ONLINE=1" : "ONLINE=0");
+	state_event_card(s, apid, on ? "ONLINE=1" : "ONLINE=0");
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (changed[d])
+			state_event_queue(s, AP_APQN(apid, d),
+				     on ? "ONLINE=1" : "ONLINE=0");
 	return 0;
 }
 
@@ -601,6 +754,7 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
 	if (on && !s->bus.card[apid].online)
 		return -EINVAL;
 	s->bus.queue[apqn].online = on == 1;
+	state_event_queue(s, apqn, on ? "ONLINE=1" : "ONLINE=0");
 	return 0;
 }
 
@@ -719,15 +873,22 @@ int apbus_add_adapter(struct ap_system *s, const struct ap_adapter_desc *d)
  */
 int apbus_remove_adapter(struct ap_system *s, unsigned int apid)
 {
+	bool had[AP_DOMAINS];
+
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		had[d] = apbus_queue_exists(s, apid, d);
 	machine_unconfigure_adapter(&s->hw, apid);
 	s->topology++;
 	s->bus.scans++;
 	matrix_config_changed(s);
+	/* ap_scan_rm_card_dev_and_queue_devs(): the queues, then the card */
 	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		queue_remove(s, AP_APQN(apid, d));
-	s->bus.card[apid].driver = AP_DRV_NONE;
+		if (had[d])
+			queue_dev_del(s, AP_APQN(apid, d));
+	card_remove(s, apid);
+	uevent_card(s, apid, AP_UEVENT_REMOVE, NULL);
 	memset(&s->hw.adapter[apid], 0, sizeof(s->hw.adapter[apid]));
 	return 0;
 }
@@ -757,16 +918,17 @@ int apbus_set_usage_domain(struct ap_system *s, unsigned int apqi, bool on)
 		ap_mask_clear(&s->hw.info.usage_domains, apqi);
 		matrix_config_changed(s);
 		for (unsigned int a = 0; a < AP_DEVICES; a++)
-			queue_remove(s, AP_APQN(a, apqi));
+			if (apbus_card_exists(s, a))
+				queue_dev_del(s, AP_APQN(a, apqi));
 		return 0;
 	}
 	ap_mask_set(&s->hw.info.usage_domains, apqi);
-	for (unsigned int a = 0; a < AP_DEVICES; a++) {
-		if (!apbus_queue_exists(s, a, apqi))
-			continue;
-		queue_dev_fresh(&s->bus.queue[AP_APQN(a, apqi)]);
-		queue_autoprobe(s, AP_APQN(a, apqi));
-	}
+	for (unsigned int a = 0; a < AP_DEVICES; a++)
+		if (apbus_queue_exists(s, a, apqi))
+			s->bus.queue[AP_APQN(a, apqi)].pending = true;
+	for (unsigned int a = 0; a < AP_DEVICES; a++)
+		if (apbus_queue_exists(s, a, apqi))
+			queue_dev_add(s, AP_APQN(a, apqi));
 	matrix_config_changed(s);
 	return 0;
 }

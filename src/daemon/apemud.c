@@ -28,6 +28,7 @@
 #include "matrix.h"
 #include "request.h"
 #include "sysfs.h"
+#include "uevent.h"
 
 #define ERR_LEN 1024
 
@@ -238,6 +239,22 @@ static void on_store(void *ctx)
 	apemud_publish(ctx);
 }
 
+/* The core's kernel messages and uevents (ops.log, ops.uevent; lock held). */
+static void kernel_log(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
+{
+	struct apemud *d = ctx;
+
+	dlog_kernel(d->log, level, dev, msg);
+}
+
+static void kernel_uevent(void *ctx, const struct ap_uevent *ev)
+{
+	struct apemud *d = ctx;
+
+	if (!dlog_uevent(d->log, ev, NULL))
+		dlog_daemon(AP_LOG_WARNING, "uevent %llu does not fit, ignoring it", ev->seqnum);
+}
+
 /* Build everything up to a served tree. On failure err says why. */
 static int start(struct apemud *d, const struct args *a, char *err)
 {
@@ -270,8 +287,9 @@ static int start(struct apemud *d, const struct args *a, char *err)
 		snprintf(err, ERR_LEN, "out of memory");
 		return r;
 	}
-	d->sys->ops.log = dlog_kernel;
-	d->sys->ops_ctx = d->log;
+	d->sys->ops.log = kernel_log;
+	d->sys->ops.uevent = kernel_uevent;
+	d->sys->ops_ctx = d;
 	apemud_publish(d);
 	if ((r = guests_init(d)) < 0) {
 		snprintf(err, ERR_LEN, "cannot start the adapters: %s", strerror(-r));

@@ -154,7 +154,7 @@ static int ev_adapter(struct apemud *d, struct req *r, char *msg)
 	else if (!strcmp(ev, "adapter-remove"))
 		e = apbus_remove_adapter(d->sys, (unsigned int)id);
 	else if (!strcmp(ev, "adapter-config"))
-		e = apbus_store_card_config(d->sys, (unsigned int)id, on ? "1" : "0", 1);
+		e = apbus_set_config(d->sys, (unsigned int)id, on);
 	else
 		e = apbus_set_chkstop(d->sys, (unsigned int)id, on);
 	apemud_publish(d);
@@ -278,6 +278,46 @@ static struct json_object *op_dmesg(struct apemud *d, struct req *r)
 	return o;
 }
 
+/* One kept uevent as JSON: its number, time, action, path, subsystem, variables. */
+static void add_uevent(void *ctx, const struct dlog_uevent *u)
+{
+	struct json_object *o = json_object_new_object(), *env = json_object_new_array();
+	const char *p = u->msg, *end = u->msg + u->len;
+	char stamp[32];
+
+	snprintf(stamp, sizeof(stamp), "%ld.%06ld", u->sec, u->usec);
+	json_object_object_add(o, "seqnum", json_object_new_uint64(u->seqnum));
+	json_object_object_add(o, "time", json_object_new_string(stamp));
+	json_object_object_add(o, "header", json_object_new_string(p));
+	for (p += strlen(p) + 1; p < end; p += strlen(p) + 1)
+		json_object_array_add(env, json_object_new_string(p));
+	json_object_object_add(o, "env", env);
+	json_object_array_add(ctx, o);
+}
+
+/* The uevents kept with a sequence number above "after" (default 0: all). */
+static struct json_object *op_uevents(struct apemud *d, struct req *r)
+{
+	static const char *const fields[] = {"after", NULL};
+	struct json_object *o, *list, *v;
+	unsigned long long last;
+	uint64_t after = 0;
+
+	if (check_fields(r, fields) < 0)
+		return bad_request(r);
+	if (json_object_object_get_ex(r->o, "after", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+			return control_error(EINVAL, "uevents: after: expected a number >= 0");
+		after = json_object_get_uint64(v);
+	}
+	o = reply_ok();
+	list = json_object_new_array();
+	last = dlog_uevents_since(d->log, after, add_uevent, list);
+	json_object_object_add(o, "last", json_object_new_uint64(last));
+	json_object_object_add(o, "uevents", list);
+	return o;
+}
+
 static struct json_object *op_stop(struct apemud *d, struct req *r)
 {
 	struct json_object *o;
@@ -295,6 +335,7 @@ static const struct {
 } ops[] = {
     {"status", op_status},
     {"dmesg", op_dmesg},
+    {"uevents", op_uevents},
     {"event", op_event},
     {"stop", op_stop},
 };
@@ -331,7 +372,7 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	}
 	if (!reply)
 		reply = control_error(EOPNOTSUPP,
-				      "unknown op \"%s\" (expected status, dmesg, event, stop, "
+				      "unknown op \"%s\" (expected status, dmesg, uevents, event, stop, "
 				      "guest-create, mdev-open, mdev-release, vfio-ioctl or crycb)",
 				      r.jf.name);
 out:
