@@ -29,6 +29,7 @@
 #include "request.h"
 #include "sysfs.h"
 #include "uevent.h"
+#include "uevent_net.h"
 
 #define ERR_LEN 1024
 
@@ -253,6 +254,7 @@ static void kernel_uevent(void *ctx, const struct ap_uevent *ev)
 
 	if (!dlog_uevent(d->log, ev, NULL))
 		dlog_daemon(AP_LOG_WARNING, "uevent %llu does not fit, ignoring it", ev->seqnum);
+	uevent_net_send(d->unet, ev);
 }
 
 /* Build everything up to a served tree. On failure err says why. */
@@ -283,7 +285,7 @@ static int start(struct apemud *d, const struct args *a, char *err)
 	}
 	if ((r = check_instance(&d->paths, err)) < 0)
 		return r;
-	if ((r = dlog_new(&d->log)) < 0) {
+	if ((r = dlog_new(&d->log)) < 0 || (r = uevent_net_new(&d->unet)) < 0) {
 		snprintf(err, ERR_LEN, "out of memory");
 		return r;
 	}
@@ -336,6 +338,8 @@ static void teardown(struct apemud *d)
 	d->sys = NULL;
 	dlog_free(d->log);
 	d->log = NULL;
+	uevent_net_free(d->unet);
+	d->unet = NULL;
 }
 
 int main(int argc, char **argv)

@@ -20,6 +20,7 @@
 #include "request.h"
 #include "sysfs.h"
 #include "status.h"
+#include "uevent_net.h"
 
 #define MSG_LEN 512
 
@@ -318,6 +319,33 @@ static struct json_object *op_uevents(struct apemud *d, struct req *r)
 	return o;
 }
 
+/*
+ * uevent-listen: the request's one descriptor, a netlink uevent socket that
+ * `apemu shell` created in its own network namespace, gets every uevent
+ * from now on, until this connection closes.
+ */
+static struct json_object *op_uevent_listen(struct apemud *d, struct control_conn *conn,
+					    struct req *r, struct control_fds *fds)
+{
+	int e;
+
+	if (check_fields(r, NULL) < 0)
+		return bad_request(r);
+	if (fds->n != 1)
+		return control_error(EINVAL, "uevent-listen: expected one descriptor, got %zu",
+				     fds->n);
+	pthread_mutex_lock(&d->lock);
+	e = uevent_net_add(d->unet, conn, fds->fd[0]);
+	pthread_mutex_unlock(&d->lock);
+	if (e == -EPERM)
+		return control_error(EPERM, "uevent-listen: the socket is in apemud's own network "
+					    "namespace; uevents go only into a shell's own");
+	if (e < 0)
+		return control_error(-e, "uevent-listen: %s", strerror(-e));
+	fds->fd[0] = -1;
+	return reply_ok();
+}
+
 static struct json_object *op_stop(struct apemud *d, struct req *r)
 {
 	struct json_object *o;
@@ -362,6 +390,8 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	r.jf.name = json_object_get_string(op);
 	if (guest_handles(r.jf.name))
 		reply = guest_request(d, conn, r.jf.name, req, fds);
+	else if (!strcmp(r.jf.name, "uevent-listen"))
+		reply = op_uevent_listen(d, conn, &r, fds);
 	for (size_t i = 0; i < ARRAY_SIZE(ops) && !reply; i++) {
 		if (strcmp(ops[i].name, r.jf.name))
 			continue;
@@ -372,7 +402,7 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	}
 	if (!reply)
 		reply = control_error(EOPNOTSUPP,
-				      "unknown op \"%s\" (expected status, dmesg, uevents, event, stop, "
+				      "unknown op \"%s\" (expected status, dmesg, uevents, uevent-listen, event, stop, "
 				      "guest-create, mdev-open, mdev-release, vfio-ioctl or crycb)",
 				      r.jf.name);
 out:
@@ -384,6 +414,11 @@ out:
 
 static void disconnect(void *ctx, struct control_conn *conn)
 {
+	struct apemud *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	uevent_net_drop(d->unet, conn);
+	pthread_mutex_unlock(&d->lock);
 	guest_disconnect(ctx, conn);
 }
 

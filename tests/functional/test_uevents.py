@@ -22,14 +22,14 @@ def parse_monitor(out):
     evs, env, last = [], None, None
     lines = out.split("\n")
     for i, l in enumerate(lines):
-        if l.startswith("KERNEL[") or l.startswith("UDEV"):
+        if l.startswith(("KERNEL[", "UDEV  [")):
             env = {}
             evs.append(env)
         elif l == "":
             nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            if env is not None and last and nxt and not nxt.startswith(("KERNEL[", "UDEV")):
+            if env is not None and last and nxt and not nxt.startswith(("KERNEL[", "UDEV  [")):
                 env[last] += "\n"
-        else:
+        elif env is not None:
             k, _, v = l.partition("=")
             env[k] = v
             last = k
