@@ -177,7 +177,7 @@ static void queue_remove(struct ap_system *s, unsigned int apqn)
  */
 static void queue_attach(struct ap_system *s, unsigned int apqn)
 {
-	if (queue_probe(s, apqn, AP_DRV_CEX4QUEUE) < 0 && apbus_has_masks(s))
+	if (queue_probe(s, apqn, AP_DRV_CEX4QUEUE) < 0 && apbus_has_masks(s) && s->vfio_ap)
 		queue_probe(s, apqn, AP_DRV_VFIO_AP);
 }
 
@@ -280,6 +280,8 @@ int ap_system_init(struct ap_system *s, enum ap_abi abi, const struct ap_machine
 		s->bus.aqmask = *aqmask;
 	else
 		ap_mask_fill(&s->bus.aqmask, AP_DOMAINS - 1);
+	s->vfio_ap = true;
+	s->matrix_bound = true;
 	s->bus.config_time = CONFIG_TIME_DEFAULT;
 	for (unsigned int b = 0; b < AP_BUS_COUNT; b++)
 		s->bus.autoprobe[b] = true;
@@ -372,11 +374,26 @@ int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t 
 		card_probe(s, id);
 		return 0;
 	}
-	if (drv == AP_DRV_CEX4CARD)
+	if (drv == AP_DRV_CEX4CARD || (drv == AP_DRV_VFIO_AP && !s->vfio_ap))
 		return -ENODEV;
 	if (s->bus.queue[id].driver != AP_DRV_NONE)
 		return bind_busy(s);
 	return queue_probe(s, id, drv);
+}
+
+void apbus_driver_attach(struct ap_system *s, enum ap_driver drv)
+{
+	for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++)
+		if (apbus_queue_exists(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)) &&
+		    s->bus.queue[apqn].driver == AP_DRV_NONE)
+			queue_probe(s, apqn, drv);
+}
+
+void apbus_driver_detach(struct ap_system *s, enum ap_driver drv)
+{
+	for (unsigned int apqn = AP_APQNS; apqn-- > 0;)
+		if (s->bus.queue[apqn].driver == drv)
+			queue_remove(s, apqn);
 }
 
 int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len)

@@ -46,6 +46,14 @@ int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t 
 int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len);
 
 /*
+ * A queue driver registering (driver_attach: every queue without a driver
+ * that drv accepts, by APQN) or going (driver_detach: every queue bound to
+ * drv, the last bound first, as the driver core takes them).
+ */
+void apbus_driver_attach(struct ap_system *s, enum ap_driver drv);
+void apbus_driver_detach(struct ap_system *s, enum ap_driver drv);
+
+/*
  * apmask / aqmask stores (cur only; the v8 ABI has no such files).
  * -EINVAL for bad syntax; -EBUSY when a newly reserved APQN is assigned to
  * a mediated device (each such APQN is logged). On success the bindings of

@@ -153,6 +153,9 @@ struct ap_system {
 	struct ap_bus bus;
 	struct ap_matrix matrix;
 	unsigned long long uevent_seqnum; /* the last uevent's SEQNUM */
+	/* the vfio_ap module is loaded: the matrix device, its bus and drivers exist */
+	bool vfio_ap;
+	bool matrix_bound; /* the matrix device is bound to its driver */
 	struct ap_sys_ops ops;
 	void *ops_ctx;
 };

@@ -127,7 +127,7 @@ static bool dev_vars(const struct ap_system *s, const struct ap_obj *o, struct a
 	case AP_OBJ_QUEUE:
 		break;
 	case AP_OBJ_MATRIX:
-		return add_var(ev, "DRIVER=vfio_ap");
+		return !s->matrix_bound || add_var(ev, "DRIVER=vfio_ap");
 	case AP_OBJ_MDEV:
 		return !o->mdev->bound || add_var(ev, "DRIVER=vfio_ap_mdev");
 	default:

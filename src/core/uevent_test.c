@@ -26,6 +26,7 @@
 #include "bus.h"
 #include "matrix.h"
 #include "uevent.h"
+#include "vfio_module.h"
 
 #define UUID1 "0b6b1c4e-5d4a-4f2e-9a61-000000000001"
 #define MDEV1 "/devices/vfio_ap/matrix/" UUID1
@@ -447,6 +448,81 @@ static void test_v8_keys(void **state)
 	sys_free(s);
 }
 
+/* ---- the vfio_ap module (vfio_ap_drv.c's init and exit) ---- */
+
+static void test_module_unload_and_load(void **state)
+{
+	struct ap_system *s = sys_new(AP_ABI_CUR);
+	struct ap_mdev *m = mdev_setup(s);
+	unsigned int bound, total;
+
+	(void)state;
+	assert_int_equal(vfio_module_load(s), -EEXIST);
+	/* a guest's open mdev holds the module */
+	assert_int_equal(matrix_attach(s, m, 7), 0);
+	assert_int_equal(vfio_module_unload(s), -EAGAIN);
+	assert_events(s, (const char *const[]){NULL});
+	matrix_detach(s, m);
+	assert_int_equal(vfio_module_unload(s), 0);
+	assert_false(s->vfio_ap);
+	assert_int_equal(s->matrix.count, 0);
+	assert_int_equal(s->bus.queue[AP_APQN(5, 4)].driver, AP_DRV_NONE);
+	assert_events(s, (const char *const[]){
+			     "unbind " MDEV1 " mdev",
+			     "remove " MDEV1 " mdev",
+			     "change /devices/vfio_ap/matrix matrix MDEV_STATE=unregistered DRIVER=vfio_ap",
+			     "remove /bus/mdev/drivers/vfio_ap_mdev drivers",
+			     "unbind " Q("05", "0047") " DEVTYPE=ap_queue MODE=cca",
+			     "unbind " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca",
+			     "remove /bus/ap/drivers/vfio_ap drivers",
+			     "unbind /devices/vfio_ap/matrix matrix",
+			     "remove /bus/matrix/drivers/vfio_ap drivers",
+			     "remove /devices/vfio_ap/matrix matrix",
+			     "remove /bus/matrix bus",
+			     "remove /module/vfio_ap module",
+			     NULL});
+	assert_int_equal(vfio_module_unload(s), -ENOENT);
+	/* without vfio_ap: no vfio_ap probe, no bind to it, free queues stay bare */
+	assert_int_equal(apbus_bind(s, AP_DRV_VFIO_AP, "05.0004", 7), -ENODEV);
+	assert_int_equal(apbus_set_usage_domain(s, 4, false), 0);
+	assert_int_equal(apbus_set_usage_domain(s, 4, true), 0);
+	assert_int_equal(s->bus.queue[AP_APQN(5, 4)].driver, AP_DRV_NONE);
+	apbus_bindings(s, &bound, &total);
+	assert_int_equal(total - bound, 2);
+	rec_of(s)->n = 0;
+	assert_int_equal(vfio_module_load(s), 0);
+	assert_events(s, (const char *const[]){
+			     "add /module/vfio_ap module",
+			     "add /bus/matrix bus",
+			     "add /devices/vfio_ap/matrix matrix",
+			     "bind /devices/vfio_ap/matrix matrix DRIVER=vfio_ap",
+			     "add /bus/matrix/drivers/vfio_ap drivers",
+			     "bind " Q("05", "0004") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
+			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=4",
+			     "bind " Q("05", "0047") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
+			     "add /bus/ap/drivers/vfio_ap drivers",
+			     "add /bus/mdev/drivers/vfio_ap_mdev drivers",
+			     "change /devices/vfio_ap/matrix matrix MDEV_STATE=registered DRIVER=vfio_ap",
+			     NULL});
+	assert_true(s->vfio_ap);
+	assert_int_equal(matrix_create(s, UUID1, strlen(UUID1), NULL), 0);
+	sys_free(s);
+}
+
+/* A machine that boots without vfio_ap never completed its bindings. */
+static void test_boot_without_vfio_ap(void **state)
+{
+	struct ap_system *s = sys_new(AP_ABI_CUR);
+
+	(void)state;
+	assert_int_equal(put(apbus_store_apmask, s, "-6"), 0);
+	vfio_module_boot_absent(s);
+	assert_false(s->vfio_ap);
+	assert_int_equal(s->bus.bindings_count, 0);
+	assert_false(s->bus.bindings_done);
+	sys_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +538,8 @@ int main(void)
 	    cmocka_unit_test(test_synthetic_uevents),
 	    cmocka_unit_test(test_uevent_file_shows_what_dev_uevent_adds),
 	    cmocka_unit_test(test_v8_keys),
+	    cmocka_unit_test(test_module_unload_and_load),
+	    cmocka_unit_test(test_boot_without_vfio_ap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

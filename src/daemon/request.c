@@ -21,6 +21,7 @@
 #include "sysfs.h"
 #include "status.h"
 #include "uevent_net.h"
+#include "vfio_module.h"
 
 #define MSG_LEN 512
 
@@ -191,15 +192,44 @@ static int ev_domain(struct apemud *d, struct req *r, char *msg)
 	return e;
 }
 
+/* vfio_ap load / unload: modprobe / rmmod of the module. */
+static int ev_module(struct apemud *d, struct req *r, char *msg)
+{
+	struct json_object *v;
+	const char *action;
+	int e;
+
+	if ((e = get_required(r, "action", &v)) < 0)
+		return e;
+	action = json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string) ||
+	    (strcmp(action, "load") && strcmp(action, "unload")))
+		return jfield_fail(&r->jf, "action", "expected \"load\" or \"unload\", got %s",
+				   json_object_to_json_string(v));
+	pthread_mutex_lock(&d->lock);
+	e = !strcmp(action, "load") ? vfio_module_load(d->sys) : vfio_module_unload(d->sys);
+	apemud_publish(d);
+	pthread_mutex_unlock(&d->lock);
+	if (e == -EEXIST)
+		snprintf(msg, MSG_LEN, "vfio_ap: the module is loaded already");
+	else if (e == -ENOENT)
+		snprintf(msg, MSG_LEN, "vfio_ap: the module is not loaded");
+	else if (e == -EAGAIN)
+		snprintf(msg, MSG_LEN, "vfio_ap: the module is in use (a guest has an mdev open)");
+	return e;
+}
+
 static const char *const f_add[] = {"event", "id", "type", "depth", "max_msg_size", "serial", NULL};
 static const char *const f_id[] = {"event", "id", NULL};
 static const char *const f_id_on[] = {"event", "id", "on", NULL};
+static const char *const f_action[] = {"event", "action", NULL};
 
 static const struct event_def events[] = {
     {"adapter-add", f_add, ev_adapter_add},  {"adapter-remove", f_id, ev_adapter},
     {"adapter-config", f_id_on, ev_adapter}, {"chkstop", f_id_on, ev_adapter},
     {"domain-add", f_id, ev_domain},	     {"domain-remove", f_id, ev_domain},
     {"control-domain-add", f_id, ev_domain}, {"control-domain-remove", f_id, ev_domain},
+    {"vfio_ap", f_action, ev_module},
 };
 
 static struct json_object *reply_ok(void)
@@ -231,7 +261,7 @@ static struct json_object *op_event(struct apemud *d, struct req *r)
 		return control_error(EINVAL,
 				     "unknown event %s (expected adapter-add, adapter-remove, "
 				     "adapter-config, chkstop, domain-add, domain-remove, "
-				     "control-domain-add, control-domain-remove)",
+				     "control-domain-add, control-domain-remove, vfio_ap)",
 				     json_object_to_json_string(v));
 	r->jf.name = ev->name;
 	if (check_fields(r, ev->fields) < 0)

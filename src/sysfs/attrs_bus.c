@@ -321,12 +321,12 @@ const struct sysfs_entry root_ents[] = {
 };
 const struct sysfs_entry bus_ents[] = {
 	DIR("ap", K_BUS_AP),
-	DIR("matrix", K_BUS_MATRIX),
+	VDIR("matrix", K_BUS_MATRIX),
 	DIR("mdev", K_BUS_MDEV),
 };
 const struct sysfs_entry devices_ents[] = {
 	DIR("ap", K_AP_ROOT),
-	DIR("vfio_ap", K_VFIO_ROOT),
+	VDIR("vfio_ap", K_VFIO_ROOT),
 };
 const struct sysfs_entry class_ents[] = {
 	DIR("mdev_bus", K_CLASS_MDEV_BUS),
@@ -360,7 +360,8 @@ const struct sysfs_entry bus_ap_ents[] = {
 const struct sysfs_entry bus_ap_drivers_ents[] = {
 	{.name = "cex4card", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4CARD},
 	{.name = "cex4queue", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4QUEUE},
-	{.name = "vfio_ap", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_VFIO_AP},
+	{.name = "vfio_ap", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_VFIO_AP,
+	 .visible = sysfs_vfio_ap_loaded},
 };
 const struct sysfs_entry ap_drv_ents[] = {
 	WO("bind", store_bind),
@@ -395,7 +396,7 @@ const struct sysfs_entry bus_mdev_ents[] = {
 	WO("uevent", sysfs_store_uevent),
 };
 const struct sysfs_entry bus_mdev_drivers_ents[] = {
-	DIR("vfio_ap_mdev", K_MDEV_DRV),
+	VDIR("vfio_ap_mdev", K_MDEV_DRV),
 };
 const struct sysfs_entry mdev_drv_ents[] = {
 	WO("bind", store_mdev_bind),
@@ -404,7 +405,7 @@ const struct sysfs_entry mdev_drv_ents[] = {
 };
 
 const struct sysfs_entry class_mdev_bus_ents[] = {
-	LNK("matrix", target_matrix),
+	VLNK("matrix", target_matrix),
 };
 
 const struct sysfs_entry group_ents[] = {

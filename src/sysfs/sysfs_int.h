@@ -253,6 +253,9 @@ int show_empty(struct sysfs_ctx *c, char *buf);
 int sysfs_show_uevent(struct sysfs_ctx *c, char *buf);
 int sysfs_store_uevent(struct sysfs_ctx *c, const char *buf, size_t len);
 
+/* Is vfio_ap loaded (the visible condition of its entries)? (tree.c) */
+bool sysfs_vfio_ap_loaded(const struct sysfs_ctx *c);
+
 /* The daemon's state the tree needs (session.c). */
 const struct apemu_sysfs_hooks *sysfs_hooks(const struct apemu_sysfs *fs);
 
@@ -265,5 +268,8 @@ const struct apemu_sysfs_hooks *sysfs_hooks(const struct apemu_sysfs *fs);
 	{.name = (n), .type = ENT_FILE, .mode = 0644, .avail = (av), .show = (fs), .store = (fst)}
 #define WO(n, fn)  {.name = (n), .type = ENT_FILE, .mode = 0200, .store = (fn)}
 #define LNK(n, fn) {.name = (n), .type = ENT_LINK, .target = (fn)}
+/* A directory or link that exists while vfio_ap is loaded. */
+#define VDIR(n, k)  {.name = (n), .type = ENT_DIR, .child = (k), .visible = sysfs_vfio_ap_loaded}
+#define VLNK(n, fn) {.name = (n), .type = ENT_LINK, .target = (fn), .visible = sysfs_vfio_ap_loaded}
 
 #endif

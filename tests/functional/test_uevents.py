@@ -8,7 +8,7 @@
 import subprocess
 import time
 
-from apemutest import APEMU
+from apemutest import APEMU, default_machine
 
 U = "11111111-1111-4111-8111-111111111111"
 MDEV = f"/devices/vfio_ap/matrix/{U}"
@@ -185,3 +185,81 @@ def test_monitor_usage_errors(inst):
     assert rc == 2 and "bad --count" in err
     rc, out, err = inst.run([APEMU, "monitor", "--mount", inst.mount + "x", "--timeout", "1"])
     assert rc == 1 and "no apemud running" in err
+
+
+# ---- the vfio_ap module ----
+
+
+def test_vfio_ap_unload_and_load(inst):
+    assert inst.write("/sys/bus/ap/apmask", "-5\n") is None
+    inst.create_mdev(U)
+    seq = last_seq(inst)
+    rc, out, err = inst.cli("event", "vfio_ap", "unload")
+    assert (rc, err) == (0, "")
+    for gone in ("/sys/devices/vfio_ap", "/sys/bus/matrix", "/sys/class/mdev_bus/matrix",
+                 "/sys/bus/ap/drivers/vfio_ap", "/sys/bus/mdev/drivers/vfio_ap_mdev"):
+        assert not inst.exists(gone), gone
+    assert inst.ls("/sys/bus/mdev/devices") == []
+    assert not inst.exists("/sys/devices/ap/card05/05.0004/driver")
+    assert inst.read("/sys/bus/ap/bindings") == "16/20\n"
+    rc, out, err = inst.cli("event", "vfio_ap", "unload")
+    assert rc == 1 and "not loaded" in err
+    # mdevctl sees what a host without the module shows: no parent, no mdev
+    assert inst.sh_ok("mdevctl types; mdevctl list").strip() == ""
+    rc, out, err = inst.cli("event", "vfio_ap", "load")
+    assert (rc, err) == (0, "")
+    assert inst.read("/sys/bus/ap/bindings") == "20/20 (complete)\n"
+    assert inst.readlink("/sys/devices/ap/card05/05.0004/driver").endswith("/vfio_ap")
+    assert inst.read("/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/"
+                     "available_instances") == "65536\n"
+    evs = since(inst, seq)
+    check_seqnums(evs)
+    acts = [(a, p) for a, p, _ in evs if p != "/devices/ap"]
+    q5 = [f"/devices/ap/card05/05.{d:04x}" for d in (4, 0x47, 0xAB, 0xFF)]
+    assert acts == (
+        [("unbind", MDEV), ("remove", MDEV), ("change", "/devices/vfio_ap/matrix"),
+         ("remove", "/bus/mdev/drivers/vfio_ap_mdev")]
+        + [("unbind", q) for q in reversed(q5)]
+        + [("remove", "/bus/ap/drivers/vfio_ap"), ("unbind", "/devices/vfio_ap/matrix"),
+           ("remove", "/bus/matrix/drivers/vfio_ap"), ("remove", "/devices/vfio_ap/matrix"),
+           ("remove", "/bus/matrix"), ("remove", "/module/vfio_ap"),
+           ("add", "/module/vfio_ap"), ("add", "/bus/matrix"),
+           ("add", "/devices/vfio_ap/matrix"), ("bind", "/devices/vfio_ap/matrix"),
+           ("add", "/bus/matrix/drivers/vfio_ap")]
+        + [("bind", q) for q in q5]
+        + [("add", "/bus/ap/drivers/vfio_ap"), ("add", "/bus/mdev/drivers/vfio_ap_mdev"),
+           ("change", "/devices/vfio_ap/matrix")])
+    states = [e["MDEV_STATE"] for a, p, e in evs if "MDEV_STATE" in e]
+    assert states == ["unregistered", "registered"]
+
+
+def test_vfio_ap_unload_refused_while_a_guest_has_an_mdev_open(inst):
+    assert inst.write("/sys/bus/ap/apmask", "-5\n") is None
+    inst.create_mdev(U)
+    p = subprocess.Popen([APEMU, "guest", "--mount", inst.mount, "--mdev", U],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        p.stdin.write("guest\n")
+        p.stdin.flush()
+        assert p.stdout.readline().startswith("{")
+        rc, out, err = inst.cli("event", "vfio_ap", "unload")
+        assert rc == 1 and "in use" in err, err
+        assert inst.exists(inst.mdev(U))
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+    rc, out, err = inst.cli("event", "vfio_ap", "unload")
+    assert (rc, err) == (0, "")
+
+
+def test_machine_without_vfio_ap(apemu):
+    inst = apemu.start(machine=dict(default_machine(), vfio_ap=False))
+    assert not inst.exists("/sys/devices/vfio_ap")
+    assert not inst.exists("/sys/bus/matrix")
+    assert inst.ls("/sys/bus/ap/drivers") == ["cex4card", "cex4queue"]
+    assert inst.write("/sys/bus/ap/apmask", "-6\n") is None
+    assert not inst.exists("/sys/devices/ap/card06/06.0004/driver")
+    rc, out, err = inst.cli("event", "vfio_ap", "load")
+    assert (rc, err) == (0, "")
+    assert inst.readlink("/sys/devices/ap/card06/06.0004/driver").endswith("/vfio_ap")
