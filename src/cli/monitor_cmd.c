@@ -26,7 +26,7 @@ struct monitor_opts {
 	const char *mount;
 	bool property, all;
 	unsigned long count; /* 0: no limit */
-	double timeout;      /* 0: none */
+	double timeout;	     /* 0: none */
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -40,9 +40,12 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"mount", required_argument, NULL, 'M'}, {"property", no_argument, NULL, 'p'},
-	    {"all", no_argument, NULL, 'a'},	     {"count", required_argument, NULL, 'n'},
-	    {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+	    {"mount", required_argument, NULL, 'M'},
+	    {"property", no_argument, NULL, 'p'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *end;
@@ -108,8 +111,9 @@ static void print_event(struct json_object *ev, bool property)
 		else if (!strncmp(v, "SUBSYSTEM=", 10))
 			subsystem = v + 10;
 	}
-	printf("KERNEL[%s] %-8s %s (%s)\n", json_object_get_string(json_object_object_get(ev, "time")),
-	       action, devpath, subsystem);
+	printf("KERNEL[%s] %-8s %s (%s)\n",
+	       json_object_get_string(json_object_object_get(ev, "time")), action, devpath,
+	       subsystem);
 	for (size_t i = 0; property && i < json_object_array_length(env); i++)
 		printf("%s\n", json_object_get_string(json_object_array_get_idx(env, i)));
 	if (property)

@@ -181,7 +181,8 @@ static int udev_run_dir(void)
 	}
 	fd = open(UDEV_CONTROL, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "apemu shell: cannot create %s: %s\n", UDEV_CONTROL, strerror(errno));
+		fprintf(stderr, "apemu shell: cannot create %s: %s\n", UDEV_CONTROL,
+			strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -193,7 +194,8 @@ static int udev_run_dir(void)
  */
 static int uevent_listen(const struct client_paths *p, int *ret_conn)
 {
-	_cleanup_close_ int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	_cleanup_close_ int nl =
+	    socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
 	_cleanup_close_ int conn = -1;
 	_cleanup_json_ struct json_object *req = json_object_new_object(), *reply = NULL;
 	int r;

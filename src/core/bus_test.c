@@ -703,7 +703,7 @@ static void test_apmask_relative_clear_moves_adapter_queues_to_vfio_ap(void **st
 	assert_string_equal(r->uev_var[1], "BINDINGS=complete");
 	assert_string_equal(r->uev_dev[12], "ap");
 	assert_string_equal(r->uev_var[12], "APMASK=0xfb"
-					   "ffffff" F8 F8 F8 F8 F8 F8 F8 "\n");
+					    "ffffff" F8 F8 F8 F8 F8 F8 F8 "\n");
 	sys_free(s);
 }
 

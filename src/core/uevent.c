@@ -28,7 +28,8 @@ const char *uevent_action_name(enum ap_uevent_action action)
 /* ---- building an environment ---- */
 
 /* add_uevent_var(): false when the buffer or the slots are full. */
-static bool add_var(struct ap_uevent *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool add_var(struct ap_uevent *ev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static bool add_var(struct ap_uevent *ev, const char *fmt, ...)
 {
 	size_t room = sizeof(ev->buf) - ev->buflen;
@@ -255,8 +256,7 @@ static const char *word_end(const char *p, const char *end, char delim)
 }
 
 /* "UUID[ KEY=VALUE]..." into SYNTH_UUID and SYNTH_ARG_KEY=VALUE (strings in store). */
-static int synth_args(const char *p, size_t len, char store[][160], size_t nstore,
-		      size_t *ret_n)
+static int synth_args(const char *p, size_t len, char store[][160], size_t nstore, size_t *ret_n)
 {
 	uint8_t uuid[AP_UUID_LEN];
 	const char *end, *key, *val;

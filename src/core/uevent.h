@@ -16,7 +16,7 @@
 
 #include "system.h"
 
-#define AP_UEVENT_BUF   2048 /* the kernel's UEVENT_BUFFER_SIZE */
+#define AP_UEVENT_BUF	2048 /* the kernel's UEVENT_BUFFER_SIZE */
 #define AP_UEVENT_NVARS 64   /* the kernel's UEVENT_NUM_ENVP */
 
 struct ap_uevent {
@@ -33,14 +33,14 @@ struct ap_uevent {
 /* The objects that send uevents. */
 enum ap_obj_kind {
 	AP_OBJ_AP_ROOT = 0, /* /devices/ap: bus ap once the bus set it */
-	AP_OBJ_CARD,        /* id: apid */
-	AP_OBJ_QUEUE,       /* id: apqn */
+	AP_OBJ_CARD,	    /* id: apid */
+	AP_OBJ_QUEUE,	    /* id: apqn */
 	AP_OBJ_VFIO_ROOT,   /* /devices/vfio_ap: no bus, filtered */
-	AP_OBJ_MATRIX,      /* /devices/vfio_ap/matrix */
-	AP_OBJ_MDEV,        /* mdev */
-	AP_OBJ_BUS,         /* id: enum ap_bus_id; /bus/<name>, subsystem "bus" */
-	AP_OBJ_DRIVER,      /* id: enum ap_drv_id; /bus/<bus>/drivers/<name> */
-	AP_OBJ_MODULE,      /* /module/vfio_ap */
+	AP_OBJ_MATRIX,	    /* /devices/vfio_ap/matrix */
+	AP_OBJ_MDEV,	    /* mdev */
+	AP_OBJ_BUS,	    /* id: enum ap_bus_id; /bus/<name>, subsystem "bus" */
+	AP_OBJ_DRIVER,	    /* id: enum ap_drv_id; /bus/<bus>/drivers/<name> */
+	AP_OBJ_MODULE,	    /* /module/vfio_ap */
 };
 
 enum ap_bus_id { AP_BUS_AP = 0, AP_BUS_MATRIX, AP_BUS_MDEV, AP_BUS_COUNT };

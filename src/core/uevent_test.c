@@ -31,7 +31,9 @@
 #define UUID1 "0b6b1c4e-5d4a-4f2e-9a61-000000000001"
 #define MDEV1 "/devices/vfio_ap/matrix/" UUID1
 #define NEV   64
-#define F62   "ffffffffffffffffffffffffffffffff" "ffffffffffffffffffffffffffffff"
+#define F62                                                                                        \
+	"ffffffffffffffffffffffffffffffff"                                                         \
+	"ffffffffffffffffffffffffffffff"
 
 /* ---- recording: "action devpath subsystem VAR..." without SEQNUM ---- */
 
@@ -138,9 +140,9 @@ static struct ap_mdev *mdev_setup(struct ap_system *s)
 	return m;
 }
 
-#define Q(a, d)    "/devices/ap/card" a "/" a "." d " ap"
-#define CARD(a)    "/devices/ap/card" a " ap"
-#define ROOT       "/devices/ap ap"
+#define Q(a, d)	   "/devices/ap/card" a "/" a "." d " ap"
+#define CARD(a)	   "/devices/ap/card" a " ap"
+#define ROOT	   "/devices/ap ap"
 #define CCA_CARD   " DEV_TYPE=000B MODALIAS=ap:t0B MODE=cca"
 #define ACCEL_CARD " DEV_TYPE=000B MODALIAS=ap:t0B MODE=accel"
 
@@ -155,10 +157,8 @@ static void test_mdev_create_assign_remove(void **state)
 	assert_int_equal(put(apbus_store_apmask, s, "-5"), 0);
 	rec_of(s)->n = 0;
 	assert_int_equal(matrix_create(s, UUID1 "\n", strlen(UUID1) + 1, &m), 0);
-	assert_events(s, (const char *const[]){
-			     "add " MDEV1 " mdev",
-			     "bind " MDEV1 " mdev DRIVER=vfio_ap_mdev",
-			     NULL});
+	assert_events(s, (const char *const[]){"add " MDEV1 " mdev",
+					       "bind " MDEV1 " mdev DRIVER=vfio_ap_mdev", NULL});
 	/* vfio_ap_ops.c sends nothing for assignments */
 	assert_int_equal(matrix_assign(s, m, AP_KIND_ADAPTER, "5", 1), 0);
 	assert_int_equal(matrix_assign(s, m, AP_KIND_DOMAIN, "4", 1), 0);
@@ -169,10 +169,8 @@ static void test_mdev_create_assign_remove(void **state)
 	matrix_detach(s, m);
 	assert_events(s, (const char *const[]){NULL});
 	assert_int_equal(matrix_remove_store(s, m, "1", 1), 0);
-	assert_events(s, (const char *const[]){
-			     "unbind " MDEV1 " mdev",
-			     "remove " MDEV1 " mdev",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){"unbind " MDEV1 " mdev", "remove " MDEV1 " mdev", NULL});
 	sys_free(s);
 }
 
@@ -210,8 +208,7 @@ static void test_apmask_moves_queues_then_announces_the_mask(void **state)
 			     "unbind " Q("06", "0047") " DEVTYPE=ap_queue MODE=accel",
 			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=3",
 			     "bind " Q("06", "0047") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=accel",
-			     "change " ROOT " APMASK=0xfd" F62 "\n",
-			     NULL});
+			     "change " ROOT " APMASK=0xfd" F62 "\n", NULL});
 	/* the same mask again: nothing changes, nothing is sent */
 	assert_int_equal(put(apbus_store_apmask, s, "-6"), 0);
 	assert_events(s, (const char *const[]){NULL});
@@ -224,23 +221,26 @@ static void test_card_config_off_on(void **state)
 
 	(void)state;
 	assert_int_equal(apbus_store_card_config(s, 5, "0\n", 2), 0);
-	assert_events(s, (const char *const[]){
-			     "change " CARD("05") " CONFIG=0 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD,
-			     "change " Q("05", "0004") " CONFIG=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
-			     "change " Q("05", "0047") " CONFIG=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "change " CARD("05") " CONFIG=0 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD,
+		   "change " Q("05", "0004") " CONFIG=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
+		   "change " Q("05", "0047") " CONFIG=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
+		   NULL});
 	/* config_store sends the card's event for every write; no scan follows */
 	assert_int_equal(apbus_store_card_config(s, 5, "0", 1), 0);
-	assert_events(s, (const char *const[]){
-			     "change " CARD("05") " CONFIG=0 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD,
-			     NULL});
+	assert_events(
+	    s,
+	    (const char *const[]){
+		"change " CARD("05") " CONFIG=0 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD, NULL});
 	/* a configuration change from outside (SCLP) is seen by the scan only */
 	assert_int_equal(apbus_set_config(s, 5, true), 0);
-	assert_events(s, (const char *const[]){
-			     "change " CARD("05") " CONFIG=1 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD,
-			     "change " Q("05", "0004") " CONFIG=1 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
-			     "change " Q("05", "0047") " CONFIG=1 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "change " CARD("05") " CONFIG=1 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD,
+		   "change " Q("05", "0004") " CONFIG=1 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
+		   "change " Q("05", "0047") " CONFIG=1 DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
+		   NULL});
 	assert_int_equal(apbus_set_config(s, 5, true), 0);
 	assert_int_equal(apbus_set_chkstop(s, 5, true), 0);
 	assert_events(s, (const char *const[]){NULL});
@@ -253,14 +253,18 @@ static void test_card_online_tells_card_then_changed_queues(void **state)
 
 	(void)state;
 	assert_int_equal(apbus_store_queue_online(s, AP_APQN(6, 4), "0", 1), 0);
-	assert_events(s, (const char *const[]){
-			     "change " Q("06", "0004") " ONLINE=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
-			     NULL});
+	assert_events(
+	    s,
+	    (const char *const[]){
+		"change " Q("06", "0004") " ONLINE=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
+		NULL});
 	assert_int_equal(apbus_store_card_online(s, 6, "0", 1), 0);
-	assert_events(s, (const char *const[]){
-			     "change " CARD("06") " ONLINE=0 DEVTYPE=ap_card DRIVER=cex4card" ACCEL_CARD,
-			     "change " Q("06", "0047") " ONLINE=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
-			     NULL});
+	assert_events(
+	    s,
+	    (const char *const[]){
+		"change " CARD("06") " ONLINE=0 DEVTYPE=ap_card DRIVER=cex4card" ACCEL_CARD,
+		"change " Q("06", "0047") " ONLINE=0 DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
+		NULL});
 	sys_free(s);
 }
 
@@ -268,32 +272,34 @@ static void test_card_online_tells_card_then_changed_queues(void **state)
 
 static void test_adapter_add_and_remove(void **state)
 {
-	struct ap_adapter_desc d = {.id = 7, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1,
-				    .max_msg_size = -1};
+	struct ap_adapter_desc d = {
+	    .id = 7, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1};
 	struct ap_system *s = sys_new(AP_ABI_CUR);
 
 	(void)state;
 	assert_int_equal(apbus_add_adapter(s, &d), 0);
-	assert_events(s, (const char *const[]){
-			     "add " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODALIAS=ap:t0E MODE=accel",
-			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=2",
-			     "bind " CARD("07") " DEVTYPE=ap_card DRIVER=cex4card DEV_TYPE=000E MODALIAS=ap:t0E MODE=accel",
-			     "add " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
-			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=3",
-			     "bind " Q("07", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
-			     "add " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel",
-			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=4",
-			     "bind " Q("07", "0047") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "add " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODALIAS=ap:t0E MODE=accel",
+		   "change " ROOT " BINDINGS=complete COMPLETECOUNT=2",
+		   "bind " CARD("07") " DEVTYPE=ap_card DRIVER=cex4card DEV_TYPE=000E "
+				      "MODALIAS=ap:t0E MODE=accel",
+		   "add " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
+		   "change " ROOT " BINDINGS=complete COMPLETECOUNT=3",
+		   "bind " Q("07", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
+		   "add " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel",
+		   "change " ROOT " BINDINGS=complete COMPLETECOUNT=4",
+		   "bind " Q("07", "0047") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel", NULL});
 	assert_int_equal(apbus_remove_adapter(s, 7), 0);
-	assert_events(s, (const char *const[]){
-			     "unbind " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
-			     "remove " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
-			     "unbind " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel",
-			     "remove " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel",
-			     "unbind " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODE=accel",
-			     "remove " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODALIAS=ap:t0E MODE=accel",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "unbind " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
+		   "remove " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
+		   "unbind " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel",
+		   "remove " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel",
+		   "unbind " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODE=accel",
+		   "remove " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODALIAS=ap:t0E MODE=accel",
+		   NULL});
 	sys_free(s);
 }
 
@@ -307,25 +313,24 @@ static void test_domain_add_and_remove(void **state)
 			     "unbind " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca",
 			     "remove " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca",
 			     "unbind " Q("06", "0004") " DEVTYPE=ap_queue MODE=accel",
-			     "remove " Q("06", "0004") " DEVTYPE=ap_queue MODE=accel",
-			     NULL});
+			     "remove " Q("06", "0004") " DEVTYPE=ap_queue MODE=accel", NULL});
 	assert_int_equal(apbus_set_usage_domain(s, 4, true), 0);
-	assert_events(s, (const char *const[]){
-			     "add " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca",
-			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=2",
-			     "bind " Q("05", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
-			     "add " Q("06", "0004") " DEVTYPE=ap_queue MODE=accel",
-			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=3",
-			     "bind " Q("06", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "add " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca",
+		   "change " ROOT " BINDINGS=complete COMPLETECOUNT=2",
+		   "bind " Q("05", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=cca",
+		   "add " Q("06", "0004") " DEVTYPE=ap_queue MODE=accel",
+		   "change " ROOT " BINDINGS=complete COMPLETECOUNT=3",
+		   "bind " Q("06", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel", NULL});
 	sys_free(s);
 }
 
 /* drivers_autoprobe 0: new devices get no driver (the cex4card case). */
 static void test_autoprobe_off_leaves_new_devices_unbound(void **state)
 {
-	struct ap_adapter_desc d = {.id = 7, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1,
-				    .max_msg_size = -1};
+	struct ap_adapter_desc d = {
+	    .id = 7, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1};
 	struct ap_system *s = sys_new(AP_ABI_CUR);
 	unsigned int bound, total;
 
@@ -338,20 +343,20 @@ static void test_autoprobe_off_leaves_new_devices_unbound(void **state)
 	apbus_bindings(s, &bound, &total);
 	assert_int_equal(bound, 4);
 	assert_int_equal(total, 6);
-	assert_events(s, (const char *const[]){
-			     "add " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODALIAS=ap:t0E MODE=accel",
-			     "add " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
-			     "add " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "add " CARD("07") " DEVTYPE=ap_card DEV_TYPE=000E MODALIAS=ap:t0E MODE=accel",
+		   "add " Q("07", "0004") " DEVTYPE=ap_queue MODE=accel",
+		   "add " Q("07", "0047") " DEVTYPE=ap_queue MODE=accel", NULL});
 	/* drivers_probe attaches regardless of autoprobe */
 	assert_int_equal(put(apbus_drivers_probe, s, "07.0004\n"), 0);
 	assert_int_equal(put(apbus_drivers_probe, s, "07.0047"), 0);
 	assert_int_equal(put(apbus_drivers_probe, s, "07.0047"), 0); /* bound: nothing */
-	assert_events(s, (const char *const[]){
-			     "bind " Q("07", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
-			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=2",
-			     "bind " Q("07", "0047") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "bind " Q("07", "0004") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel",
+		   "change " ROOT " BINDINGS=complete COMPLETECOUNT=2",
+		   "bind " Q("07", "0047") " DEVTYPE=ap_queue DRIVER=cex4queue MODE=accel", NULL});
 	/* anything but a leading '0' turns it on again */
 	assert_int_equal(apbus_store_autoprobe(s, AP_BUS_AP, "x", 1), 0);
 	assert_true(s->bus.autoprobe[AP_BUS_AP]);
@@ -387,26 +392,32 @@ static void test_synthetic_uevents(void **state)
 	const struct ap_obj vroot = {.kind = AP_OBJ_VFIO_ROOT};
 	const struct ap_obj bus = {.kind = AP_OBJ_BUS, .id = AP_BUS_AP};
 	const struct ap_obj drv = {.kind = AP_OBJ_DRIVER, .id = AP_DRVOBJ_MDEV};
-	static const char *const bad[] = {"", "\n", "chang", "add x", "add " UUID1 " A",
-					  "add " UUID1 " A=", "add " UUID1 " A-B=1",
+	static const char *const bad[] = {"",
+					  "\n",
+					  "chang",
+					  "add x",
+					  "add " UUID1 " A",
+					  "add " UUID1 " A=",
+					  "add " UUID1 " A-B=1",
 					  "add " UUID1 "  A=1"};
 
 	(void)state;
 	assert_int_equal(uevent_synth(s, &card, "change\n", 7), 0);
-	assert_int_equal(uevent_synth(s, &mdev, "add " UUID1 " A=1 b2=x\n",
-				      strlen("add " UUID1 " A=1 b2=x\n")),
-			 0);
+	assert_int_equal(
+	    uevent_synth(s, &mdev, "add " UUID1 " A=1 b2=x\n", strlen("add " UUID1 " A=1 b2=x\n")),
+	    0);
 	assert_int_equal(uevent_synth(s, &vroot, "add", 3), 0);
 	assert_int_equal(uevent_synth(s, &bus, "change", 6), 0);
 	assert_int_equal(uevent_synth(s, &drv, "remove", 6), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(uevent_synth(s, &card, bad[i], strlen(bad[i])), -EINVAL);
-	assert_events(s, (const char *const[]){
-			     "change " CARD("05") " SYNTH_UUID=0 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD,
-			     "add " MDEV1 " mdev SYNTH_UUID=" UUID1 " SYNTH_ARG_A=1 SYNTH_ARG_b2=x DRIVER=vfio_ap_mdev",
-			     "change /bus/ap bus SYNTH_UUID=0",
-			     "remove /bus/mdev/drivers/vfio_ap_mdev drivers SYNTH_UUID=0",
-			     NULL});
+	assert_events(
+	    s, (const char *const[]){
+		   "change " CARD("05") " SYNTH_UUID=0 DEVTYPE=ap_card DRIVER=cex4card" CCA_CARD,
+		   "add " MDEV1 " mdev SYNTH_UUID=" UUID1
+		   " SYNTH_ARG_A=1 SYNTH_ARG_b2=x DRIVER=vfio_ap_mdev",
+		   "change /bus/ap bus SYNTH_UUID=0",
+		   "remove /bus/mdev/drivers/vfio_ap_mdev drivers SYNTH_UUID=0", NULL});
 	sys_free(s);
 }
 
@@ -441,10 +452,13 @@ static void test_v8_keys(void **state)
 	(void)state;
 	assert_int_equal(apbus_unbind(s, AP_DRV_CEX4QUEUE, "06.0004", 7), 0);
 	assert_int_equal(apbus_bind(s, AP_DRV_VFIO_AP, "06.0004", 7), 0);
-	assert_events(s, (const char *const[]){
-			     "unbind " Q("06", "0004") " DEVTYPE=ap_queue DEV_TYPE=000B",
-			     "bind " Q("06", "0004") " DEVTYPE=ap_queue DRIVER=vfio_ap DEV_TYPE=000B MODALIAS=ap:t0B",
-			     NULL});
+	assert_events(
+	    s,
+	    (const char *const[]){
+		"unbind " Q("06", "0004") " DEVTYPE=ap_queue DEV_TYPE=000B",
+		"bind " Q("06",
+			  "0004") " DEVTYPE=ap_queue DRIVER=vfio_ap DEV_TYPE=000B MODALIAS=ap:t0B",
+		NULL});
 	sys_free(s);
 }
 
@@ -467,20 +481,18 @@ static void test_module_unload_and_load(void **state)
 	assert_false(s->vfio_ap);
 	assert_int_equal(s->matrix.count, 0);
 	assert_int_equal(s->bus.queue[AP_APQN(5, 4)].driver, AP_DRV_NONE);
-	assert_events(s, (const char *const[]){
-			     "unbind " MDEV1 " mdev",
-			     "remove " MDEV1 " mdev",
-			     "change /devices/vfio_ap/matrix matrix MDEV_STATE=unregistered DRIVER=vfio_ap",
-			     "remove /bus/mdev/drivers/vfio_ap_mdev drivers",
-			     "unbind " Q("05", "0047") " DEVTYPE=ap_queue MODE=cca",
-			     "unbind " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca",
-			     "remove /bus/ap/drivers/vfio_ap drivers",
-			     "unbind /devices/vfio_ap/matrix matrix",
-			     "remove /bus/matrix/drivers/vfio_ap drivers",
-			     "remove /devices/vfio_ap/matrix matrix",
-			     "remove /bus/matrix bus",
-			     "remove /module/vfio_ap module",
-			     NULL});
+	assert_events(
+	    s,
+	    (const char *const[]){
+		"unbind " MDEV1 " mdev", "remove " MDEV1 " mdev",
+		"change /devices/vfio_ap/matrix matrix MDEV_STATE=unregistered DRIVER=vfio_ap",
+		"remove /bus/mdev/drivers/vfio_ap_mdev drivers",
+		"unbind " Q("05", "0047") " DEVTYPE=ap_queue MODE=cca",
+		"unbind " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca",
+		"remove /bus/ap/drivers/vfio_ap drivers", "unbind /devices/vfio_ap/matrix matrix",
+		"remove /bus/matrix/drivers/vfio_ap drivers",
+		"remove /devices/vfio_ap/matrix matrix", "remove /bus/matrix bus",
+		"remove /module/vfio_ap module", NULL});
 	assert_int_equal(vfio_module_unload(s), -ENOENT);
 	/* without vfio_ap: no vfio_ap probe, no bind to it, free queues stay bare */
 	assert_int_equal(apbus_bind(s, AP_DRV_VFIO_AP, "05.0004", 7), -ENODEV);
@@ -491,19 +503,19 @@ static void test_module_unload_and_load(void **state)
 	assert_int_equal(total - bound, 2);
 	rec_of(s)->n = 0;
 	assert_int_equal(vfio_module_load(s), 0);
-	assert_events(s, (const char *const[]){
-			     "add /module/vfio_ap module",
-			     "add /bus/matrix bus",
-			     "add /devices/vfio_ap/matrix matrix",
-			     "bind /devices/vfio_ap/matrix matrix DRIVER=vfio_ap",
-			     "add /bus/matrix/drivers/vfio_ap drivers",
-			     "bind " Q("05", "0004") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
-			     "change " ROOT " BINDINGS=complete COMPLETECOUNT=4",
-			     "bind " Q("05", "0047") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
-			     "add /bus/ap/drivers/vfio_ap drivers",
-			     "add /bus/mdev/drivers/vfio_ap_mdev drivers",
-			     "change /devices/vfio_ap/matrix matrix MDEV_STATE=registered DRIVER=vfio_ap",
-			     NULL});
+	assert_events(
+	    s,
+	    (const char *const[]){
+		"add /module/vfio_ap module", "add /bus/matrix bus",
+		"add /devices/vfio_ap/matrix matrix",
+		"bind /devices/vfio_ap/matrix matrix DRIVER=vfio_ap",
+		"add /bus/matrix/drivers/vfio_ap drivers",
+		"bind " Q("05", "0004") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
+		"change " ROOT " BINDINGS=complete COMPLETECOUNT=4",
+		"bind " Q("05", "0047") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
+		"add /bus/ap/drivers/vfio_ap drivers", "add /bus/mdev/drivers/vfio_ap_mdev drivers",
+		"change /devices/vfio_ap/matrix matrix MDEV_STATE=registered DRIVER=vfio_ap",
+		NULL});
 	assert_true(s->vfio_ap);
 	assert_int_equal(matrix_create(s, UUID1, strlen(UUID1), NULL), 0);
 	sys_free(s);

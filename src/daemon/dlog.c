@@ -211,8 +211,7 @@ bool dlog_uevent(struct dlog *d, const struct ap_uevent *ev, struct dlog_uevent 
 }
 
 unsigned long long dlog_uevents_since(struct dlog *d, unsigned long long after,
-				      void (*fn)(void *ctx, const struct dlog_uevent *u),
-				      void *ctx)
+				      void (*fn)(void *ctx, const struct dlog_uevent *u), void *ctx)
 {
 	unsigned long long last;
 

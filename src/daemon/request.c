@@ -391,11 +391,8 @@ static const struct {
 	const char *name;
 	struct json_object *(*run)(struct apemud *d, struct req *r);
 } ops[] = {
-    {"status", op_status},
-    {"dmesg", op_dmesg},
-    {"uevents", op_uevents},
-    {"event", op_event},
-    {"stop", op_stop},
+    {"status", op_status}, {"dmesg", op_dmesg}, {"uevents", op_uevents},
+    {"event", op_event},   {"stop", op_stop},
 };
 
 static enum control_result handle(void *ctx, struct control_conn *conn, struct json_object *req,
@@ -432,7 +429,8 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	}
 	if (!reply)
 		reply = control_error(EOPNOTSUPP,
-				      "unknown op \"%s\" (expected status, dmesg, uevents, uevent-listen, event, stop, "
+				      "unknown op \"%s\" (expected status, dmesg, uevents, "
+				      "uevent-listen, event, stop, "
 				      "guest-create, mdev-open, mdev-release, vfio-ioctl or crycb)",
 				      r.jf.name);
 out:

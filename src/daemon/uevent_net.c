@@ -232,8 +232,8 @@ static uint64_t usec_initialized(struct uevent_net *un, const struct ap_uevent *
 static void send_group(int fd, uint32_t group, struct iovec *iov, size_t n)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = 1u << (group - 1)};
-	struct msghdr msg = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov,
-			     .msg_iovlen = n};
+	struct msghdr msg = {
+	    .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov, .msg_iovlen = n};
 
 	/* no listener: ECONNREFUSED, which a broadcaster ignores */
 	(void)sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -245,8 +245,8 @@ static void send_group(int fd, uint32_t group, struct iovec *iov, size_t n)
  * newline (sd-device's device_new_from_nulstr drops "an unwanted newline",
  * APMASK='s), then USEC_INITIALIZED. Returns the length of out, 0 if too long.
  */
-static size_t properties(struct uevent_net *un, const struct ap_uevent *ev, char *kout,
-			 char *out, size_t size, size_t *ret_klen)
+static size_t properties(struct uevent_net *un, const struct ap_uevent *ev, char *kout, char *out,
+			 size_t size, size_t *ret_klen)
 {
 	size_t len = 0, klen = 0;
 	int n;
