@@ -112,6 +112,12 @@ def test_udevadm_monitor_in_shell_sees_each_event(inst):
     for _, _, env in got:
         k = {key: v.split("\n")[0] for key, v in kept[int(env["SEQNUM"])].items()}
         assert strip_usec(env) == k
+    # one event in full, as udevadm prints it
+    card = [env for a, d, env in got if d == "/devices/ap/card05"][0]
+    assert list(card.items())[:3] + list(card.items())[3:-2] == [
+        ("ACTION", "change"), ("DEVPATH", "/devices/ap/card05"), ("SUBSYSTEM", "ap"),
+        ("CONFIG", "0"), ("DEVTYPE", "ap_card"), ("DRIVER", "cex4card"), ("DEV_TYPE", "000B"),
+        ("MODALIAS", "ap:t0B"), ("MODE", "cca")]
     add, bind = got[0][2], got[1][2]
     assert add["USEC_INITIALIZED"] == bind["USEC_INITIALIZED"]
     assert int(add["USEC_INITIALIZED"]) > 0
