@@ -7,15 +7,16 @@
 # nodedev-destroy, and AP cards come and go with the hardware events. It
 # runs in the shell's namespaces with a tmpfs over /run, a private
 # /etc/libvirt, and LIBVIRT_DRIVER_DIR holding the node-device driver alone.
+import glob
 import os
 import shlex
 import shutil
 
-import pytest
 
 from apemutest import APEMU
 
-DRIVER = "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_nodedev.so"
+DRIVERS = glob.glob("/usr/lib/*/libvirt/connection-driver/libvirt_driver_nodedev.so")
+DRIVER = DRIVERS[0] if DRIVERS else "libvirt_driver_nodedev.so (not installed)"
 T = "33333333-3333-4333-8333-333333333333"  # transient
 P = "44444444-4444-4444-8444-444444444444"  # persistent (defined)
 
