@@ -202,6 +202,9 @@ def test_vfio_ap_unload_and_load(inst):
     assert inst.ls("/sys/bus/mdev/devices") == []
     assert not inst.exists("/sys/devices/ap/card05/05.0004/driver")
     assert inst.read("/sys/bus/ap/bindings") == "16/20\n"
+    assert inst.status()["vfio_ap"] is False
+    rc, out, err = inst.cli("status")
+    assert "\nmdevs: none, the vfio_ap module is not loaded\n" in out
     rc, out, err = inst.cli("event", "vfio_ap", "unload")
     assert rc == 1 and "not loaded" in err
     # mdevctl sees what a host without the module shows: no parent, no mdev
@@ -209,6 +212,7 @@ def test_vfio_ap_unload_and_load(inst):
     rc, out, err = inst.cli("event", "vfio_ap", "load")
     assert (rc, err) == (0, "")
     assert inst.read("/sys/bus/ap/bindings") == "20/20 (complete)\n"
+    assert inst.status()["vfio_ap"] is True
     assert inst.readlink("/sys/devices/ap/card05/05.0004/driver").endswith("/vfio_ap")
     assert inst.read("/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/"
                      "available_instances") == "65536\n"
