@@ -210,7 +210,7 @@ static int uevent_listen(const struct client_paths *p, int *ret_conn)
 	if (r < 0)
 		return r;
 	if (!json_object_get_boolean(json_object_object_get(reply, "ok"))) {
-		fprintf(stderr, "apemu shell: apemud refused the namespace's uevents: %s\n",
+		fprintf(stderr, "apemu shell: no uevents in this shell: %s\n",
 			client_reply_message(reply));
 		return -EPROTO;
 	}
@@ -303,13 +303,10 @@ int shell_run(const struct client_paths *p, char **argv)
 			strerror(-r));
 		return 1;
 	}
+	/* a shell without uevents is still a shell: say so, and go on */
 	r = uevent_listen(p, &conn);
-	if (r < 0) {
-		if (r != -EPROTO)
-			fprintf(stderr, "apemu shell: cannot get uevents from apemud: %s\n",
-				strerror(-r));
-		return 1;
-	}
+	if (r < 0 && r != -EPROTO)
+		fprintf(stderr, "apemu shell: no uevents in this shell: %s\n", strerror(-r));
 	if (setenv("SYSTEMD_DEVICE_VERIFY_SYSFS", "0", 1) < 0 ||
 	    setenv("APEMU_MOUNT", p->mount, 1) < 0) {
 		fprintf(stderr, "apemu shell: setenv: %s\n", strerror(errno));

@@ -26,7 +26,7 @@
 #include "uevent.h"
 #include "uevent_net.h"
 
-#define UNET_MAX     16
+#define UNET_MAX     64
 #define UDEV_MAGIC   0xfeedcafeu
 #define GROUP_KERNEL 1u
 #define GROUP_UDEV   2u

@@ -247,3 +247,20 @@ def test_events_stop_when_the_shell_ends(inst):
     assert inst.write("/sys/devices/ap/card06/online", "0\n") is None
     time.sleep(0.2)
     assert drain_ours(host) == []
+
+
+def test_udevadm_subsystem_filter_uses_our_hashes(inst):
+    """sd-device filters in the kernel (BPF) on the header's subsystem and
+    device type hashes: a wrong hash would drop every event."""
+    assert inst.write("/sys/bus/ap/apmask", "-6\n") is None
+    p, first = shell_popen(inst, ["stdbuf", "-oL", "udevadm", "monitor", "--udev",
+                                  "--subsystem-match=mdev", "--subsystem-match=ap/ap_card"])
+    try:
+        inst.create_mdev(U)
+        assert inst.write("/sys/devices/ap/card06/online", "0\n") is None
+        time.sleep(0.5)
+    finally:
+        out, err = finish(p)
+    lines = [l.split("]", 1)[1].split() for l in out.decode().splitlines() if l.startswith("UDEV  [")]
+    assert lines == [["add", MDEV, "(mdev)"], ["bind", MDEV, "(mdev)"],
+                     ["change", "/devices/ap/card06", "(ap)"]], out
