@@ -1,13 +1,13 @@
 /*
  * attrs_bus - the top of the tree and the buses: /sys/bus/ap with its
- * attributes and drivers, /sys/bus/matrix, /sys/bus/mdev, /sys/class and
- * /sys/kernel/iommu_groups.
+ * attributes and drivers, /sys/bus/matrix, /sys/bus/mdev, /sys/class,
+ * /sys/kernel/iommu_groups and /sys/kernel/uevent_seqnum.
  *
  * Formats follow drivers/s390/crypto/ap_bus.c (bus attributes),
  * drivers/base/bus.c (bind, unbind, drivers_probe, drivers_autoprobe,
  * uevent) and drivers/iommu/iommu.c (group files). The rules of every
- * store are the core's; only the generic driver-core files are answered
- * here, where the core has nothing to say.
+ * store are the core's, the driver core's generic files included; only
+ * an IOMMU group's type, which the core does not model, is answered here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -311,6 +311,12 @@ static int store_group_type(struct sysfs_ctx *c, const char *buf, size_t len)
 	return -EINVAL;
 }
 
+/* kernel/uevent_seqnum (kernel/ksysfs.c): the last uevent's SEQNUM. */
+static int show_uevent_seqnum(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%llu\n", c->s->uevent_seqnum);
+}
+
 /* ---- tables ---- */
 
 const struct sysfs_entry root_ents[] = {
@@ -333,6 +339,7 @@ const struct sysfs_entry class_ents[] = {
 };
 const struct sysfs_entry kernel_ents[] = {
 	DIR("iommu_groups", K_IOMMU_GROUPS),
+	RO("uevent_seqnum", show_uevent_seqnum, AV_ALL),
 };
 
 const struct sysfs_entry bus_ap_ents[] = {

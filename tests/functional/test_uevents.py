@@ -81,6 +81,7 @@ def test_create_assign_config_apmask_remove(inst):
     assert inst.write(inst.mdev(U, "remove"), "1\n") is None
     evs = since(inst, seq)
     check_seqnums(evs)
+    assert inst.read("/sys/kernel/uevent_seqnum") == evs[-1][2]["SEQNUM"] + "\n"
     q6 = [f"/devices/ap/card06/06.{d:04x}" for d in (4, 0x47, 0xAB, 0xFF)]
     q5 = [f"/devices/ap/card05/05.{d:04x}" for d in (4, 0x47, 0xAB, 0xFF)]
     want = []
