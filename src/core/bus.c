@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "busorder.h"
 #include "matrix.h"
 #include "uevent.h"
 
@@ -142,6 +143,7 @@ static int queue_probe(struct ap_system *s, unsigned int apqn, enum ap_driver dr
 		return -ENODEV;
 	s->bus.bindings_done = false; /* ap_device_probe rearms the check */
 	q->driver = (uint8_t)drv;
+	q->bindseq = ++s->bus.devseq;
 	s->topology++;
 	apbus_queue_reset(s, apqn, false);
 	if (drv == AP_DRV_CEX4QUEUE)
@@ -214,6 +216,7 @@ static void queue_dev_fresh(struct ap_queue_dev *q)
 static void queue_dev_add(struct ap_system *s, unsigned int apqn)
 {
 	queue_dev_fresh(&s->bus.queue[apqn]);
+	s->bus.queue[apqn].regseq = ++s->bus.devseq;
 	s->topology++;
 	uevent_queue(s, apqn, AP_UEVENT_ADD, NULL);
 	if (s->bus.autoprobe[AP_BUS_AP])
@@ -381,19 +384,53 @@ int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t 
 	return queue_probe(s, id, drv);
 }
 
+/*
+ * The queue devices of adapter apid (negative: all) in the driver core's
+ * order key, last first with reverse: their APQNs into *ret (malloc'd) and
+ * their number. Without memory for that, by APQN.
+ */
+static size_t queues_in_order(const struct ap_system *s, int apid, enum busorder_key key,
+			      bool reverse, unsigned int **ret)
+{
+	size_t n = 0;
+	unsigned int *q = busorder_queues(s, apid, key, &n);
+
+	if (!q && (q = malloc(sizeof(*q) * AP_APQNS))) {
+		for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++)
+			if ((apid < 0 || AP_APQN_APID(apqn) == (unsigned int)apid) &&
+			    apbus_queue_exists(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)))
+				q[n++] = apqn;
+	}
+	for (size_t i = 0; reverse && q && i < n / 2; i++) {
+		unsigned int t = q[i];
+
+		q[i] = q[n - 1 - i];
+		q[n - 1 - i] = t;
+	}
+	*ret = q;
+	return q ? n : 0;
+}
+
 void apbus_driver_attach(struct ap_system *s, enum ap_driver drv)
 {
-	for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++)
-		if (apbus_queue_exists(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)) &&
-		    s->bus.queue[apqn].driver == AP_DRV_NONE)
-			queue_probe(s, apqn, drv);
+	unsigned int *q;
+	size_t n = queues_in_order(s, -1, BUSORDER_REGISTERED, false, &q);
+
+	for (size_t i = 0; i < n; i++)
+		if (s->bus.queue[q[i]].driver == AP_DRV_NONE)
+			queue_probe(s, q[i], drv);
+	free(q);
 }
 
 void apbus_driver_detach(struct ap_system *s, enum ap_driver drv)
 {
-	for (unsigned int apqn = AP_APQNS; apqn-- > 0;)
-		if (s->bus.queue[apqn].driver == drv)
-			queue_remove(s, apqn);
+	unsigned int *q;
+	size_t n = queues_in_order(s, -1, BUSORDER_BOUND, true, &q);
+
+	for (size_t i = 0; i < n; i++)
+		if (s->bus.queue[q[i]].driver == drv)
+			queue_remove(s, q[i]);
+	free(q);
 }
 
 int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len)
@@ -447,29 +484,29 @@ int apbus_store_autoprobe(struct ap_system *s, unsigned int bus, const char *buf
 
 /* ---- apmask / aqmask ---- */
 
-/* Re-probe every bound queue whose driver no longer fits its reservation. */
+/*
+ * Re-probe every bound queue whose driver no longer fits its reservation,
+ * in the bus's order (ap_bus_revise_bindings: bus_for_each_dev).
+ */
 static void revise_bindings(struct ap_system *s)
 {
-	for (unsigned int a = 0; a < AP_DEVICES; a++) {
-		if (!apbus_card_exists(s, a))
-			continue;
-		for (unsigned int d = 0; d < AP_DOMAINS; d++) {
-			struct ap_queue_dev *q = &s->bus.queue[AP_APQN(a, d)];
-			bool reserved;
+	unsigned int *q;
+	size_t n = queues_in_order(s, -1, BUSORDER_REGISTERED, false, &q);
 
-			/*
-			 * Unbound queues are left alone: the kernel's revision
-			 * looks at the bound driver's flags only.
-			 */
-			if (!apbus_queue_exists(s, a, d) || q->driver == AP_DRV_NONE)
-				continue;
-			reserved = apbus_apqn_reserved(s, a, d);
-			if (reserved == (q->driver == AP_DRV_CEX4QUEUE))
-				continue;
-			queue_remove(s, AP_APQN(a, d));
-			queue_attach(s, AP_APQN(a, d));
-		}
+	for (size_t i = 0; i < n; i++) {
+		unsigned int apqn = q[i];
+		enum ap_driver drv = s->bus.queue[apqn].driver;
+
+		/* Unbound queues are left alone: the kernel's revision looks
+		 * at the bound driver's flags only. */
+		if (drv == AP_DRV_NONE ||
+		    apbus_apqn_reserved(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)) ==
+			(drv == AP_DRV_CEX4QUEUE))
+			continue;
+		queue_remove(s, apqn);
+		queue_attach(s, apqn);
 	}
+	free(q);
 }
 
 static int store_mask(struct ap_system *s, bool adapters, const char *buf, size_t len)
@@ -728,6 +765,8 @@ int apbus_store_card_online(struct ap_system *s, unsigned int apid, const char *
 {
 	const struct ap_adapter *a;
 	bool changed[AP_DOMAINS] = {false};
+	unsigned int *q;
+	size_t n;
 	int on, r = parse_01(buf, len, &on);
 
 	if (r < 0)
@@ -747,10 +786,12 @@ int apbus_store_card_online(struct ap_system *s, unsigned int apid, const char *
 		q->online = on == 1;
 	}
 	state_event_card(s, apid, on ? "ONLINE=1" : "ONLINE=0");
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		if (changed[d])
-			state_event_queue(s, AP_APQN(apid, d),
-				     on ? "ONLINE=1" : "ONLINE=0");
+	/* zcrypt's queue list: in the order cex4queue took them */
+	n = queues_in_order(s, (int)apid, BUSORDER_BOUND, false, &q);
+	for (size_t i = 0; i < n; i++)
+		if (changed[AP_APQN_APQI(q[i])])
+			state_event_queue(s, q[i], on ? "ONLINE=1" : "ONLINE=0");
+	free(q);
 	return 0;
 }
 
@@ -890,20 +931,20 @@ int apbus_add_adapter(struct ap_system *s, const struct ap_adapter_desc *d)
  */
 int apbus_remove_adapter(struct ap_system *s, unsigned int apid)
 {
-	bool had[AP_DOMAINS];
+	unsigned int *q;
+	size_t n;
 
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		had[d] = apbus_queue_exists(s, apid, d);
+	n = queues_in_order(s, (int)apid, BUSORDER_REGISTERED, false, &q);
 	machine_unconfigure_adapter(&s->hw, apid);
 	s->topology++;
 	s->bus.scans++;
 	matrix_config_changed(s);
-	/* ap_scan_rm_card_dev_and_queue_devs(): the queues, then the card */
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		if (had[d])
-			queue_dev_del(s, AP_APQN(apid, d));
+	/* ap_scan_rm_card_dev_and_queue_devs(): the queues in the bus's order, then the card */
+	for (size_t i = 0; i < n; i++)
+		queue_dev_del(s, q[i]);
+	free(q);
 	card_remove(s, apid);
 	uevent_card(s, apid, AP_UEVENT_REMOVE, NULL);
 	memset(&s->hw.adapter[apid], 0, sizeof(s->hw.adapter[apid]));

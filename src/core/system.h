@@ -89,6 +89,8 @@ struct ap_queue_dev {
 	uint8_t reset_rc;  /* vfio_ap: response code of the last reset */
 	uint32_t owner;    /* owner index: 1 + slot of the mdev whose matrix holds this APQN, 0: none */
 	bool pending;      /* during a scan: in the hardware, its device not added yet */
+	uint32_t regseq;   /* when its device was added (the bus's list order) */
+	uint32_t bindseq;  /* when it was last bound (its driver's list order) */
 	/* published by the adapters' threads (atomic; see bus.h's accessors) */
 	uint64_t request_count;
 	uint32_t requestq_count;
@@ -109,6 +111,7 @@ struct ap_bus {
 	/* the bindings-complete uevent was sent since the last probe rearmed it */
 	bool bindings_done;
 	unsigned long long bindings_count; /* COMPLETECOUNT of the last one */
+	uint32_t devseq; /* the last regseq or bindseq handed out */
 	struct ap_card_dev card[AP_DEVICES];
 	struct ap_queue_dev queue[AP_APQNS];
 };

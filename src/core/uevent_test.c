@@ -381,6 +381,39 @@ static void test_unbind_and_bind_by_hand(void **state)
 	sys_free(s);
 }
 
+/*
+ * Devices added while running go to the end of the bus's list; the kernel
+ * walks that list (apmask revisions, a card's removal), and a driver's
+ * list in binding order (driver_detach: the last bound first).
+ */
+static void test_events_follow_the_bus_list_order(void **state)
+{
+	struct ap_adapter_desc d = {
+	    .id = 4, .gen = 5, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1};
+	struct ap_system *s = sys_new(AP_ABI_CUR);
+	struct rec *r = rec_of(s);
+
+	(void)state;
+	assert_int_equal(apbus_set_usage_domain(s, 3, true), 0);
+	assert_int_equal(apbus_add_adapter(s, &d), 0);
+	r->n = 0;
+	/* bus order: 05.0004 05.0047 06.0004 06.0047 05.0003 06.0003 card04's */
+	assert_int_equal(put(apbus_store_aqmask, s, "-3,-4"), 0);
+	assert_int_equal(r->n, 6 * 3 + 1);
+	assert_string_equal(r->ev[0], "unbind " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca");
+	assert_string_equal(r->ev[3], "unbind " Q("06", "0004") " DEVTYPE=ap_queue MODE=accel");
+	assert_string_equal(r->ev[6], "unbind " Q("05", "0003") " DEVTYPE=ap_queue MODE=cca");
+	assert_string_equal(r->ev[9], "unbind " Q("06", "0003") " DEVTYPE=ap_queue MODE=accel");
+	assert_string_equal(r->ev[12], "unbind " Q("04", "0003") " DEVTYPE=ap_queue MODE=accel");
+	assert_string_equal(r->ev[15], "unbind " Q("04", "0004") " DEVTYPE=ap_queue MODE=accel");
+	r->n = 0;
+	/* rmmod: vfio_ap lets go of the last bound first */
+	assert_int_equal(vfio_module_unload(s), 0);
+	assert_string_equal(r->ev[2], "unbind " Q("04", "0004") " DEVTYPE=ap_queue MODE=accel");
+	assert_string_equal(r->ev[7], "unbind " Q("05", "0004") " DEVTYPE=ap_queue MODE=cca");
+	sys_free(s);
+}
+
 /* ---- synthetic events, the uevent file, the v8 ABI ---- */
 
 static void test_synthetic_uevents(void **state)
@@ -510,9 +543,10 @@ static void test_module_unload_and_load(void **state)
 		"add /devices/vfio_ap/matrix matrix",
 		"bind /devices/vfio_ap/matrix matrix DRIVER=vfio_ap",
 		"add /bus/matrix/drivers/vfio_ap drivers",
-		"bind " Q("05", "0004") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
-		"change " ROOT " BINDINGS=complete COMPLETECOUNT=4",
+		/* the bus's order: 05.0004 came back after 05.0047 with domain 4 */
 		"bind " Q("05", "0047") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
+		"change " ROOT " BINDINGS=complete COMPLETECOUNT=4",
+		"bind " Q("05", "0004") " DEVTYPE=ap_queue DRIVER=vfio_ap MODE=cca",
 		"add /bus/ap/drivers/vfio_ap drivers", "add /bus/mdev/drivers/vfio_ap_mdev drivers",
 		"change /devices/vfio_ap/matrix matrix MDEV_STATE=registered DRIVER=vfio_ap",
 		NULL});
@@ -547,6 +581,7 @@ int main(void)
 	    cmocka_unit_test(test_domain_add_and_remove),
 	    cmocka_unit_test(test_autoprobe_off_leaves_new_devices_unbound),
 	    cmocka_unit_test(test_unbind_and_bind_by_hand),
+	    cmocka_unit_test(test_events_follow_the_bus_list_order),
 	    cmocka_unit_test(test_synthetic_uevents),
 	    cmocka_unit_test(test_uevent_file_shows_what_dev_uevent_adds),
 	    cmocka_unit_test(test_v8_keys),
