@@ -6,7 +6,7 @@
  *
  * It also keeps the last DLOG_UEVENTS uevents the core sent, in the
  * kernel's netlink form ("ACTION@DEVPATH\0KEY=value\0..."), for `apemu
- * monitor` and late listeners.
+ * monitor` (the control socket's "uevents").
  *
  * Thread-safe: the ring has its own mutex, taken after the configuration lock
  * (the core logs with that lock held), never before it.
