@@ -10,7 +10,8 @@ PACKAGES=(
 	libjson-c-dev
 	libcmocka-dev
 	python3 python3-pytest
-	mdevctl
+	mdevctl udev
+	libvirt-daemon libvirt-clients
 	uuid-runtime util-linux procps
 )
 

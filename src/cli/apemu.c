@@ -22,6 +22,7 @@
 #include "bench_cmd.h"
 #include "rsa_cmd.h"
 #include "lifecycle.h"
+#include "monitor_cmd.h"
 #include "shell.h"
 #include "status_view.h"
 
@@ -80,12 +81,14 @@ static const struct cmd cmds[] = {
      "  chkstop ID on|off\n"
      "  domain-add ID, domain-remove ID                  usage domains\n"
      "  control-domain-add ID, control-domain-remove ID  control domains\n"
+     "  vfio_ap unload|load        rmmod / modprobe the vfio_ap module\n"
      "IDs in C syntax: 5, 0x0c, 012.\n",
      OPT_ARGS, cmd_event, NULL},
     {"shell", "[--mount DIR] [-- CMD ARGS...]",
      "Run CMD (default: $SHELL) in a private mount namespace where the emulated tree\n"
      "is /sys and DIR.mdevctl.d is /etc/mdevctl.d, e.g. apemu shell -- mdevctl types.\n",
      OPT_ARGS | OPT_STOP, cmd_shell, NULL},
+    {"monitor", MONITOR_CMD_SYNOPSIS, MONITOR_CMD_HELP, OPT_OWN, NULL, monitor_cmd_main},
     {"guest", GUEST_CMD_SYNOPSIS, GUEST_CMD_HELP, OPT_OWN, NULL, guest_cmd_main},
     {"rsa", RSA_CMD_SYNOPSIS, RSA_CMD_HELP, OPT_OWN, NULL, rsa_cmd_main},
     {"bench", BENCH_CMD_SYNOPSIS, BENCH_CMD_HELP, OPT_OWN, NULL, bench_cmd_main},
@@ -313,6 +316,21 @@ static const struct {
     {"control-domain-add", 1}, {"control-domain-remove", 1},
 };
 
+/* vfio_ap unload|load */
+static int event_module(struct cli *c)
+{
+	_cleanup_json_ struct json_object *reply = NULL;
+	struct json_object *req;
+
+	if (c->nargs != 2 || (strcmp(c->args[1], "load") && strcmp(c->args[1], "unload")))
+		return -usage_error(c->cmd, "vfio_ap: expected load or unload");
+	req = new_req("event");
+	json_object_object_add(req, "event", json_object_new_string("vfio_ap"));
+	json_object_object_add(req, "action", json_object_new_string(c->args[1]));
+	reply = call(c, req);
+	return reply ? 0 : 1;
+}
+
 static int cmd_event(struct cli *c)
 {
 	_cleanup_json_ struct json_object *req = NULL, *reply = NULL;
@@ -326,6 +344,8 @@ static int cmd_event(struct cli *c)
 		return -usage_error(c->cmd, "missing EVENT");
 	while (k < ARRAY_SIZE(events) && strcmp(ev, events[k].name))
 		k++;
+	if (!strcmp(ev, "vfio_ap"))
+		return event_module(c);
 	if (k == ARRAY_SIZE(events))
 		return -usage_error(c->cmd, "unknown event \"%s\"", ev);
 	if (given < events[k].nargs || (k != 0 && given > events[k].nargs))

@@ -333,7 +333,12 @@ static void print_mdevs(struct json_object *st, FILE *out)
 {
 	struct json_object *mdevs = arr(st, "mdevs");
 	size_t n = mdevs ? json_object_array_length(mdevs) : 0;
+	struct json_object *loaded = json_object_object_get(st, "vfio_ap");
 
+	if (loaded && !json_object_get_boolean(loaded)) {
+		fputs("\nmdevs: none, the vfio_ap module is not loaded\n", out);
+		return;
+	}
 	fprintf(out, "\nmdevs: %zu (%d of %d instances available)\n", n,
 		num(st, "available_instances", 0), num(st, "max_instances", 0));
 	for (size_t i = 0; i < n && i < STATUS_MAX_MDEVS_SHOWN; i++) {

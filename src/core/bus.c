@@ -11,11 +11,12 @@
 #include <string.h>
 
 #include "bus.h"
+#include "busorder.h"
 #include "matrix.h"
+#include "uevent.h"
 
 #define CONFIG_TIME_DEFAULT  30
 #define POLL_TIMEOUT_DEFAULT 250000ULL
-#define POLL_TIMEOUT_MAX     120000000000ULL
 
 static const char *const driver_names[AP_DRV_COUNT] = {
 	[AP_DRV_CEX4CARD] = "cex4card",
@@ -50,10 +51,25 @@ void ap_log(const struct ap_system *s, enum ap_log_level level, const char *dev,
 	s->ops.log(s->ops_ctx, level, dev, msg);
 }
 
-static void send_uevent(const struct ap_system *s, const char *dev, const char *var)
+/*
+ * ap_check_bindings_complete(): once every queue device has a driver, the
+ * bus tells the root device so, once until a probe rearms it.
+ */
+static void bindings_check(struct ap_system *s)
 {
-	if (s->ops.uevent)
-		s->ops.uevent(s->ops_ctx, dev, var);
+	char count[40];
+	const char *extra[] = {"BINDINGS=complete", count, NULL};
+	const struct ap_obj root = {.kind = AP_OBJ_AP_ROOT};
+	unsigned int bound, total;
+
+	if (!apbus_has_masks(s) || s->bus.scans < 1 || s->bus.bindings_done)
+		return;
+	apbus_bindings(s, &bound, &total);
+	if (bound != total)
+		return;
+	s->bus.bindings_done = true;
+	snprintf(count, sizeof(count), "COMPLETECOUNT=%llu", ++s->bus.bindings_count);
+	uevent_send(s, &root, AP_UEVENT_CHANGE, extra);
 }
 
 bool apbus_has_masks(const struct ap_system *s)
@@ -124,13 +140,18 @@ static int queue_probe(struct ap_system *s, unsigned int apqn, enum ap_driver dr
 
 	if (!queue_probe_allowed(s, apqn, drv))
 		return -ENODEV;
+	s->bus.bindings_done = false; /* ap_device_probe rearms the check */
 	q->driver = (uint8_t)drv;
+	q->bindseq = ++s->bus.devseq;
 	s->topology++;
 	apbus_queue_reset(s, apqn, false);
 	if (drv == AP_DRV_CEX4QUEUE)
 		q->online = true;
 	else
 		matrix_queue_probe(s, apqn);
+	/* the bus's probe ends with the check, before the driver core's bind event */
+	bindings_check(s);
+	uevent_queue(s, apqn, AP_UEVENT_BIND, NULL);
 	return 0;
 }
 
@@ -148,20 +169,36 @@ static void queue_remove(struct ap_system *s, unsigned int apqn)
 	/* the bus flushes the queue's requests whatever ZAPQ answers */
 	if (apbus_queue_reset(s, apqn, true) != AP_RC_NORMAL)
 		queue_flush(s, apqn, true);
+	uevent_queue(s, apqn, AP_UEVENT_UNBIND, NULL);
 }
 
-/* The bus probing a driverless queue: the first driver that accepts it. */
-static void queue_autoprobe(struct ap_system *s, unsigned int apqn)
+/*
+ * The driver core attaching a driverless queue (device_attach): the
+ * drivers in the order they registered, cex4queue before vfio_ap.
+ */
+static void queue_attach(struct ap_system *s, unsigned int apqn)
 {
-	if (queue_probe(s, apqn, AP_DRV_CEX4QUEUE) < 0 && apbus_has_masks(s))
+	if (queue_probe(s, apqn, AP_DRV_CEX4QUEUE) < 0 && apbus_has_masks(s) && s->vfio_ap)
 		queue_probe(s, apqn, AP_DRV_VFIO_AP);
 }
 
 static void card_probe(struct ap_system *s, unsigned int apid)
 {
+	s->bus.bindings_done = false;
 	s->topology++;
 	s->bus.card[apid].driver = AP_DRV_CEX4CARD;
 	s->bus.card[apid].online = true;
+	bindings_check(s);
+	uevent_card(s, apid, AP_UEVENT_BIND, NULL);
+}
+
+static void card_remove(struct ap_system *s, unsigned int apid)
+{
+	if (s->bus.card[apid].driver == AP_DRV_NONE)
+		return;
+	s->bus.card[apid].driver = AP_DRV_NONE;
+	s->topology++;
+	uevent_card(s, apid, AP_UEVENT_UNBIND, NULL);
 }
 
 /* A queue device appearing: fresh state, but the owner index stays (an mdev
@@ -174,18 +211,42 @@ static void queue_dev_fresh(struct ap_queue_dev *q)
 	q->owner = owner;
 }
 
+/* device_add() of a queue: the add event, then the bus probes it if it may. */
+static void queue_dev_add(struct ap_system *s, unsigned int apqn)
+{
+	queue_dev_fresh(&s->bus.queue[apqn]);
+	s->bus.queue[apqn].regseq = ++s->bus.devseq;
+	s->topology++;
+	uevent_queue(s, apqn, AP_UEVENT_ADD, NULL);
+	if (s->bus.autoprobe[AP_BUS_AP])
+		queue_attach(s, apqn);
+}
+
+/* device_unregister() of a queue: its driver goes first, then the device. */
+static void queue_dev_del(struct ap_system *s, unsigned int apqn)
+{
+	queue_remove(s, apqn);
+	s->topology++;
+	uevent_queue(s, apqn, AP_UEVENT_REMOVE, NULL);
+}
+
 /* Create the devices of a new adapter and probe them (a bus scan finding it). */
 static void adapter_devices_add(struct ap_system *s, unsigned int apid)
 {
 	unsigned int max = machine_max_apqi(&s->hw);
 
-	card_probe(s, apid);
-	for (unsigned int d = 0; d <= max; d++) {
-		if (!apbus_queue_exists(s, apid, d))
-			continue;
-		queue_dev_fresh(&s->bus.queue[AP_APQN(apid, d)]);
-		queue_autoprobe(s, AP_APQN(apid, d));
-	}
+	/* the card comes first: its probe counts no queue of this adapter */
+	for (unsigned int d = 0; d <= max; d++)
+		if (apbus_queue_exists(s, apid, d))
+			s->bus.queue[AP_APQN(apid, d)].pending = true;
+	s->bus.card[apid].driver = AP_DRV_NONE;
+	s->topology++;
+	uevent_card(s, apid, AP_UEVENT_ADD, NULL);
+	if (s->bus.autoprobe[AP_BUS_AP])
+		card_probe(s, apid);
+	for (unsigned int d = 0; d <= max; d++)
+		if (apbus_queue_exists(s, apid, d))
+			queue_dev_add(s, AP_APQN(apid, d));
 }
 
 /* ---- system setup ---- */
@@ -221,13 +282,19 @@ int ap_system_init(struct ap_system *s, enum ap_abi abi, const struct ap_machine
 		s->bus.aqmask = *aqmask;
 	else
 		ap_mask_fill(&s->bus.aqmask, AP_DOMAINS - 1);
+	s->vfio_ap = true;
+	s->matrix_bound = true;
 	s->bus.config_time = CONFIG_TIME_DEFAULT;
+	for (unsigned int b = 0; b < AP_BUS_COUNT; b++)
+		s->bus.autoprobe[b] = true;
 	s->bus.poll_timeout = POLL_TIMEOUT_DEFAULT;
 	s->bus.ap_domain = ap_domain >= 0 ? ap_domain : default_domain(s);
 	for (unsigned int a = 0; a < AP_DEVICES; a++)
 		if (s->hw.adapter[a].present)
 			adapter_devices_add(s, a);
+	/* the first scan is done: the boot's bindings-complete event */
 	s->bus.scans = 1;
+	bindings_check(s);
 	return 0;
 }
 
@@ -309,11 +376,60 @@ int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t 
 		card_probe(s, id);
 		return 0;
 	}
-	if (drv == AP_DRV_CEX4CARD)
+	if (drv == AP_DRV_CEX4CARD || (drv == AP_DRV_VFIO_AP && !s->vfio_ap))
 		return -ENODEV;
 	if (s->bus.queue[id].driver != AP_DRV_NONE)
 		return bind_busy(s);
 	return queue_probe(s, id, drv);
+}
+
+/*
+ * The queue devices of adapter apid (negative: all) in the driver core's
+ * order key, last first with reverse: their APQNs into *ret (malloc'd) and
+ * their number. Without memory for that, by APQN.
+ */
+static size_t queues_in_order(const struct ap_system *s, int apid, enum busorder_key key,
+			      bool reverse, unsigned int **ret)
+{
+	size_t n = 0;
+	unsigned int *q = busorder_queues(s, apid, key, &n);
+
+	if (!q && (q = malloc(sizeof(*q) * AP_APQNS))) {
+		for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++)
+			if ((apid < 0 || AP_APQN_APID(apqn) == (unsigned int)apid) &&
+			    apbus_queue_exists(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)))
+				q[n++] = apqn;
+	}
+	for (size_t i = 0; reverse && q && i < n / 2; i++) {
+		unsigned int t = q[i];
+
+		q[i] = q[n - 1 - i];
+		q[n - 1 - i] = t;
+	}
+	*ret = q;
+	return q ? n : 0;
+}
+
+void apbus_driver_attach(struct ap_system *s, enum ap_driver drv)
+{
+	unsigned int *q;
+	size_t n = queues_in_order(s, -1, BUSORDER_REGISTERED, false, &q);
+
+	for (size_t i = 0; i < n; i++)
+		if (s->bus.queue[q[i]].driver == AP_DRV_NONE)
+			queue_probe(s, q[i], drv);
+	free(q);
+}
+
+void apbus_driver_detach(struct ap_system *s, enum ap_driver drv)
+{
+	unsigned int *q;
+	size_t n = queues_in_order(s, -1, BUSORDER_BOUND, true, &q);
+
+	for (size_t i = 0; i < n; i++)
+		if (s->bus.queue[q[i]].driver == drv)
+			queue_remove(s, q[i]);
+	free(q);
 }
 
 int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len)
@@ -326,8 +442,7 @@ int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_
 	if (kind == 0) {
 		if (s->bus.card[id].driver != drv)
 			return -ENODEV;
-		s->bus.card[id].driver = AP_DRV_NONE;
-		s->topology++;
+		card_remove(s, id);
 		return 0;
 	}
 	if (s->bus.queue[id].driver != drv)
@@ -336,38 +451,70 @@ int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_
 	return 0;
 }
 
+/*
+ * drivers_probe (drivers/base/bus.c): the named device, if it has no
+ * driver, is attached to the first driver that takes it; a device that
+ * none takes, or one already bound, is no error. -ENODEV: no such device.
+ */
+int apbus_drivers_probe(struct ap_system *s, const char *buf, size_t len)
+{
+	unsigned int id;
+	int kind = apbus_lookup_device(s, buf, len, &id);
+
+	if (kind < 0)
+		return kind;
+	if (kind == 0) {
+		if (s->bus.card[id].driver == AP_DRV_NONE)
+			card_probe(s, id);
+	} else if (s->bus.queue[id].driver == AP_DRV_NONE) {
+		queue_attach(s, id);
+	}
+	return 0;
+}
+
+/* drivers_autoprobe: '0' as the first byte turns it off, anything else on. */
+int apbus_store_autoprobe(struct ap_system *s, unsigned int bus, const char *buf, size_t len)
+{
+	if (bus >= AP_BUS_COUNT)
+		return -EINVAL;
+	s->bus.autoprobe[bus] = !(len && buf[0] == '0');
+	return 0;
+}
+
 /* ---- apmask / aqmask ---- */
 
-/* Re-probe every bound queue whose driver no longer fits its reservation. */
+/*
+ * Re-probe every bound queue whose driver no longer fits its reservation,
+ * in the bus's order (ap_bus_revise_bindings: bus_for_each_dev).
+ */
 static void revise_bindings(struct ap_system *s)
 {
-	for (unsigned int a = 0; a < AP_DEVICES; a++) {
-		if (!apbus_card_exists(s, a))
-			continue;
-		for (unsigned int d = 0; d < AP_DOMAINS; d++) {
-			struct ap_queue_dev *q = &s->bus.queue[AP_APQN(a, d)];
-			bool reserved;
+	unsigned int *q;
+	size_t n = queues_in_order(s, -1, BUSORDER_REGISTERED, false, &q);
 
-			/*
-			 * Unbound queues are left alone: the kernel's revision
-			 * looks at the bound driver's flags only.
-			 */
-			if (!apbus_queue_exists(s, a, d) || q->driver == AP_DRV_NONE)
-				continue;
-			reserved = apbus_apqn_reserved(s, a, d);
-			if (reserved == (q->driver == AP_DRV_CEX4QUEUE))
-				continue;
-			queue_remove(s, AP_APQN(a, d));
-			queue_autoprobe(s, AP_APQN(a, d));
-		}
+	for (size_t i = 0; i < n; i++) {
+		unsigned int apqn = q[i];
+		enum ap_driver drv = s->bus.queue[apqn].driver;
+
+		/* Unbound queues are left alone: the kernel's revision looks
+		 * at the bound driver's flags only. */
+		if (drv == AP_DRV_NONE ||
+		    apbus_apqn_reserved(s, AP_APQN_APID(apqn), AP_APQN_APQI(apqn)) ==
+			(drv == AP_DRV_CEX4QUEUE))
+			continue;
+		queue_remove(s, apqn);
+		queue_attach(s, apqn);
 	}
+	free(q);
 }
 
 static int store_mask(struct ap_system *s, bool adapters, const char *buf, size_t len)
 {
 	struct ap_mask *cur = adapters ? &s->bus.apmask : &s->bus.aqmask;
+	const struct ap_obj root = {.kind = AP_OBJ_AP_ROOT};
 	struct ap_mask new, added;
 	char hex[AP_MASK_HEX_LEN], var[AP_MASK_HEX_LEN + 8];
+	const char *extra[] = {var, NULL};
 	int r;
 
 	if (!apbus_has_masks(s))
@@ -387,8 +534,9 @@ static int store_mask(struct ap_system *s, bool adapters, const char *buf, size_
 	*cur = new;
 	revise_bindings(s);
 	ap_mask_format(&new, hex);
-	snprintf(var, sizeof(var), "%s=%s", adapters ? "APMASK" : "AQMASK", hex);
-	send_uevent(s, "ap", var);
+	/* ap_send_mask_changed_uevent() ends the value with a newline */
+	snprintf(var, sizeof(var), "%s=%s\n", adapters ? "APMASK" : "AQMASK", hex);
+	uevent_send(s, &root, AP_UEVENT_CHANGE, extra);
 	return 0;
 }
 
@@ -402,78 +550,6 @@ int apbus_store_aqmask(struct ap_system *s, const char *buf, size_t len)
 	return store_mask(s, false, buf, len);
 }
 
-/* ---- bus attributes ---- */
-
-int apbus_store_ap_domain(struct ap_system *s, const char *buf, size_t len)
-{
-	int domain;
-
-	if (ap_parse_int_auto(buf, len, &domain) < 0 || domain < 0 ||
-	    (unsigned int)domain > machine_max_apqi(&s->hw))
-		return -EINVAL;
-	if (apbus_has_masks(s) && !ap_mask_test(&s->bus.aqmask, (unsigned int)domain))
-		return -EINVAL;
-	s->bus.ap_domain = domain;
-	return 0;
-}
-
-int apbus_store_config_time(struct ap_system *s, const char *buf, size_t len)
-{
-	int t;
-
-	if (ap_parse_int_dec(buf, len, &t) < 0 || t < 5 || t > 120)
-		return -EINVAL;
-	s->bus.config_time = t;
-	return 0;
-}
-
-int apbus_store_poll_thread(struct ap_system *s, const char *buf, size_t len)
-{
-	bool on;
-	int v;
-
-	if (s->abi == AP_ABI_V8) {
-		if (ap_parse_int_dec(buf, len, &v) < 0)
-			return -EINVAL;
-		on = v != 0;
-	} else if (ap_parse_bool(buf, len, &on) < 0) {
-		return -EINVAL;
-	}
-	s->bus.poll_thread = on;
-	return 0;
-}
-
-int apbus_store_poll_timeout(struct ap_system *s, const char *buf, size_t len)
-{
-	unsigned long long t;
-	unsigned long v;
-	int r;
-
-	if (s->abi == AP_ABI_V8) {
-		/* 4.x: sscanf %llu, 1 ns .. 120 s */
-		if (ap_parse_ull_dec(buf, len, &t) < 0 || t < 1 || t > POLL_TIMEOUT_MAX)
-			return -EINVAL;
-		s->bus.poll_timeout = t;
-		return 0;
-	}
-	/* today: kstrtoul (its errors as they are), 0 .. 120 s */
-	r = ap_parse_ulong(buf, len, &v);
-	if (r < 0)
-		return r;
-	if (v > POLL_TIMEOUT_MAX)
-		return -EINVAL;
-	s->bus.poll_timeout = v;
-	return 0;
-}
-
-int apbus_store_scans(struct ap_system *s, const char *buf, size_t len)
-{
-	(void)buf;
-	(void)len;
-	s->bus.scans++;
-	return 0;
-}
-
 void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total)
 {
 	unsigned int bound = 0, total = 0;
@@ -482,7 +558,7 @@ void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned
 		if (!apbus_card_exists(s, a))
 			continue;
 		for (unsigned int d = 0; d < AP_DOMAINS; d++) {
-			if (!apbus_queue_exists(s, a, d))
+			if (!apbus_queue_exists(s, a, d) || s->bus.queue[AP_APQN(a, d)].pending)
 				continue;
 			total++;
 			if (s->bus.queue[AP_APQN(a, d)].driver != AP_DRV_NONE)
@@ -518,30 +594,79 @@ static void adapter_flush(struct ap_system *s, unsigned int apid)
 
 /* Configuring or deconfiguring an adapter changes what its queues answer;
  * the next bus scan sees it, and vfio_ap re-filters its guests. */
+/*
+ * CONFIG= and ONLINE= change events came with today's kernel (the 4.x bus
+ * of the v8 ABI told nobody).
+ */
+static void state_event_card(struct ap_system *s, unsigned int apid, const char *var)
+{
+	if (apbus_has_masks(s))
+		uevent_card(s, apid, AP_UEVENT_CHANGE, var);
+}
+
+static void state_event_queue(struct ap_system *s, unsigned int apqn, const char *var)
+{
+	if (apbus_has_masks(s))
+		uevent_queue(s, apqn, AP_UEVENT_CHANGE, var);
+}
+
+static const char *config_var(bool on)
+{
+	return on ? "CONFIG=1" : "CONFIG=0";
+}
+
+/* The scan after an adapter's configuration changed: each queue tells it. */
+static void adapter_config_scan(struct ap_system *s, unsigned int apid)
+{
+	bool on = s->hw.adapter[apid].configured;
+
+	s->bus.scans++;
+	matrix_config_changed(s);
+	for (unsigned int d = 0; d < AP_DOMAINS; d++)
+		if (apbus_queue_exists(s, apid, d))
+			state_event_queue(s, AP_APQN(apid, d), config_var(on));
+}
+
+/*
+ * config_store (ap_card.c) sends the card's uevent for every accepted write;
+ * the scan that follows a change sends one per queue (ap_scan_domains).
+ */
 int apbus_store_card_config(struct ap_system *s, unsigned int apid, const char *buf, size_t len)
 {
 	struct ap_adapter *a;
-	char dev[8];
 	int cfg, r = parse_01(buf, len, &cfg);
+	bool changed;
 
 	if (r < 0)
 		return r;
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
 	a = &s->hw.adapter[apid];
-	if (a->configured == (cfg == 1)) {
-		/* the kernel sends the uevent for every accepted write */
-		snprintf(dev, sizeof(dev), "card%02x", apid);
-		send_uevent(s, dev, a->configured ? "CONFIG=1" : "CONFIG=0");
-		return 0;
-	}
+	changed = a->configured != (cfg == 1);
 	a->configured = cfg == 1;
-	if (!a->configured)
+	if (changed && !a->configured)
 		adapter_flush(s, apid);
-	snprintf(dev, sizeof(dev), "card%02x", apid);
-	send_uevent(s, dev, a->configured ? "CONFIG=1" : "CONFIG=0");
-	s->bus.scans++;
-	matrix_config_changed(s);
+	state_event_card(s, apid, config_var(a->configured));
+	if (changed)
+		adapter_config_scan(s, apid);
+	return 0;
+}
+
+int apbus_set_config(struct ap_system *s, unsigned int apid, bool on)
+{
+	struct ap_adapter *a;
+
+	if (!apbus_card_exists(s, apid))
+		return -ENODEV;
+	a = &s->hw.adapter[apid];
+	if (a->configured == on)
+		return 0;
+	a->configured = on;
+	if (!on)
+		adapter_flush(s, apid);
+	/* the scan finds the card changed first (ap_scan_adapter), then its queues */
+	state_event_card(s, apid, config_var(on));
+	adapter_config_scan(s, apid);
 	return 0;
 }
 
@@ -559,10 +684,16 @@ bool apbus_queue_online(const struct ap_system *s, unsigned int apqn)
 	return a->configured && !a->chkstop && s->bus.queue[apqn].online;
 }
 
+/*
+ * zcrypt_card.c's online_store: the card's uevent on every accepted write,
+ * then one for each of its zcrypt queues whose online state changed.
+ */
 int apbus_store_card_online(struct ap_system *s, unsigned int apid, const char *buf, size_t len)
 {
 	const struct ap_adapter *a;
-	char dev[8];
+	bool changed[AP_DOMAINS] = {false};
+	unsigned int *q;
+	size_t n;
 	int on, r = parse_01(buf, len, &on);
 
 	if (r < 0)
@@ -576,11 +707,18 @@ int apbus_store_card_online(struct ap_system *s, unsigned int apid, const char *
 	for (unsigned int d = 0; d < AP_DOMAINS; d++) {
 		struct ap_queue_dev *q = &s->bus.queue[AP_APQN(apid, d)];
 
-		if (apbus_queue_exists(s, apid, d) && q->driver == AP_DRV_CEX4QUEUE)
-			q->online = on == 1;
+		if (!apbus_queue_exists(s, apid, d) || q->driver != AP_DRV_CEX4QUEUE)
+			continue;
+		changed[d] = q->online != (on == 1);
+		q->online = on == 1;
 	}
-	snprintf(dev, sizeof(dev), "card%02x", apid);
-	send_uevent(s, dev, on ? "ONLINE=1" : "ONLINE=0");
+	state_event_card(s, apid, on ? "ONLINE=1" : "ONLINE=0");
+	/* zcrypt's queue list: in the order cex4queue took them */
+	n = queues_in_order(s, (int)apid, BUSORDER_BOUND, false, &q);
+	for (size_t i = 0; i < n; i++)
+		if (changed[AP_APQN_APQI(q[i])])
+			state_event_queue(s, q[i], on ? "ONLINE=1" : "ONLINE=0");
+	free(q);
 	return 0;
 }
 
@@ -601,6 +739,7 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
 	if (on && !s->bus.card[apid].online)
 		return -EINVAL;
 	s->bus.queue[apqn].online = on == 1;
+	state_event_queue(s, apqn, on ? "ONLINE=1" : "ONLINE=0");
 	return 0;
 }
 
@@ -719,15 +858,22 @@ int apbus_add_adapter(struct ap_system *s, const struct ap_adapter_desc *d)
  */
 int apbus_remove_adapter(struct ap_system *s, unsigned int apid)
 {
+	unsigned int *q;
+	size_t n;
+
 	if (!apbus_card_exists(s, apid))
 		return -ENODEV;
+	n = queues_in_order(s, (int)apid, BUSORDER_REGISTERED, false, &q);
 	machine_unconfigure_adapter(&s->hw, apid);
 	s->topology++;
 	s->bus.scans++;
 	matrix_config_changed(s);
-	for (unsigned int d = 0; d < AP_DOMAINS; d++)
-		queue_remove(s, AP_APQN(apid, d));
-	s->bus.card[apid].driver = AP_DRV_NONE;
+	/* ap_scan_rm_card_dev_and_queue_devs(): the queues in the bus's order, then the card */
+	for (size_t i = 0; i < n; i++)
+		queue_dev_del(s, q[i]);
+	free(q);
+	card_remove(s, apid);
+	uevent_card(s, apid, AP_UEVENT_REMOVE, NULL);
 	memset(&s->hw.adapter[apid], 0, sizeof(s->hw.adapter[apid]));
 	return 0;
 }
@@ -757,16 +903,17 @@ int apbus_set_usage_domain(struct ap_system *s, unsigned int apqi, bool on)
 		ap_mask_clear(&s->hw.info.usage_domains, apqi);
 		matrix_config_changed(s);
 		for (unsigned int a = 0; a < AP_DEVICES; a++)
-			queue_remove(s, AP_APQN(a, apqi));
+			if (apbus_card_exists(s, a))
+				queue_dev_del(s, AP_APQN(a, apqi));
 		return 0;
 	}
 	ap_mask_set(&s->hw.info.usage_domains, apqi);
-	for (unsigned int a = 0; a < AP_DEVICES; a++) {
-		if (!apbus_queue_exists(s, a, apqi))
-			continue;
-		queue_dev_fresh(&s->bus.queue[AP_APQN(a, apqi)]);
-		queue_autoprobe(s, AP_APQN(a, apqi));
-	}
+	for (unsigned int a = 0; a < AP_DEVICES; a++)
+		if (apbus_queue_exists(s, a, apqi))
+			s->bus.queue[AP_APQN(a, apqi)].pending = true;
+	for (unsigned int a = 0; a < AP_DEVICES; a++)
+		if (apbus_queue_exists(s, a, apqi))
+			queue_dev_add(s, AP_APQN(a, apqi));
 	matrix_config_changed(s);
 	return 0;
 }

@@ -46,6 +46,14 @@ int apbus_bind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t 
 int apbus_unbind(struct ap_system *s, enum ap_driver drv, const char *buf, size_t len);
 
 /*
+ * A queue driver registering (driver_attach: every queue without a driver
+ * that drv accepts, by APQN) or going (driver_detach: every queue bound to
+ * drv, the last bound first, as the driver core takes them).
+ */
+void apbus_driver_attach(struct ap_system *s, enum ap_driver drv);
+void apbus_driver_detach(struct ap_system *s, enum ap_driver drv);
+
+/*
  * apmask / aqmask stores (cur only; the v8 ABI has no such files).
  * -EINVAL for bad syntax; -EBUSY when a newly reserved APQN is assigned to
  * a mediated device (each such APQN is logged). On success the bindings of
@@ -65,6 +73,14 @@ int apbus_store_poll_thread(struct ap_system *s, const char *buf, size_t len);
 int apbus_store_poll_timeout(struct ap_system *s, const char *buf, size_t len);
 /* scans: any write rescans the bus (count goes up by one). */
 int apbus_store_scans(struct ap_system *s, const char *buf, size_t len);
+
+/*
+ * drivers_probe: attach the named device if it has no driver (-ENODEV: no
+ * such device). drivers_autoprobe of bus (enum ap_bus_id in uevent.h):
+ * while off, devices that appear stay without a driver.
+ */
+int apbus_drivers_probe(struct ap_system *s, const char *buf, size_t len);
+int apbus_store_autoprobe(struct ap_system *s, unsigned int bus, const char *buf, size_t len);
 
 /* bindings: bound queue devices and all queue devices. */
 void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total);
@@ -104,6 +120,8 @@ int apbus_store_queue_reset(struct ap_system *s, unsigned int apqn);
  */
 int apbus_add_adapter(struct ap_system *s, const struct ap_adapter_desc *d);
 int apbus_remove_adapter(struct ap_system *s, unsigned int apid);
+/* A configuration change not made through the card's config file (SCLP). */
+int apbus_set_config(struct ap_system *s, unsigned int apid, bool on);
 int apbus_set_chkstop(struct ap_system *s, unsigned int apid, bool chkstop);
 /* Add or remove a usage domain of the machine. -EINVAL above the limit. */
 int apbus_set_usage_domain(struct ap_system *s, unsigned int apqi, bool on);

@@ -30,6 +30,7 @@
 
 #include "bus.h"
 #include "matrix.h"
+#include "uevent.h"
 
 #define UUID1 "0b6b1c4e-5d4a-4f2e-9a61-000000000001"
 #define UUID2 "0b6b1c4e-5d4a-4f2e-9a61-000000000002"
@@ -52,8 +53,8 @@ struct rec {
 	unsigned int nupdate;
 	struct ap_mask upd_apm[64], upd_aqm[64];
 	unsigned int nuevent;
-	char uev_dev[16][16];
-	char uev_var[16][128];
+	char uev_dev[64][48];  /* the last part of DEVPATH */
+	char uev_var[64][128]; /* the variable after SUBSYSTEM */
 };
 
 static void rec_log(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
@@ -90,13 +91,14 @@ static void rec_update(void *ctx, struct ap_mdev *m)
 	r->nupdate++;
 }
 
-static void rec_uevent(void *ctx, const char *dev, const char *var)
+static void rec_uevent(void *ctx, const struct ap_uevent *ev)
 {
 	struct rec *r = ctx;
 
-	if (r->nuevent < 16) {
-		snprintf(r->uev_dev[r->nuevent], sizeof(r->uev_dev[0]), "%s", dev);
-		snprintf(r->uev_var[r->nuevent], sizeof(r->uev_var[0]), "%s", var);
+	if (r->nuevent < 64) {
+		snprintf(r->uev_dev[r->nuevent], sizeof(r->uev_dev[0]), "%s",
+			 strrchr(ev->devpath, '/') + 1);
+		snprintf(r->uev_var[r->nuevent], sizeof(r->uev_var[0]), "%s", ev->var[3]);
 	}
 	r->nuevent++;
 }
@@ -693,11 +695,15 @@ static void test_apmask_relative_clear_moves_adapter_queues_to_vfio_ap(void **st
 	assert_int_equal(drv(s, 6, 4), AP_DRV_CEX4QUEUE);
 	assert_false(apbus_apqn_reserved(s, 5, 0x47));
 	assert_true(apbus_apqn_reserved(s, 6, 0x47));
-	/* one change uevent on the bus carrying the new mask */
-	assert_int_equal(r->nuevent, 1);
-	assert_string_equal(r->uev_dev[0], "ap");
-	assert_string_equal(r->uev_var[0], "APMASK=0xfb"
-					   "ffffff" F8 F8 F8 F8 F8 F8 F8);
+	/* each queue moves (unbind; the probe's bindings-complete; bind), then
+	 * one change uevent on the bus carrying the new mask, newline included */
+	assert_int_equal(r->nuevent, 4 * 3 + 1);
+	assert_string_equal(r->uev_dev[0], "05.0004");
+	assert_string_equal(r->uev_var[0], "DEVTYPE=ap_queue");
+	assert_string_equal(r->uev_var[1], "BINDINGS=complete");
+	assert_string_equal(r->uev_dev[12], "ap");
+	assert_string_equal(r->uev_var[12], "APMASK=0xfb"
+					    "ffffff" F8 F8 F8 F8 F8 F8 F8 "\n");
 	sys_free(s);
 }
 
@@ -731,8 +737,8 @@ static void test_aqmask_absolute_form_moves_domain_queues(void **state)
 		assert_int_equal(drv(s, a, 4), AP_DRV_VFIO_AP);
 		assert_int_equal(drv(s, a, 0xff), AP_DRV_VFIO_AP);
 	}
-	assert_string_equal(r->uev_var[0], "AQMASK=0x80"
-					   "00" Z60);
+	assert_string_equal(r->uev_var[r->nuevent - 1], "AQMASK=0x80"
+							"00" Z60 "\n");
 	assert_int_equal(put(apbus_store_aqmask, s, "0x" F64), 0);
 	assert_int_equal(drv(s, 5, 4), AP_DRV_CEX4QUEUE);
 	assert_int_equal(drv(s, 6, 0xff), AP_DRV_CEX4QUEUE);
@@ -1199,14 +1205,18 @@ static void test_card_config_0_deconfigures_and_1_configures(void **state)
 	assert_false(apbus_card_online(s, 5));
 	assert_false(apbus_queue_online(s, AP_APQN(5, 4)));
 	assert_int_equal(machine_queue_rc(&s->hw.adapter[5]), AP_RC_DECONFIGURED);
-	assert_int_equal(r->nuevent, 1);
+	/* the card's event, then the scan's, one per queue */
+	assert_int_equal(r->nuevent, 5);
 	assert_string_equal(r->uev_dev[0], "card05");
 	assert_string_equal(r->uev_var[0], "CONFIG=0");
+	assert_string_equal(r->uev_dev[1], "05.0004");
+	assert_string_equal(r->uev_var[4], "CONFIG=0");
 	assert_int_equal(apbus_store_card_config(s, 5, "1", 1), 0);
 	assert_true(s->hw.adapter[5].configured);
 	assert_true(apbus_card_online(s, 5)); /* zcrypt's online flag was kept */
 	assert_true(apbus_queue_online(s, AP_APQN(5, 4)));
-	assert_string_equal(r->uev_var[1], "CONFIG=1");
+	assert_string_equal(r->uev_var[5], "CONFIG=1");
+	assert_string_equal(r->uev_dev[9], "05.00ff");
 	sys_free(s);
 }
 

@@ -12,6 +12,7 @@
 
 #include "bus.h"
 #include "matrix.h"
+#include "uevent.h"
 
 /* ---- slots and the UUID hash ---- */
 
@@ -115,6 +116,40 @@ struct ap_mdev *matrix_find_str(const struct ap_system *s, const char *str)
 	return matrix_find(s, uuid);
 }
 
+struct ap_mdev *matrix_find_name(const struct ap_system *s, const char *buf, size_t len)
+{
+	char name[AP_UUID_STR_LEN + 1], canon[AP_UUID_STR_LEN + 1];
+	size_t n = strnlen(buf, len);
+	struct ap_mdev *m;
+
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n != AP_UUID_STR_LEN)
+		return NULL;
+	memcpy(name, buf, n);
+	name[n] = '\0';
+	m = matrix_find_str(s, name);
+	if (!m)
+		return NULL;
+	ap_uuid_format(m->uuid, canon);
+	return strcmp(canon, name) ? NULL : m;
+}
+
+int matrix_bus_drivers_probe(const struct ap_system *s, const char *buf, size_t len)
+{
+	size_t n = strnlen(buf, len);
+
+	(void)s;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	return n == 6 && !memcmp(buf, "matrix", 6) ? 0 : -ENODEV;
+}
+
+int matrix_mdev_drivers_probe(const struct ap_system *s, const char *buf, size_t len)
+{
+	return matrix_find_name(s, buf, len) ? 0 : -ENODEV;
+}
+
 uint32_t matrix_available(const struct ap_system *s)
 {
 	return s->matrix.max_instances - s->matrix.count;
@@ -166,6 +201,10 @@ int matrix_create_uuid(struct ap_system *s, const uint8_t uuid[AP_UUID_LEN],
 	mx->hash[hash_pos(mx, uuid)] = slot + 1;
 	mx->count++;
 	s->topology++;
+	/* mdev_device_create(): device_add, then device_driver_attach */
+	uevent_mdev(s, m, AP_UEVENT_ADD);
+	m->bound = true;
+	uevent_mdev(s, m, AP_UEVENT_BIND);
 	if (ret_mdev)
 		*ret_mdev = m;
 	return 0;
@@ -722,6 +761,10 @@ void matrix_destroy(struct ap_system *s, struct ap_mdev *m)
 
 	reset_all_queues(s, m);
 	owner_fill(s, &m->apm, &m->aqm, 0);
+	/* device_del(): the driver is released first, then the device goes */
+	m->bound = false;
+	uevent_mdev(s, m, AP_UEVENT_UNBIND);
+	uevent_mdev(s, m, AP_UEVENT_REMOVE);
 	hash_delete(mx, hash_pos(mx, m->uuid));
 	mx->slots[m->slot] = NULL;
 	mx->free_slots[mx->nfree++] = m->slot;

@@ -58,6 +58,15 @@ static inline struct ap_mdev *matrix_slot(const struct ap_system *s, uint32_t sl
 {
 	return slot < s->matrix.nslots ? s->matrix.slots[slot] : NULL;
 }
+/* The mdev named exactly (as bus_find_device_by_name: lower case, one optional '\n'). */
+struct ap_mdev *matrix_find_name(const struct ap_system *s, const char *buf, size_t len);
+/*
+ * drivers_probe of the matrix and mdev buses: the matrix device and every
+ * mdev always have their driver, so naming one is all it takes; -ENODEV
+ * for any other name.
+ */
+int matrix_bus_drivers_probe(const struct ap_system *s, const char *buf, size_t len);
+int matrix_mdev_drivers_probe(const struct ap_system *s, const char *buf, size_t len);
 uint32_t matrix_available(const struct ap_system *s);
 
 /* The mdevs' limits (from QCI, 1.3). */

@@ -91,12 +91,11 @@ static void rec_update(void *ctx, struct ap_mdev *m)
 	r->nupdate++;
 }
 
-static void rec_uevent(void *ctx, const char *dev, const char *var)
+static void rec_uevent(void *ctx, const struct ap_uevent *ev)
 {
 	struct rec *r = ctx;
 
-	(void)dev;
-	(void)var;
+	(void)ev;
 	r->nuevent++;
 }
 

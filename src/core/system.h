@@ -43,6 +43,20 @@ enum ap_log_level {
 };
 
 struct ap_mdev;
+struct ap_uevent;
+
+/* kobject actions (include/linux/kobject.h), in the kernel's order. */
+enum ap_uevent_action {
+	AP_UEVENT_ADD = 0,
+	AP_UEVENT_REMOVE,
+	AP_UEVENT_CHANGE,
+	AP_UEVENT_MOVE,
+	AP_UEVENT_ONLINE,
+	AP_UEVENT_OFFLINE,
+	AP_UEVENT_BIND,
+	AP_UEVENT_UNBIND,
+	AP_UEVENT_ACTIONS,
+};
 
 /*
  * What the core tells its edges. Every member may be NULL.
@@ -51,13 +65,14 @@ struct ap_mdev;
  * - queue_reset: a queue was reset or zeroized (flush its requests).
  * - guest_update: an attached mdev's guest matrix changed: rewrite the
  *   guest's CRYCB from mdev->shadow_*.
- * - uevent: a change uevent with one VAR=value.
+ * - uevent: a uevent the kernel would send, complete with its sequence
+ *   number (uevent.h); valid only during the call.
  */
 struct ap_sys_ops {
 	void (*log)(void *ctx, enum ap_log_level level, const char *dev, const char *msg);
 	void (*queue_reset)(void *ctx, unsigned int apqn, bool zeroize);
 	void (*guest_update)(void *ctx, struct ap_mdev *mdev);
-	void (*uevent)(void *ctx, const char *dev, const char *var);
+	void (*uevent)(void *ctx, const struct ap_uevent *ev);
 };
 
 /* One AP card device (exists while the adapter is present). */
@@ -73,6 +88,9 @@ struct ap_queue_dev {
 	bool irq;          /* AQIC interrupts enabled */
 	uint8_t reset_rc;  /* vfio_ap: response code of the last reset */
 	uint32_t owner;    /* owner index: 1 + slot of the mdev whose matrix holds this APQN, 0: none */
+	bool pending;      /* during a scan: in the hardware, its device not added yet */
+	uint32_t regseq;   /* when its device was added (the bus's list order) */
+	uint32_t bindseq;  /* when it was last bound (its driver's list order) */
 	/* published by the adapters' threads (atomic; see bus.h's accessors) */
 	uint64_t request_count;
 	uint32_t requestq_count;
@@ -88,6 +106,12 @@ struct ap_bus {
 	bool poll_thread;
 	unsigned long long poll_timeout;
 	unsigned long long scans;
+	/* drivers_autoprobe of the buses ap, matrix and mdev (enum ap_bus_id) */
+	bool autoprobe[3];
+	/* the bindings-complete uevent was sent since the last probe rearmed it */
+	bool bindings_done;
+	unsigned long long bindings_count; /* COMPLETECOUNT of the last one */
+	uint32_t devseq; /* the last regseq or bindseq handed out */
 	struct ap_card_dev card[AP_DEVICES];
 	struct ap_queue_dev queue[AP_APQNS];
 };
@@ -104,6 +128,7 @@ struct ap_mdev {
 	/* attached guest: 0 none; set by open, cleared by release */
 	uint64_t guest;
 	bool remove_requested;
+	bool bound; /* bound to vfio_ap_mdev (from creation until removal) */
 };
 
 struct ap_matrix {
@@ -130,6 +155,10 @@ struct ap_system {
 	struct ap_machine hw;
 	struct ap_bus bus;
 	struct ap_matrix matrix;
+	unsigned long long uevent_seqnum; /* the last uevent's SEQNUM */
+	/* the vfio_ap module is loaded: the matrix device, its bus and drivers exist */
+	bool vfio_ap;
+	bool matrix_bound; /* the matrix device is bound to its driver */
 	struct ap_sys_ops ops;
 	void *ops_ctx;
 };

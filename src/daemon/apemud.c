@@ -29,6 +29,8 @@
 #include "matrix.h"
 #include "request.h"
 #include "sysfs.h"
+#include "uevent.h"
+#include "uevent_net.h"
 
 #define ERR_LEN 1024
 
@@ -256,6 +258,23 @@ static void on_store(void *ctx)
 	apemud_publish(ctx);
 }
 
+/* The core's kernel messages and uevents (ops.log, ops.uevent; lock held). */
+static void kernel_log(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
+{
+	struct apemud *d = ctx;
+
+	dlog_kernel(d->log, level, dev, msg);
+}
+
+static void kernel_uevent(void *ctx, const struct ap_uevent *ev)
+{
+	struct apemud *d = ctx;
+
+	if (!dlog_uevent(d->log, ev, NULL))
+		dlog_daemon(AP_LOG_WARNING, "uevent %llu does not fit, ignoring it", ev->seqnum);
+	uevent_net_send(d->unet, ev);
+}
+
 /* Build everything up to a served tree. On failure err says why. */
 static int start(struct apemud *d, const struct args *a, char *err)
 {
@@ -284,12 +303,13 @@ static int start(struct apemud *d, const struct args *a, char *err)
 	}
 	if ((r = check_instance(&d->paths, err)) < 0)
 		return r;
-	if ((r = dlog_new(&d->log)) < 0) {
+	if ((r = dlog_new(&d->log)) < 0 || (r = uevent_net_new(&d->unet)) < 0) {
 		snprintf(err, ERR_LEN, "out of memory");
 		return r;
 	}
-	d->sys->ops.log = dlog_kernel;
-	d->sys->ops_ctx = d->log;
+	d->sys->ops.log = kernel_log;
+	d->sys->ops.uevent = kernel_uevent;
+	d->sys->ops_ctx = d;
 	apemud_publish(d);
 	if ((r = guests_init(d)) < 0) {
 		snprintf(err, ERR_LEN, "cannot start the adapters: %s", strerror(-r));
@@ -336,6 +356,8 @@ static void teardown(struct apemud *d)
 	d->sys = NULL;
 	dlog_free(d->log);
 	d->log = NULL;
+	uevent_net_free(d->unet);
+	d->unet = NULL;
 }
 
 int main(int argc, char **argv)

@@ -25,6 +25,7 @@
 
 struct apemu_sysfs;
 struct guests;
+struct uevent_net;
 
 struct apemud {
 	struct ap_system *sys;
@@ -36,6 +37,7 @@ struct apemud {
 	struct apemu_sysfs *fs;
 	struct control *ctl;
 	struct guests *guests; /* guest.c: guests, opened mdevs, the adapters (engine) */
+	struct uevent_net *unet; /* uevents on netlink in shells' namespaces (under lock) */
 	/* The machine as the instruction path and the adapters see it, without
 	 * the lock; apemud_publish() renews it after every change. */
 	struct ap_view view;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dlog.h"
+#include "uevent.h"
 
 struct dlog_line {
 	enum ap_log_level level;
@@ -23,6 +24,9 @@ struct dlog {
 	size_t head;  /* next slot to write */
 	size_t count; /* lines held, up to DLOG_LINES */
 	struct dlog_line line[DLOG_LINES];
+	size_t uhead, ucount; /* the uevent ring, like the lines' */
+	unsigned long long last_seqnum;
+	struct dlog_uevent uevent[DLOG_UEVENTS];
 };
 
 int dlog_new(struct dlog **ret)
@@ -61,13 +65,11 @@ static void write_stderr(const char *buf, size_t len)
 	}
 }
 
-void dlog_kernel(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
+/* Time since the log's start. */
+static void since_boot(const struct dlog *d, long *ret_sec, long *ret_nsec)
 {
-	struct dlog *d = ctx;
-	struct dlog_line *l;
 	struct timespec now;
 	long sec, nsec;
-	int n;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	sec = (long)(now.tv_sec - d->boot.tv_sec);
@@ -76,6 +78,18 @@ void dlog_kernel(void *ctx, enum ap_log_level level, const char *dev, const char
 		sec--;
 		nsec += 1000000000L;
 	}
+	*ret_sec = sec;
+	*ret_nsec = nsec;
+}
+
+void dlog_kernel(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
+{
+	struct dlog *d = ctx;
+	struct dlog_line *l;
+	long sec, nsec;
+	int n;
+
+	since_boot(d, &sec, &nsec);
 	pthread_mutex_lock(&d->mutex);
 	l = &d->line[d->head];
 	l->level = level;
@@ -148,4 +162,68 @@ size_t dlog_for_each(struct dlog *d,
 	}
 	pthread_mutex_unlock(&d->mutex);
 	return count;
+}
+
+/* "ACTION@DEVPATH\0" and the variables, as kobject_uevent_net_broadcast() sends them. */
+static size_t uevent_wire(const struct ap_uevent *ev, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%s@%s", uevent_action_name(ev->action), ev->devpath);
+	size_t len;
+
+	if (n < 0 || (size_t)n + 1 >= size)
+		return 0;
+	len = (size_t)n + 1;
+	for (unsigned int i = 0; i < ev->nvars; i++) {
+		size_t k = strlen(ev->var[i]) + 1;
+
+		if (len + k > size)
+			return 0;
+		memcpy(out + len, ev->var[i], k);
+		len += k;
+	}
+	return len;
+}
+
+bool dlog_uevent(struct dlog *d, const struct ap_uevent *ev, struct dlog_uevent *ret_copy)
+{
+	struct dlog_uevent *u;
+	long sec, nsec;
+	bool ok;
+
+	since_boot(d, &sec, &nsec);
+	pthread_mutex_lock(&d->mutex);
+	u = &d->uevent[d->uhead];
+	u->seqnum = ev->seqnum;
+	u->sec = sec;
+	u->usec = nsec / 1000;
+	u->len = uevent_wire(ev, u->msg, sizeof(u->msg));
+	ok = u->len > 0;
+	if (ok) {
+		d->uhead = (d->uhead + 1) % DLOG_UEVENTS;
+		if (d->ucount < DLOG_UEVENTS)
+			d->ucount++;
+		d->last_seqnum = ev->seqnum;
+		if (ret_copy)
+			*ret_copy = *u;
+	}
+	pthread_mutex_unlock(&d->mutex);
+	return ok;
+}
+
+unsigned long long dlog_uevents_since(struct dlog *d, unsigned long long after,
+				      void (*fn)(void *ctx, const struct dlog_uevent *u), void *ctx)
+{
+	unsigned long long last;
+
+	pthread_mutex_lock(&d->mutex);
+	for (size_t i = 0; i < d->ucount; i++) {
+		const struct dlog_uevent *u =
+		    &d->uevent[(d->uhead + DLOG_UEVENTS - d->ucount + i) % DLOG_UEVENTS];
+
+		if (u->seqnum > after)
+			fn(ctx, u);
+	}
+	last = d->last_seqnum;
+	pthread_mutex_unlock(&d->mutex);
+	return last;
 }

@@ -141,12 +141,12 @@ static void on_log(void *ctx, enum ap_log_level level, const char *dev, const ch
 		gs->prev_ops.log(gs->prev_ctx, level, dev, msg);
 }
 
-static void on_uevent(void *ctx, const char *dev, const char *var)
+static void on_uevent(void *ctx, const struct ap_uevent *ev)
 {
 	struct guests *gs = ctx;
 
 	if (gs->prev_ops.uevent)
-		gs->prev_ops.uevent(gs->prev_ctx, dev, var);
+		gs->prev_ops.uevent(gs->prev_ctx, ev);
 }
 
 /* A queue was reset or zeroized: its requests and replies are gone. */

@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "jfield.h"
 #include "machine_json.h"
+#include "vfio_module.h"
 
 #define MACHINE_JSON_MAX_SIZE (4u << 20)
 
@@ -61,6 +62,7 @@ static const char *const top_fields[] = {
     "apmask",
     "aqmask",
     "max_instances",
+    "vfio_ap",
     NULL,
 };
 
@@ -201,6 +203,8 @@ static int parse_bus(struct mj *c, struct json_object *root)
 
 	if ((r = parse_mask(c, root, "apmask", &c->out.have_apmask, &c->out.apmask)) < 0 ||
 	    (r = parse_mask(c, root, "aqmask", &c->out.have_aqmask, &c->out.aqmask)) < 0)
+		return r;
+	if ((r = jfield_bool(&c->jf, root, "vfio_ap", true, &c->out.vfio_ap)) < 0)
 		return r;
 	c->out.max_instances = 0;
 	if (json_object_object_get_ex(root, "max_instances", &o)) {
@@ -491,6 +495,8 @@ int machine_json_system_new(const struct machine_json *mj, struct ap_system **re
 		free(s);
 		return r;
 	}
+	if (!mj->vfio_ap)
+		vfio_module_boot_absent(s);
 	*ret_sys = s;
 	return 0;
 }

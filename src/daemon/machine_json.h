@@ -25,6 +25,7 @@ struct machine_json {
 	struct ap_mask aqmask;
 	int default_domain;	/* -1: the bus picks the lowest usage domain */
 	uint32_t max_instances; /* 0: the default, 65536 */
+	bool vfio_ap;		/* the vfio_ap module is loaded at start (default) */
 };
 
 /* The built-in machine (the vfio-ap documentation's example, and more). */

@@ -195,6 +195,27 @@ static void test_v8_abi(void **state)
 	assert_int_equal(mj.abi, AP_ABI_V8);
 }
 
+/* "vfio_ap": false boots without the module: no matrix, free queues bare. */
+static void test_vfio_ap_absent_at_start(void **state)
+{
+	struct ap_system *s = NULL;
+
+	(void)state;
+	assert_int_equal(machine_json_load(NULL, &mj, err, sizeof(err)), 0);
+	assert_true(mj.vfio_ap);
+	assert_int_equal(parse("{\"vfio_ap\": false, \"apmask\": \"0x0\", \"adapters\": "
+			       "[{\"id\": 5, \"type\": \"CEX5C\"}]}"),
+			 0);
+	assert_false(mj.vfio_ap);
+	assert_int_equal(machine_json_system_new(&mj, &s), 0);
+	assert_false(s->vfio_ap);
+	assert_int_equal(ap_queue(s, 5, 4)->driver, AP_DRV_NONE);
+	assert_int_equal(s->bus.bindings_count, 0);
+	machine_json_system_free(s);
+	assert_fails("{\"vfio_ap\": 0, \"adapters\": []}",
+		     "machine.json: vfio_ap: expected true or false, got a number");
+}
+
 static void test_wrong_types_are_named(void **state)
 {
 	(void)state;
@@ -399,6 +420,7 @@ int main(void)
 	    cmocka_unit_test(test_minimal_description_gets_defaults),
 	    cmocka_unit_test(test_without_apxa_limits_are_63_and_15),
 	    cmocka_unit_test(test_v8_abi),
+	    cmocka_unit_test(test_vfio_ap_absent_at_start),
 	    cmocka_unit_test(test_wrong_types_are_named),
 	    cmocka_unit_test(test_unknown_adapter_type),
 	    cmocka_unit_test(test_bad_ids_and_ranges),

@@ -20,6 +20,8 @@
 #include "request.h"
 #include "sysfs.h"
 #include "status.h"
+#include "uevent_net.h"
+#include "vfio_module.h"
 
 #define MSG_LEN 512
 
@@ -154,7 +156,7 @@ static int ev_adapter(struct apemud *d, struct req *r, char *msg)
 	else if (!strcmp(ev, "adapter-remove"))
 		e = apbus_remove_adapter(d->sys, (unsigned int)id);
 	else if (!strcmp(ev, "adapter-config"))
-		e = apbus_store_card_config(d->sys, (unsigned int)id, on ? "1" : "0", 1);
+		e = apbus_set_config(d->sys, (unsigned int)id, on);
 	else
 		e = apbus_set_chkstop(d->sys, (unsigned int)id, on);
 	apemud_publish(d);
@@ -190,15 +192,44 @@ static int ev_domain(struct apemud *d, struct req *r, char *msg)
 	return e;
 }
 
+/* vfio_ap load / unload: modprobe / rmmod of the module. */
+static int ev_module(struct apemud *d, struct req *r, char *msg)
+{
+	struct json_object *v;
+	const char *action;
+	int e;
+
+	if ((e = get_required(r, "action", &v)) < 0)
+		return e;
+	action = json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string) ||
+	    (strcmp(action, "load") && strcmp(action, "unload")))
+		return jfield_fail(&r->jf, "action", "expected \"load\" or \"unload\", got %s",
+				   json_object_to_json_string(v));
+	pthread_mutex_lock(&d->lock);
+	e = !strcmp(action, "load") ? vfio_module_load(d->sys) : vfio_module_unload(d->sys);
+	apemud_publish(d);
+	pthread_mutex_unlock(&d->lock);
+	if (e == -EEXIST)
+		snprintf(msg, MSG_LEN, "vfio_ap: the module is loaded already");
+	else if (e == -ENOENT)
+		snprintf(msg, MSG_LEN, "vfio_ap: the module is not loaded");
+	else if (e == -EAGAIN)
+		snprintf(msg, MSG_LEN, "vfio_ap: the module is in use (a guest has an mdev open)");
+	return e;
+}
+
 static const char *const f_add[] = {"event", "id", "type", "depth", "max_msg_size", "serial", NULL};
 static const char *const f_id[] = {"event", "id", NULL};
 static const char *const f_id_on[] = {"event", "id", "on", NULL};
+static const char *const f_action[] = {"event", "action", NULL};
 
 static const struct event_def events[] = {
     {"adapter-add", f_add, ev_adapter_add},  {"adapter-remove", f_id, ev_adapter},
     {"adapter-config", f_id_on, ev_adapter}, {"chkstop", f_id_on, ev_adapter},
     {"domain-add", f_id, ev_domain},	     {"domain-remove", f_id, ev_domain},
     {"control-domain-add", f_id, ev_domain}, {"control-domain-remove", f_id, ev_domain},
+    {"vfio_ap", f_action, ev_module},
 };
 
 static struct json_object *reply_ok(void)
@@ -230,7 +261,7 @@ static struct json_object *op_event(struct apemud *d, struct req *r)
 		return control_error(EINVAL,
 				     "unknown event %s (expected adapter-add, adapter-remove, "
 				     "adapter-config, chkstop, domain-add, domain-remove, "
-				     "control-domain-add, control-domain-remove)",
+				     "control-domain-add, control-domain-remove, vfio_ap)",
 				     json_object_to_json_string(v));
 	r->jf.name = ev->name;
 	if (check_fields(r, ev->fields) < 0)
@@ -278,6 +309,73 @@ static struct json_object *op_dmesg(struct apemud *d, struct req *r)
 	return o;
 }
 
+/* One kept uevent as JSON: its number, time, action, path, subsystem, variables. */
+static void add_uevent(void *ctx, const struct dlog_uevent *u)
+{
+	struct json_object *o = json_object_new_object(), *env = json_object_new_array();
+	const char *p = u->msg, *end = u->msg + u->len;
+	char stamp[32];
+
+	snprintf(stamp, sizeof(stamp), "%ld.%06ld", u->sec, u->usec);
+	json_object_object_add(o, "seqnum", json_object_new_uint64(u->seqnum));
+	json_object_object_add(o, "time", json_object_new_string(stamp));
+	json_object_object_add(o, "header", json_object_new_string(p));
+	for (p += strlen(p) + 1; p < end; p += strlen(p) + 1)
+		json_object_array_add(env, json_object_new_string(p));
+	json_object_object_add(o, "env", env);
+	json_object_array_add(ctx, o);
+}
+
+/* The uevents kept with a sequence number above "after" (default 0: all). */
+static struct json_object *op_uevents(struct apemud *d, struct req *r)
+{
+	static const char *const fields[] = {"after", NULL};
+	struct json_object *o, *list, *v;
+	unsigned long long last;
+	uint64_t after = 0;
+
+	if (check_fields(r, fields) < 0)
+		return bad_request(r);
+	if (json_object_object_get_ex(r->o, "after", &v)) {
+		if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+			return control_error(EINVAL, "uevents: after: expected a number >= 0");
+		after = json_object_get_uint64(v);
+	}
+	o = reply_ok();
+	list = json_object_new_array();
+	last = dlog_uevents_since(d->log, after, add_uevent, list);
+	json_object_object_add(o, "last", json_object_new_uint64(last));
+	json_object_object_add(o, "uevents", list);
+	return o;
+}
+
+/*
+ * uevent-listen: the request's one descriptor, a netlink uevent socket that
+ * `apemu shell` created in its own network namespace, gets every uevent
+ * from now on, until this connection closes.
+ */
+static struct json_object *op_uevent_listen(struct apemud *d, struct control_conn *conn,
+					    struct req *r, struct control_fds *fds)
+{
+	int e;
+
+	if (check_fields(r, NULL) < 0)
+		return bad_request(r);
+	if (fds->n != 1)
+		return control_error(EINVAL, "uevent-listen: expected one descriptor, got %zu",
+				     fds->n);
+	pthread_mutex_lock(&d->lock);
+	e = uevent_net_add(d->unet, conn, fds->fd[0]);
+	pthread_mutex_unlock(&d->lock);
+	if (e == -EPERM)
+		return control_error(EPERM, "uevent-listen: the socket is in apemud's own network "
+					    "namespace; uevents go only into a shell's own");
+	if (e < 0)
+		return control_error(-e, "uevent-listen: %s", strerror(-e));
+	fds->fd[0] = -1;
+	return reply_ok();
+}
+
 static struct json_object *op_stop(struct apemud *d, struct req *r)
 {
 	struct json_object *o;
@@ -293,10 +391,8 @@ static const struct {
 	const char *name;
 	struct json_object *(*run)(struct apemud *d, struct req *r);
 } ops[] = {
-    {"status", op_status},
-    {"dmesg", op_dmesg},
-    {"event", op_event},
-    {"stop", op_stop},
+    {"status", op_status}, {"dmesg", op_dmesg}, {"uevents", op_uevents},
+    {"event", op_event},   {"stop", op_stop},
 };
 
 static enum control_result handle(void *ctx, struct control_conn *conn, struct json_object *req,
@@ -321,6 +417,8 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	r.jf.name = json_object_get_string(op);
 	if (guest_handles(r.jf.name))
 		reply = guest_request(d, conn, r.jf.name, req, fds);
+	else if (!strcmp(r.jf.name, "uevent-listen"))
+		reply = op_uevent_listen(d, conn, &r, fds);
 	for (size_t i = 0; i < ARRAY_SIZE(ops) && !reply; i++) {
 		if (strcmp(ops[i].name, r.jf.name))
 			continue;
@@ -331,7 +429,8 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 	}
 	if (!reply)
 		reply = control_error(EOPNOTSUPP,
-				      "unknown op \"%s\" (expected status, dmesg, event, stop, "
+				      "unknown op \"%s\" (expected status, dmesg, uevents, "
+				      "uevent-listen, event, stop, "
 				      "guest-create, mdev-open, mdev-release, vfio-ioctl or crycb)",
 				      r.jf.name);
 out:
@@ -343,6 +442,11 @@ out:
 
 static void disconnect(void *ctx, struct control_conn *conn)
 {
+	struct apemud *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	uevent_net_drop(d->unet, conn);
+	pthread_mutex_unlock(&d->lock);
 	guest_disconnect(ctx, conn);
 }
 

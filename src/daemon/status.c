@@ -329,6 +329,7 @@ struct json_object *status_build(struct apemud *d, bool with_queues)
 	add(o, "abi", json_object_new_string(s->abi == AP_ABI_V8 ? "v8" : "cur"));
 	add(o, "facilities", facilities_obj(&s->hw.info));
 	add_bus(o, s);
+	add(o, "vfio_ap", json_object_new_boolean(s->vfio_ap));
 	add(o, "max_instances", json_object_new_int64(s->matrix.max_instances));
 	add(o, "available_instances", json_object_new_int64(matrix_available(s)));
 	add(o, "adapters", adapters_array(s));

@@ -1,13 +1,13 @@
 /*
  * attrs_bus - the top of the tree and the buses: /sys/bus/ap with its
- * attributes and drivers, /sys/bus/matrix, /sys/bus/mdev, /sys/class and
- * /sys/kernel/iommu_groups.
+ * attributes and drivers, /sys/bus/matrix, /sys/bus/mdev, /sys/class,
+ * /sys/kernel/iommu_groups and /sys/kernel/uevent_seqnum.
  *
  * Formats follow drivers/s390/crypto/ap_bus.c (bus attributes),
  * drivers/base/bus.c (bind, unbind, drivers_probe, drivers_autoprobe,
  * uevent) and drivers/iommu/iommu.c (group files). The rules of every
- * store are the core's; only the generic driver-core files are answered
- * here, where the core has nothing to say.
+ * store are the core's, the driver core's generic files included; only
+ * an IOMMU group's type, which the core does not model, is answered here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,161 +15,105 @@
 
 #include "sysfs_int.h"
 
-enum { BUS_AP = 0, BUS_MATRIX, BUS_MDEV };
 
-/* ---- generic uevent files (kobject_synth_uevent) ---- */
+/* ---- generic uevent files ---- */
 
-static const char *const uevent_actions[] = {
-	"add", "remove", "change", "move", "online", "offline", "bind", "unbind",
-};
-
-static bool is_alnum(char ch)
+/* The kobject a node's uevent file belongs to. */
+static void ctx_obj(const struct sysfs_ctx *c, struct ap_obj *ret)
 {
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
-/* A run of letters and digits up to delim or the end; NULL if empty or broken. */
-static const char *word_end(const char *p, const char *end, char delim)
-{
-	const char *start = p;
-
-	while (p < end && *p != delim) {
-		if (!is_alnum(*p++))
-			return NULL;
+	*ret = (struct ap_obj){.kind = AP_OBJ_VFIO_ROOT};
+	switch (c->n.kind) {
+	case K_AP_ROOT:
+		ret->kind = AP_OBJ_AP_ROOT;
+		break;
+	case K_CARD:
+		ret->kind = AP_OBJ_CARD;
+		ret->id = c->n.apid;
+		break;
+	case K_QUEUE:
+		ret->kind = AP_OBJ_QUEUE;
+		ret->id = AP_APQN(c->n.apid, c->n.apqi);
+		break;
+	case K_MATRIX:
+		ret->kind = AP_OBJ_MATRIX;
+		break;
+	case K_MDEV:
+		ret->kind = AP_OBJ_MDEV;
+		ret->mdev = c->m;
+		break;
+	case K_BUS_AP:
+	case K_BUS_MATRIX:
+	case K_BUS_MDEV:
+		ret->kind = AP_OBJ_BUS;
+		ret->id = c->n.kind == K_BUS_AP ? AP_BUS_AP
+			  : c->n.kind == K_BUS_MATRIX ? AP_BUS_MATRIX : AP_BUS_MDEV;
+		break;
+	case K_AP_DRV:
+		ret->kind = AP_OBJ_DRIVER;
+		ret->id = c->n.apid;
+		break;
+	case K_MATRIX_DRV:
+		ret->kind = AP_OBJ_DRIVER;
+		ret->id = AP_DRVOBJ_MATRIX;
+		break;
+	case K_MDEV_DRV:
+		ret->kind = AP_OBJ_DRIVER;
+		ret->id = AP_DRVOBJ_MDEV;
+		break;
+	default:
+		break;
 	}
-	return p == start ? NULL : p;
 }
 
-/* After the action: a UUID, then " KEY=VALUE" pairs of letters and digits. */
-static int uevent_args_check(const char *p, size_t len)
+int sysfs_show_uevent(struct sysfs_ctx *c, char *buf)
 {
-	uint8_t uuid[AP_UUID_LEN];
-	const char *end;
+	struct ap_obj o;
 
-	if (len && (p[len - 1] == '\n' || p[len - 1] == '\0'))
-		len--;
-	if (len < AP_UUID_STR_LEN || ap_uuid_parse(p, AP_UUID_STR_LEN, false, uuid) < 0)
-		return -EINVAL;
-	end = p + len;
-	p += AP_UUID_STR_LEN;
-	while (p < end) {
-		if (*p++ != ' ' || p >= end)
-			return -EINVAL;
-		p = word_end(p, end, '=');
-		if (!p || p >= end || *p != '=' || ++p >= end)
-			return -EINVAL;
-		p = word_end(p, end, ' ');
-		if (!p)
-			return -EINVAL;
-	}
-	return 0;
+	ctx_obj(c, &o);
+	return (int)uevent_show(c->s, &o, buf, SYSFS_PAGE);
 }
 
-int uevent_synth_check(const char *buf, size_t len)
+/* kobject_synth_uevent: the core checks the write and sends the event. */
+int sysfs_store_uevent(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	size_t n = len, first;
-	const char *sp;
+	struct ap_obj o;
 
-	if (n && (buf[n - 1] == '\n' || buf[n - 1] == '\0'))
-		n--;
-	if (!n)
-		return -EINVAL;
-	sp = memchr(buf, ' ', n);
-	first = sp ? (size_t)(sp - buf) : n;
-	for (size_t i = 0; i < ARRAY_SIZE(uevent_actions); i++) {
-		if (strlen(uevent_actions[i]) != first || memcmp(uevent_actions[i], buf, first))
-			continue;
-		return sp ? uevent_args_check(sp + 1, len - first - 1) : 0;
-	}
-	return -EINVAL;
-}
-
-static int store_uevent(struct sysfs_ctx *c, const char *buf, size_t len)
-{
-	(void)c;
-	return uevent_synth_check(buf, len);
-}
-
-/* A name as bus_find_device_by_name() compares it (sysfs_streq). */
-static bool name_is(const char *buf, size_t len, const char *name)
-{
-	size_t n = strnlen(buf, len);
-
-	if (n && buf[n - 1] == '\n')
-		n--;
-	return n == strlen(name) && !memcmp(buf, name, n);
+	ctx_obj(c, &o);
+	return uevent_synth(c->s, &o, buf, len);
 }
 
 /* ---- drivers_autoprobe, drivers_probe ---- */
 
 static unsigned int bus_of(const struct sysfs_ctx *c)
 {
-	return c->n.kind == K_BUS_AP ? BUS_AP : c->n.kind == K_BUS_MATRIX ? BUS_MATRIX : BUS_MDEV;
+	return c->n.kind == K_BUS_AP	   ? AP_BUS_AP
+	       : c->n.kind == K_BUS_MATRIX ? AP_BUS_MATRIX
+					   : AP_BUS_MDEV;
 }
 
 static int show_autoprobe(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", *sysfs_autoprobe(c->fs, bus_of(c)) ? 1 : 0);
+	return emit(buf, "%d\n", c->s->bus.autoprobe[bus_of(c)] ? 1 : 0);
 }
 
 static int store_autoprobe(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	(void)len;
-	*sysfs_autoprobe(c->fs, bus_of(c)) = buf[0] != '0';
-	return 0;
+	return apbus_store_autoprobe(c->s, bus_of(c), buf, len);
 }
 
-/*
- * drivers_probe attaches a driverless device to the first driver that
- * takes it, as the bus's own probing would; a device that no driver takes
- * is not an error.
- */
 static int store_ap_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	unsigned int id;
-	int kind = apbus_lookup_device(c->s, buf, len, &id);
-
-	if (kind < 0)
-		return kind;
-	if (kind == 0) {
-		if (c->s->bus.card[id].driver == AP_DRV_NONE)
-			apbus_bind(c->s, AP_DRV_CEX4CARD, buf, len);
-	} else if (c->s->bus.queue[id].driver == AP_DRV_NONE) {
-		if (apbus_bind(c->s, AP_DRV_CEX4QUEUE, buf, len) < 0)
-			apbus_bind(c->s, AP_DRV_VFIO_AP, buf, len);
-	}
-	return 0;
-}
-
-/* The mdev whose name (plus an optional newline) the write holds. */
-static struct ap_mdev *mdev_named(const struct sysfs_ctx *c, const char *buf, size_t len)
-{
-	char name[AP_UUID_STR_LEN + 1], canon[AP_UUID_STR_LEN + 1];
-	size_t n = strnlen(buf, len);
-	struct ap_mdev *m;
-
-	if (n && buf[n - 1] == '\n')
-		n--;
-	if (n != AP_UUID_STR_LEN)
-		return NULL;
-	memcpy(name, buf, n);
-	name[n] = '\0';
-	m = matrix_find_str(c->s, name);
-	if (!m)
-		return NULL;
-	ap_uuid_format(m->uuid, canon);
-	return strcmp(canon, name) ? NULL : m;
+	return apbus_drivers_probe(c->s, buf, len);
 }
 
 static int store_matrix_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	(void)c;
-	return name_is(buf, len, "matrix") ? 0 : -ENODEV;
+	return matrix_bus_drivers_probe(c->s, buf, len);
 }
 
 static int store_mdev_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	return mdev_named(c, buf, len) ? 0 : -ENODEV;
+	return matrix_mdev_drivers_probe(c->s, buf, len);
 }
 
 /* ---- bus/ap attributes ---- */
@@ -341,7 +285,7 @@ static int store_unbind(struct sysfs_ctx *c, const char *buf, size_t len)
  */
 static int store_mdev_bind(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	return mdev_named(c, buf, len) ? -EBUSY : -ENODEV;
+	return matrix_find_name(c->s, buf, len) ? -EBUSY : -ENODEV;
 }
 
 static void target_matrix(const struct sysfs_ctx *c, char *buf, size_t size)
@@ -367,6 +311,12 @@ static int store_group_type(struct sysfs_ctx *c, const char *buf, size_t len)
 	return -EINVAL;
 }
 
+/* kernel/uevent_seqnum (kernel/ksysfs.c): the last uevent's SEQNUM. */
+static int show_uevent_seqnum(struct sysfs_ctx *c, char *buf)
+{
+	return emit(buf, "%llu\n", c->s->uevent_seqnum);
+}
+
 /* ---- tables ---- */
 
 const struct sysfs_entry root_ents[] = {
@@ -377,18 +327,19 @@ const struct sysfs_entry root_ents[] = {
 };
 const struct sysfs_entry bus_ents[] = {
 	DIR("ap", K_BUS_AP),
-	DIR("matrix", K_BUS_MATRIX),
+	VDIR("matrix", K_BUS_MATRIX),
 	DIR("mdev", K_BUS_MDEV),
 };
 const struct sysfs_entry devices_ents[] = {
 	DIR("ap", K_AP_ROOT),
-	DIR("vfio_ap", K_VFIO_ROOT),
+	VDIR("vfio_ap", K_VFIO_ROOT),
 };
 const struct sysfs_entry class_ents[] = {
 	DIR("mdev_bus", K_CLASS_MDEV_BUS),
 };
 const struct sysfs_entry kernel_ents[] = {
 	DIR("iommu_groups", K_IOMMU_GROUPS),
+	RO("uevent_seqnum", show_uevent_seqnum, AV_ALL),
 };
 
 const struct sysfs_entry bus_ap_ents[] = {
@@ -396,7 +347,7 @@ const struct sysfs_entry bus_ap_ents[] = {
 	DIR("drivers", K_BUS_AP_DRIVERS),
 	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
 	WO("drivers_probe", store_ap_drivers_probe),
-	WO("uevent", store_uevent),
+	WO("uevent", sysfs_store_uevent),
 	RW("ap_domain", show_ap_domain, store_ap_domain, AV_ALL),
 	RO("ap_control_domain_mask", show_control_domain_mask, AV_ALL),
 	RO("ap_usage_domain_mask", show_usage_domain_mask, AV_ALL),
@@ -416,11 +367,12 @@ const struct sysfs_entry bus_ap_ents[] = {
 const struct sysfs_entry bus_ap_drivers_ents[] = {
 	{.name = "cex4card", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4CARD},
 	{.name = "cex4queue", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4QUEUE},
-	{.name = "vfio_ap", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_VFIO_AP},
+	{.name = "vfio_ap", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_VFIO_AP,
+	 .visible = sysfs_vfio_ap_loaded},
 };
 const struct sysfs_entry ap_drv_ents[] = {
 	WO("bind", store_bind),
-	WO("uevent", store_uevent),
+	WO("uevent", sysfs_store_uevent),
 	WO("unbind", store_unbind),
 };
 
@@ -429,7 +381,7 @@ const struct sysfs_entry bus_matrix_ents[] = {
 	DIR("drivers", K_BUS_MATRIX_DRIVERS),
 	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
 	WO("drivers_probe", store_matrix_drivers_probe),
-	WO("uevent", store_uevent),
+	WO("uevent", sysfs_store_uevent),
 };
 const struct sysfs_entry bus_matrix_devices_ents[] = {
 	LNK("matrix", target_matrix),
@@ -440,7 +392,7 @@ const struct sysfs_entry bus_matrix_drivers_ents[] = {
 /* The matrix driver suppresses bind and unbind. */
 const struct sysfs_entry matrix_drv_ents[] = {
 	LNK("matrix", target_matrix),
-	WO("uevent", store_uevent),
+	WO("uevent", sysfs_store_uevent),
 };
 
 const struct sysfs_entry bus_mdev_ents[] = {
@@ -448,19 +400,19 @@ const struct sysfs_entry bus_mdev_ents[] = {
 	DIR("drivers", K_BUS_MDEV_DRIVERS),
 	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
 	WO("drivers_probe", store_mdev_drivers_probe),
-	WO("uevent", store_uevent),
+	WO("uevent", sysfs_store_uevent),
 };
 const struct sysfs_entry bus_mdev_drivers_ents[] = {
-	DIR("vfio_ap_mdev", K_MDEV_DRV),
+	VDIR("vfio_ap_mdev", K_MDEV_DRV),
 };
 const struct sysfs_entry mdev_drv_ents[] = {
 	WO("bind", store_mdev_bind),
-	WO("uevent", store_uevent),
+	WO("uevent", sysfs_store_uevent),
 	WO("unbind", store_mdev_bind),
 };
 
 const struct sysfs_entry class_mdev_bus_ents[] = {
-	LNK("matrix", target_matrix),
+	VLNK("matrix", target_matrix),
 };
 
 const struct sysfs_entry group_ents[] = {

@@ -68,32 +68,6 @@ static void target_driver(const struct sysfs_ctx *c, char *buf, size_t size)
 	snprintf(buf, size, "bus/ap/drivers/%s", apbus_driver_name(node_driver(c)));
 }
 
-static int store_uevent(struct sysfs_ctx *c, const char *buf, size_t len)
-{
-	(void)c;
-	return uevent_synth_check(buf, len);
-}
-
-/*
- * DEVTYPE and DRIVER come from the driver core; the AP bus adds the
- * device type and module alias (cards; in the v8 era queues too) and, in
- * today's kernel, the card's mode.
- */
-static int show_dev_uevent(struct sysfs_ctx *c, char *buf, bool card)
-{
-	const struct ap_adapter *a = adapter(c);
-	unsigned int type = machine_hwtype(a), drv = node_driver(c);
-	int n = emit(buf, "DEVTYPE=%s\n", card ? "ap_card" : "ap_queue");
-
-	if (drv != AP_DRV_NONE)
-		n += emit_at(buf, n, "DRIVER=%s\n", apbus_driver_name(drv));
-	if (card || c->s->abi == AP_ABI_V8)
-		n += emit_at(buf, n, "DEV_TYPE=%04X\nMODALIAS=ap:t%02X\n", type, type);
-	if (c->s->abi == AP_ABI_CUR)
-		n += emit_at(buf, n, "MODE=%s\n", machine_mode_name(a->mode));
-	return n;
-}
-
 /* ---- card attributes ---- */
 
 static int show_hwtype(struct sysfs_ctx *c, char *buf)
@@ -204,11 +178,6 @@ static int show_serialnr(struct sysfs_ctx *c, char *buf)
 	return emit(buf, "%16.16s\n", a->serial);
 }
 
-static int show_card_uevent(struct sysfs_ctx *c, char *buf)
-{
-	return show_dev_uevent(c, buf, true);
-}
-
 /* ---- queue attributes ---- */
 
 /* Today's kernel shows "-" while no driver has initialised the queue. */
@@ -283,11 +252,6 @@ static int show_status(struct sysfs_ctx *c, char *buf)
 	}
 }
 
-static int show_queue_uevent(struct sysfs_ctx *c, char *buf)
-{
-	return show_dev_uevent(c, buf, false);
-}
-
 /* ---- tables ---- */
 
 #define DRV_RO(n, fn, vis)                                                                        \
@@ -298,10 +262,11 @@ static int show_queue_uevent(struct sysfs_ctx *c, char *buf)
 	{.name = "driver", .type = ENT_LINK, .visible = has_driver, .drv_keyed = true,            \
 	 .target = target_driver}
 
-/* devices/ap is a root device: no bus, so its uevent file is empty. */
+/* devices/ap: the AP bus makes itself the root device's bus, whose
+ * ap_uevent adds nothing for it: an empty uevent file that sends events. */
 const struct sysfs_entry ap_root_ents[] = {
 	DIR("power", K_POWER_AP),
-	RW("uevent", show_empty, store_uevent, AV_ALL),
+	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry card_ents[] = {
@@ -323,7 +288,7 @@ const struct sysfs_entry card_ents[] = {
 	DRIVER_LINK,
 	DIR("power", K_POWER_CARD),
 	LNK("subsystem", target_subsystem),
-	RW("uevent", show_card_uevent, store_uevent, AV_ALL),
+	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry queue_ents[] = {
@@ -343,7 +308,7 @@ const struct sysfs_entry queue_ents[] = {
 	DRIVER_LINK,
 	DIR("power", K_POWER_QUEUE),
 	LNK("subsystem", target_subsystem),
-	RW("uevent", show_queue_uevent, store_uevent, AV_ALL),
+	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 NENTS(ap_root);

@@ -14,19 +14,7 @@
 
 #include "sysfs_int.h"
 
-static int store_uevent(struct sysfs_ctx *c, const char *buf, size_t len)
-{
-	(void)c;
-	return uevent_synth_check(buf, len);
-}
-
 /* ---- the matrix device ---- */
-
-static int show_matrix_uevent(struct sysfs_ctx *c, char *buf)
-{
-	(void)c;
-	return emit(buf, "DRIVER=vfio_ap\n");
-}
 
 static int show_features(struct sysfs_ctx *c, char *buf)
 {
@@ -158,12 +146,6 @@ static int store_remove(struct sysfs_ctx *c, const char *buf, size_t len)
 	return h->remove_wait(h->ctx, m);
 }
 
-static int show_mdev_uevent(struct sysfs_ctx *c, char *buf)
-{
-	(void)c;
-	return emit(buf, "DRIVER=vfio_ap_mdev\n");
-}
-
 static void target_mdev_type(const struct sysfs_ctx *c, char *buf, size_t size)
 {
 	(void)c;
@@ -193,7 +175,7 @@ static void target_mdev_subsystem(const struct sysfs_ctx *c, char *buf, size_t s
 const struct sysfs_entry vfio_root_ents[] = {
 	DIR("matrix", K_MATRIX),
 	DIR("power", K_POWER_VFIO),
-	RW("uevent", show_empty, store_uevent, AV_ALL),
+	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry matrix_ents[] = {
@@ -202,7 +184,7 @@ const struct sysfs_entry matrix_ents[] = {
 	DIR("mdev_supported_types", K_TYPES),
 	DIR("power", K_POWER_MATRIX),
 	LNK("subsystem", target_matrix_subsystem),
-	RW("uevent", show_matrix_uevent, store_uevent, AV_ALL),
+	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry types_ents[] = {
@@ -231,7 +213,7 @@ const struct sysfs_entry mdev_ents[] = {
 	DIR("power", K_POWER_MDEV),
 	WO("remove", store_remove),
 	LNK("subsystem", target_mdev_subsystem),
-	RW("uevent", show_mdev_uevent, store_uevent, AV_ALL),
+	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 	WO("unassign_adapter", store_unassign_adapter),
 	WO("unassign_control_domain", store_unassign_control_domain),
 	WO("unassign_domain", store_unassign_domain),

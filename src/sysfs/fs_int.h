@@ -31,7 +31,6 @@ struct apemu_sysfs {
 	char *mountpoint;
 	bool mounted;
 	struct timespec born;  /* the time every node shows */
-	bool autoprobe[3];     /* drivers_autoprobe of ap, matrix, mdev (under lock) */
 	pthread_mutex_t state; /* running; taken after the configuration lock, never before */
 	bool running;
 	atomic_bool stopping;

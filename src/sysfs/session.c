@@ -19,11 +19,6 @@ const struct apemu_sysfs_hooks *sysfs_hooks(const struct apemu_sysfs *fs)
 	return &fs->hooks;
 }
 
-bool *sysfs_autoprobe(struct apemu_sysfs *fs, unsigned int bus)
-{
-	return &fs->autoprobe[bus < 3 ? bus : 0];
-}
-
 /* Undo the octal escapes (\040 and friends) of /proc/self/mountinfo. */
 static void unescape(char *s)
 {
@@ -123,7 +118,6 @@ int apemu_sysfs_new(struct ap_system *sys, pthread_mutex_t *lock, const char *mo
 	if (hooks)
 		fs->hooks = *hooks;
 	fs->mountpoint = real;
-	fs->autoprobe[0] = fs->autoprobe[1] = fs->autoprobe[2] = true;
 	clock_gettime(CLOCK_REALTIME, &fs->born);
 	pthread_mutex_init(&fs->state, NULL);
 	namecache_init(fs);

@@ -22,6 +22,7 @@
 #include "bus.h"
 #include "matrix.h"
 #include "sysfs.h"
+#include "uevent.h"
 
 /* One page: what a show may produce (minus the NUL) and a store may get. */
 #define SYSFS_PAGE 4096
@@ -248,12 +249,15 @@ int emit(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int emit_at(char *buf, int at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* An empty show (the uevent file of a device without a bus, ...). */
 int show_empty(struct sysfs_ctx *c, char *buf);
-/* The writes a device's or a bus's uevent file accepts (kobject_synth_uevent). */
-int uevent_synth_check(const char *buf, size_t len);
+/* Any uevent file: what it shows (dev_uevent) and a write (a synthetic uevent). */
+int sysfs_show_uevent(struct sysfs_ctx *c, char *buf);
+int sysfs_store_uevent(struct sysfs_ctx *c, const char *buf, size_t len);
+
+/* Is vfio_ap loaded (the visible condition of its entries)? (tree.c) */
+bool sysfs_vfio_ap_loaded(const struct sysfs_ctx *c);
 
 /* The daemon's state the tree needs (session.c). */
 const struct apemu_sysfs_hooks *sysfs_hooks(const struct apemu_sysfs *fs);
-bool *sysfs_autoprobe(struct apemu_sysfs *fs, unsigned int bus);
 
 /* Entry table helpers. */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -264,5 +268,8 @@ bool *sysfs_autoprobe(struct apemu_sysfs *fs, unsigned int bus);
 	{.name = (n), .type = ENT_FILE, .mode = 0644, .avail = (av), .show = (fs), .store = (fst)}
 #define WO(n, fn)  {.name = (n), .type = ENT_FILE, .mode = 0200, .store = (fn)}
 #define LNK(n, fn) {.name = (n), .type = ENT_LINK, .target = (fn)}
+/* A directory or link that exists while vfio_ap is loaded. */
+#define VDIR(n, k)  {.name = (n), .type = ENT_DIR, .child = (k), .visible = sysfs_vfio_ap_loaded}
+#define VLNK(n, fn) {.name = (n), .type = ENT_LINK, .target = (fn), .visible = sysfs_vfio_ap_loaded}
 
 #endif

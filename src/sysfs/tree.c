@@ -173,11 +173,42 @@ static bool dev_link_exists(const struct sysfs_ctx *c)
 	return apbus_queue_exists(c->s, n->apid, n->apqi);
 }
 
+/* Nodes that exist only while the vfio_ap module is loaded. */
+static bool kind_of_vfio_ap(const struct node *n)
+{
+	switch (n->kind) {
+	case K_VFIO_ROOT:
+	case K_MATRIX:
+	case K_TYPES:
+	case K_TYPE:
+	case K_TYPE_DEVICES:
+	case K_POWER_VFIO:
+	case K_POWER_MATRIX:
+	case K_BUS_MATRIX:
+	case K_BUS_MATRIX_DEVICES:
+	case K_BUS_MATRIX_DRIVERS:
+	case K_MATRIX_DRV:
+	case K_MDEV_DRV:
+		return true;
+	case K_AP_DRV:
+		return n->apid == AP_DRV_VFIO_AP;
+	default:
+		return false;
+	}
+}
+
+bool sysfs_vfio_ap_loaded(const struct sysfs_ctx *c)
+{
+	return c->s->vfio_ap;
+}
+
 /* Does the node of the kind itself (idx 0) exist? */
 static bool kind_node_exists(struct sysfs_ctx *c)
 {
 	const struct node *n = &c->n;
 
+	if (kind_of_vfio_ap(n) && !c->s->vfio_ap)
+		return false;
 	if (kind_is_mdev(n->kind)) {
 		c->m = live_mdev(c);
 		return c->m != NULL;
@@ -278,6 +309,8 @@ bool node_name_static(const struct sysfs_ctx *c)
 {
 	if (c->e)
 		return !c->e->visible && !c->e->drv_keyed;
+	if (kind_of_vfio_ap(&c->n))
+		return false; /* the module may go */
 	switch (c->n.kind) {
 	case K_CARD:
 	case K_QUEUE:
