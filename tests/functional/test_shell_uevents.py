@@ -16,10 +16,9 @@ import struct
 import subprocess
 import time
 
-import pytest
 
 from apemutest import APEMU
-from test_uevents import F62, MDEV, U, check_seqnums, events, last_seq, parse_monitor, short
+from test_uevents import F62, MDEV, U, events, last_seq, parse_monitor, short
 
 NETLINK_KOBJECT_UEVENT = 15
 OURS = (b"/devices/ap", b"/devices/vfio_ap", b"/bus/ap", b"/bus/mdev", b"/bus/matrix")
@@ -36,6 +35,21 @@ def shell_popen(inst, cmd):
     first = p.stdout.readline()
     assert first, p.stderr.read()
     return p, first
+
+
+def read_until(p, done, timeout=15):
+    """What p printed until done(text) holds (or timeout): a listener under
+    load may take a while to print what it received."""
+    os.set_blocking(p.stdout.fileno(), False)
+    out = b""
+    deadline = time.monotonic() + timeout
+    while not done(out) and time.monotonic() < deadline and p.poll() is None:
+        chunk = p.stdout.read1(65536)  # b"": nothing yet (or the end, which poll() tells)
+        if chunk:
+            out += chunk
+        else:
+            time.sleep(0.05)
+    return out
 
 
 def finish(p):
@@ -98,12 +112,16 @@ def test_udevadm_monitor_in_shell_sees_each_event(inst):
     seq = last_seq(inst)
     p, first = shell_popen(inst, ["stdbuf", "-oL", "udevadm", "monitor", "--udev",
                                   "--property"])
+    seen = b""
     try:
         assert first == b"monitor will print the received events for:\n"
+        # udevadm subscribes, then says so: only then are events seen
+        seen = read_until(p, lambda o: b"UDEV - the event" in o)
         scenario(inst)
-        time.sleep(0.5)
+        seen += read_until(p, lambda o: o.count(b"UDEV  [") >= len(expected()))
     finally:
         out, err = finish(p)
+        out = seen + out
     got = [e for e in parse_monitor(out.decode()) if int(e[2]["SEQNUM"]) > seq]
     check_seqnums_udev(got)
     assert short([(a, d, strip_usec(env)) for a, d, env in got]) == expected()
@@ -154,12 +172,14 @@ while True:
 
 def test_raw_listener_gets_kernel_and_udev_format(inst):
     p, first = shell_popen(inst, ["python3", "-c", RAW_LISTENER])
+    seen = b""
     try:
         assert first == b"listening\n"
         assert inst.write("/sys/devices/ap/card05/online", "0\n") is None
-        time.sleep(0.5)
+        seen = read_until(p, lambda o: b"change@/devices/ap/card05" in o and b"libudev" in o)
     finally:
         out, err = finish(p)
+        out = seen + out
     msgs = [eval(l) for l in out.decode().splitlines()]
     msgs = [(g, uid, m) for g, uid, m in msgs
             if m.startswith(b"libudev") or any(o in m for o in OURS)]
@@ -255,12 +275,15 @@ def test_udevadm_subsystem_filter_uses_our_hashes(inst):
     assert inst.write("/sys/bus/ap/apmask", "-6\n") is None
     p, first = shell_popen(inst, ["stdbuf", "-oL", "udevadm", "monitor", "--udev",
                                   "--subsystem-match=mdev", "--subsystem-match=ap/ap_card"])
+    seen = b""
     try:
+        seen = read_until(p, lambda o: b"UDEV - the event" in o)
         inst.create_mdev(U)
         assert inst.write("/sys/devices/ap/card06/online", "0\n") is None
-        time.sleep(0.5)
+        seen += read_until(p, lambda o: o.count(b"UDEV  [") >= 3)
     finally:
         out, err = finish(p)
+        out = seen + out
     lines = [l.split("]", 1)[1].split() for l in out.decode().splitlines() if l.startswith("UDEV  [")]
     assert lines == [["add", MDEV, "(mdev)"], ["bind", MDEV, "(mdev)"],
                      ["change", "/devices/ap/card06", "(ap)"]], out
