@@ -604,8 +604,8 @@ def test_vfio_reset_discards_requests(apemu, guests):
     inst, g = attached_guest(apemu, guests, [5], [4])
     q = apqn(5, 4)
     assert g.nqap(q, 0x1234, b"hello").cc == 0
-    res = g.tapq(q)
-    assert res.gr[1] & ST_R
+    # the adapter answers on its own thread: wait for the reply
+    wait_for(lambda: g.tapq(q).gr[1] & ST_R)
     assert g.ioctl("RESET")["ok"] is True
     res = g.tapq(q)
     assert (rc_of(res), res.gr[1] & (ST_E | ST_R)) == (0, ST_E)
