@@ -9,8 +9,8 @@ root=$PWD
 
 ./scripts/install-deps.sh || exit 1
 ./scripts/build.sh build || exit 1
-./scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
-./scripts/build.sh build-tsan -Db_sanitize=thread || exit 1
+./scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Daudit=true || exit 1
+./scripts/build.sh build-tsan -Db_sanitize=thread -Daudit=true || exit 1
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -138,6 +138,7 @@ struct apemu_dp_area {
 /* Values of apemu_qring.state. */
 #define APEMU_QRING_LIVE    0u /* NQAP and DQAP may use the ring */
 #define APEMU_QRING_REVOKED 1u /* the queue left the guest's CRYCB: trap (rc 0x01) */
+#define APEMU_QRING_FAULT   2u /* an injected fault answers the next instructions: trap */
 
 /*
  * One AP queue's ring, 64-aligned. Counters are free-running 32-bit

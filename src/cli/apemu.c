@@ -34,6 +34,7 @@ enum {
 	OPT_ARGS = 1 << 2,    /* positional arguments */
 	OPT_STOP = 1 << 3,    /* stop at the first argument (shell: the command's own options) */
 	OPT_OWN = 1 << 4,     /* the command parses its own options (guest: guest_cmd_main) */
+	OPT_CHECK = 1 << 5,   /* --check */
 };
 
 struct cli {
@@ -41,6 +42,7 @@ struct cli {
 	struct client_paths paths;
 	const char *machine;
 	bool json;
+	bool check;
 	char **args; /* NULL-terminated */
 	int nargs;
 };
@@ -68,10 +70,12 @@ static const struct cmd cmds[] = {
      OPT_MACHINE, cmd_start, NULL},
     {"stop", "[--mount DIR]", "Stop the apemud serving DIR and wait until it has exited.\n", 0,
      cmd_stop, NULL},
-    {"status", "[--mount DIR] [--json]",
+    {"status", "[--mount DIR] [--json | --check]",
      "Show the machine: bus masks, who holds each APQN, the mdevs.\n"
-     "  --json  print the daemon's status object\n",
-     OPT_JSON, cmd_status, NULL},
+     "  --json   print the daemon's status object\n"
+     "  --check  verify every invariant of the live daemon; print each violation\n"
+     "           and exit 1 if there is one\n",
+     OPT_JSON | OPT_CHECK, cmd_status, NULL},
     {"dmesg", "[--mount DIR]", "Print the emulated kernel's messages.\n", 0, cmd_dmesg, NULL},
     {"event", "[--mount DIR] EVENT ARGS...",
      "Hardware events:\n"
@@ -82,7 +86,15 @@ static const struct cmd cmds[] = {
      "  domain-add ID, domain-remove ID                  usage domains\n"
      "  control-domain-add ID, control-domain-remove ID  control domains\n"
      "  vfio_ap unload|load        rmmod / modprobe the vfio_ap module\n"
-     "IDs in C syntax: 5, 0x0c, 012.\n",
+     "Injected faults (a guest sees them; sysfs only the check-stop):\n"
+     "  fault-busy APQN N          the next N instructions on APQN answer rc 0x05\n"
+     "  fault-rc APQN RC N         ... answer response code RC\n"
+     "  fault-reset-pending APQN N after APQN's next reset, N answer rc 0x02\n"
+     "  fault-clear APQN           no more faults on APQN\n"
+     "  fault-delay ID MS          adapter ID's replies come MS ms late (0: on time)\n"
+     "  fault-chkstop-busy ID [WAIT_MS]  check-stop adapter ID while it computes a\n"
+     "                             request (waiting up to WAIT_MS, default 5000)\n"
+     "IDs and numbers in C syntax: 5, 0x0c, 012; APQN also as 05.0004.\n",
      OPT_ARGS, cmd_event, NULL},
     {"shell", "[--mount DIR] [-- CMD ARGS...]",
      "Run CMD (default: $SHELL) in a private mount namespace where the emulated tree\n"
@@ -132,6 +144,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	    {"mount", required_argument, NULL, 'M'},
 	    {"machine", required_argument, NULL, 'm'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"check", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	struct option opts[ARRAY_SIZE(all) + 1] = {{0}};
@@ -141,7 +154,8 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 		if ((all[i].val != 'm' || (c->cmd->opts & OPT_MACHINE)) &&
-		    (all[i].val != 'j' || (c->cmd->opts & OPT_JSON)))
+		    (all[i].val != 'j' || (c->cmd->opts & OPT_JSON)) &&
+		    (all[i].val != 'c' || (c->cmd->opts & OPT_CHECK)))
 			opts[n++] = all[i];
 	opterr = 0;
 	optind = 1;
@@ -156,6 +170,9 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 			break;
 		case 'j':
 			c->json = true;
+			break;
+		case 'c':
+			c->check = true;
 			break;
 		case 'h':
 			cmd_usage(c->cmd, stdout);
@@ -212,10 +229,39 @@ static struct json_object *new_req(const char *op)
 	return o;
 }
 
+/* status --check: the auditor's violations, one a line; exit 1 if any. */
+static int status_check(struct cli *c)
+{
+	_cleanup_json_ struct json_object *reply = call(c, new_req("check"));
+	struct json_object *v;
+	size_t n;
+
+	if (!reply)
+		return 1;
+	if (!json_object_object_get_ex(reply, "violations", &v) ||
+	    !json_object_is_type(v, json_type_array)) {
+		fprintf(stderr, "apemu status: unexpected reply %s\n",
+			json_object_to_json_string(reply));
+		return 1;
+	}
+	n = json_object_array_length(v);
+	for (size_t i = 0; i < n; i++)
+		printf("violation: %s\n", json_object_get_string(json_object_array_get_idx(v, i)));
+	if (!n)
+		puts("every invariant holds");
+	return n ? 1 : 0;
+}
+
 static int cmd_status(struct cli *c)
 {
 	_cleanup_json_ struct json_object *st = NULL;
-	struct json_object *req = new_req("status");
+	struct json_object *req;
+
+	if (c->check && c->json)
+		return -usage_error(c->cmd, "--check and --json exclude each other");
+	if (c->check)
+		return status_check(c);
+	req = new_req("status");
 
 	if (!c->json)
 		json_object_object_add(req, "queues", json_object_new_boolean(0));
@@ -316,6 +362,81 @@ static const struct {
     {"control-domain-add", 1}, {"control-domain-remove", 1},
 };
 
+/* A number of at most max (C syntax). */
+static int parse_num(struct cli *c, const char *ev, const char *what, const char *s,
+		     unsigned long max, unsigned long *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = s ? strtoul(s, &end, 0) : 0;
+	if (!s || !*s || *s == '-' || *s == '+' || errno || *end || *ret > max)
+		return usage_error(c->cmd, "%s: bad %s \"%s\" (expected 0-%lu)", ev, what,
+				   s ? s : "", max);
+	return 0;
+}
+
+/* An APQN as the kernel prints it (05.0004) or a number (0x0504). */
+static int parse_apqn(struct cli *c, const char *ev, const char *s, unsigned long *ret)
+{
+	unsigned int a, d;
+	int n = 0;
+
+	if (s && sscanf(s, "%2x.%4x%n", &a, &d, &n) == 2 && !s[n] && n == 7 && d < 256) {
+		*ret = a << 8 | d;
+		return 0;
+	}
+	return parse_num(c, ev, "APQN", s, 0xffff, ret);
+}
+
+/*
+ * Injected faults: fault-busy APQN COUNT, fault-rc APQN RC COUNT,
+ * fault-reset-pending APQN COUNT, fault-clear APQN, fault-delay ID MS,
+ * fault-chkstop-busy ID [WAIT_MS].
+ */
+static int event_fault(struct cli *c)
+{
+	static const struct {
+		const char *name;
+		int min, max;		  /* arguments after the event */
+		const char *keys[3];	  /* JSON members, in order */
+		unsigned long maxv[3];
+	} forms[] = {
+	    {"fault-busy", 2, 2, {"apqn", "count"}, {0, 1000000000}},
+	    {"fault-rc", 3, 3, {"apqn", "rc", "count"}, {0, 255, 1000000000}},
+	    {"fault-reset-pending", 2, 2, {"apqn", "count"}, {0, 1000000000}},
+	    {"fault-clear", 1, 1, {"apqn"}, {0}},
+	    {"fault-delay", 2, 2, {"id", "ms"}, {255, 60000}},
+	    {"fault-chkstop-busy", 1, 2, {"id", "wait_ms"}, {255, 60000}},
+	};
+	_cleanup_json_ struct json_object *req = NULL, *reply = NULL;
+	const char *ev = c->args[0];
+	int given = c->nargs - 1;
+	size_t k = 0;
+
+	while (k < ARRAY_SIZE(forms) && strcmp(ev, forms[k].name))
+		k++;
+	if (k == ARRAY_SIZE(forms))
+		return -usage_error(c->cmd, "unknown event \"%s\"", ev);
+	if (given < forms[k].min || given > forms[k].max)
+		return -usage_error(c->cmd, "%s: expected %d argument%s, got %d", ev, forms[k].min,
+				    forms[k].min > 1 ? "s" : "", given);
+	req = new_req("event");
+	json_object_object_add(req, "event", json_object_new_string(ev));
+	for (int i = 0; i < given; i++) {
+		const char *key = forms[k].keys[i];
+		unsigned long v;
+		int r = !strcmp(key, "apqn") ? parse_apqn(c, ev, c->args[i + 1], &v)
+					     : parse_num(c, ev, key, c->args[i + 1], forms[k].maxv[i], &v);
+
+		if (r < 0)
+			return EXIT_USAGE;
+		json_object_object_add(req, key, json_object_new_int64((int64_t)v));
+	}
+	reply = call(c, TAKE_PTR(req));
+	return reply ? 0 : 1;
+}
+
 /* vfio_ap unload|load */
 static int event_module(struct cli *c)
 {
@@ -346,6 +467,8 @@ static int cmd_event(struct cli *c)
 		k++;
 	if (!strcmp(ev, "vfio_ap"))
 		return event_module(c);
+	if (!strncmp(ev, "fault-", 6))
+		return event_fault(c);
 	if (k == ARRAY_SIZE(events))
 		return -usage_error(c->cmd, "unknown event \"%s\"", ev);
 	if (given < events[k].nargs || (k != 0 && given > events[k].nargs))

@@ -170,6 +170,12 @@ static int reach_queue(const struct ap_insn_env *env, unsigned int apqn, bool cr
 	if (!hw_queue_exists(env, apqn) || !env->queue)
 		return AP_RC_Q_NOT_AVAIL;
 	rc = hw_queue_rc(env, apid);
+	if (rc == AP_RC_NORMAL && env->fault) {
+		uint8_t frc = env->fault(env->ctx, apqn);
+
+		if (frc)
+			return frc;
+	}
 	q = env->queue(env->ctx, apqn, create && rc == AP_RC_NORMAL);
 	if (!q && create && rc == AP_RC_NORMAL)
 		return AP_RC_Q_NOT_AVAIL;
@@ -251,12 +257,15 @@ static int do_tapq(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 /* RAPQ/ZAPQ: requests and replies discarded, interruptions off. */
 static int do_reset(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 {
+	unsigned int apqn = gr0_apqn(r->gr[0]);
 	struct qring_host *q = NULL;
-	int rc = reach_queue(env, gr0_apqn(r->gr[0]), false, &q);
+	int rc = reach_queue(env, apqn, false, &q);
 
 	if (rc != AP_RC_NORMAL)
 		return answer(r, AP_STATUS_RC(rc), cc);
-	if (q)
+	if (env->reset)
+		env->reset(env->ctx, apqn, q);
+	else if (q)
 		qring_host_reset(q);
 	return answer(r, queue_bits(q), cc);
 }

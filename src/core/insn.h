@@ -105,6 +105,12 @@ struct ap_insn_env {
 	struct qring_host *(*queue)(void *ctx, unsigned int apqn, bool create);
 	/* a request was put on a queue (the executor runs it) */
 	void (*submitted)(void *ctx, unsigned int apqn);
+	/* RAPQ/ZAPQ of apqn, whose ring is q (NULL: it has none); when
+	 * this is NULL, qring_host_reset(q) */
+	void (*reset)(void *ctx, unsigned int apqn, struct qring_host *q);
+	/* an injected fault: the response code this instruction on apqn gets
+	 * instead of reaching the queue, or 0 (NULL: none) */
+	uint8_t (*fault)(void *ctx, unsigned int apqn);
 	void *ctx;
 };
 

@@ -1043,6 +1043,71 @@ static void test_zapq_discards_and_disables_interruptions(void **state)
 		nqap_expect(f, Q34, i, 0, i < 4 ? 0 : ST_F);
 }
 
+/* ---- injected faults and the reset hook ---- */
+
+static unsigned int fault_left;
+static unsigned int resets_seen, last_reset_apqn;
+static bool last_reset_had_ring;
+
+static uint8_t fx_fault(void *ctx, unsigned int apqn)
+{
+	(void)ctx;
+	if (apqn != Q34 || !fault_left)
+		return 0;
+	fault_left--;
+	return AP_RC_BUSY;
+}
+
+static void fx_reset(void *ctx, unsigned int apqn, struct qring_host *q)
+{
+	(void)ctx;
+	resets_seen++;
+	last_reset_apqn = apqn;
+	last_reset_had_ring = q != NULL;
+	if (q)
+		qring_host_reset(q);
+}
+
+/* A fault answers before the queue is reached: nothing queued or dequeued,
+ * no status bits; an APQN outside the CRYCB still answers rc 0x01. */
+static void test_injected_fault_answers_before_the_queue(void **state)
+{
+	struct fx *f = *state;
+
+	f->env.fault = fx_fault;
+	fault_left = 3;
+	tapq_expect(f, Q34, 3, RC(0x05));
+	nqap_expect(f, Q34, 1, 3, RC(0x05));
+	assert_int_equal(f->nsubmitted, 0);
+	dqap_setup(f, Q34, 64);
+	expect_status(f, AP_OPC_DQAP, R1, R2, 3, RC(0x05));
+	tapq_expect(f, AP_APQN(9, 4), 3, RC(0x01));
+	tapq_expect(f, Q34, 0, ST_E);
+	assert_int_equal(nreq(f, Q34), 0);
+}
+
+/* RAPQ/ZAPQ go through the reset hook, with or without a ring. */
+static void test_reset_hook_sees_every_reset(void **state)
+{
+	struct fx *f = *state;
+
+	f->env.reset = fx_reset;
+	resets_seen = 0;
+	nqap_expect(f, Q34, 1, 0, 0);
+	pqap_setup(f, AP_FC_ZAPQ, 0, Q34);
+	expect_status(f, AP_OPC_PQAP, 0, 0, 0, ST_E);
+	assert_int_equal(resets_seen, 1);
+	assert_int_equal(last_reset_apqn, Q34);
+	assert_true(last_reset_had_ring);
+	assert_int_equal(nreq(f, Q34), 0);
+	f->hidden = Q54;
+	pqap_setup(f, AP_FC_RAPQ, 0, Q54);
+	expect_status(f, AP_OPC_PQAP, 0, 0, 0, ST_E);
+	assert_int_equal(resets_seen, 2);
+	assert_int_equal(last_reset_apqn, Q54);
+	assert_false(last_reset_had_ring);
+}
+
 static void test_rapq_outside_crycb_answers_rc01(void **state)
 {
 	struct fx *f = *state;
@@ -1309,6 +1374,8 @@ int main(void)
 	    T(test_rapq_discards_requests_and_replies),
 	    T(test_zapq_discards_and_disables_interruptions),
 	    T(test_rapq_outside_crycb_answers_rc01),
+	    T(test_injected_fault_answers_before_the_queue),
+	    T(test_reset_hook_sees_every_reset),
 	    T(test_adapter_state_answers_rc03_and_rc04_everywhere),
 	    T(test_aqic_enable_turns_interruptions_on),
 	    T(test_aqic_enable_twice_answers_rc07),

@@ -44,7 +44,10 @@ struct apemud {
 	pid_t pid;
 };
 
-/* Publish the machine's state to the lock-free readers (lock held). */
+/* Publish the machine's state to the lock-free readers (lock held); then apemud_audit(). */
 void apemud_publish(struct apemud *d);
+/* Built with -Daudit=true: check every invariant and log each violation as
+ * an "AUDIT:" error (lock held). Otherwise nothing. */
+void apemud_audit(struct apemud *d);
 
 #endif

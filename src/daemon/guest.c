@@ -583,6 +583,7 @@ void guest_disconnect(struct apemud *d, struct control_conn *conn)
 		if (*pp)
 			*pp = g->next;
 	}
+	apemud_audit(d);
 	pthread_mutex_unlock(&d->lock);
 	if (g) {
 		dlog_daemon(AP_LOG_INFO, "guest %" PRIu64 " of pid %d gone", g->id, (int)conn->pid);

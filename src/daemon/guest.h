@@ -7,8 +7,9 @@
  * device ioctls and release the devices again; closing the connection
  * releases everything, as closing the VFIO device fd and ending the VM do.
  *
- * The guest state lives under the configuration lock; each guest has a
- * thread that serves its ring.
+ * The guest state lives under the configuration lock; one trap thread
+ * serves every guest's instruction ring, the adapters' threads their queue
+ * rings (guest_int.h has the lock order).
  */
 #ifndef APEMU_GUEST_H
 #define APEMU_GUEST_H
@@ -53,6 +54,13 @@ void guest_remove_requested(struct apemud *d, struct ap_mdev *m);
 
 /* Discard what queue apqn holds (lock held; before guests_init: nothing). */
 void guests_queue_gone(struct apemud *d, unsigned int apqn);
+
+/*
+ * Check every promise of the system (src/daemon/audit.c), lock held:
+ * report is called with one line per violation; returns how many, or
+ * -ENOMEM.
+ */
+int guests_audit(struct apemud *d, void (*report)(void *ctx, const char *text), void *ctx);
 
 /* The CRYCB of guest id as hex (lock held); false when there is no such guest. */
 bool guest_crycb_hex(struct apemud *d, uint64_t id, char hex[GUEST_CRYCB_HEX_LEN]);

@@ -14,6 +14,7 @@
 
 #include "bus.h"
 #include "cleanup.h"
+#include "fault.h"
 #include "guest.h"
 #include "jfield.h"
 #include "machine_json.h"
@@ -219,6 +220,20 @@ static int ev_module(struct apemud *d, struct req *r, char *msg)
 	return e;
 }
 
+/* fault-*: injected faults (fault.c). */
+static int ev_fault(struct apemud *d, struct req *r, char *msg)
+{
+	const char *ev = json_object_get_string(json_object_object_get(r->o, "event"));
+
+	return guests_fault(d, ev, r->o, &r->jf, msg);
+}
+
+static const char *const f_fault_q[] = {"event", "apqn", "count", NULL};
+static const char *const f_fault_rc[] = {"event", "apqn", "rc", "count", NULL};
+static const char *const f_fault_clear[] = {"event", "apqn", NULL};
+static const char *const f_fault_delay[] = {"event", "id", "ms", NULL};
+static const char *const f_fault_chk[] = {"event", "id", "wait_ms", NULL};
+
 static const char *const f_add[] = {"event", "id", "type", "depth", "max_msg_size", "serial", NULL};
 static const char *const f_id[] = {"event", "id", NULL};
 static const char *const f_id_on[] = {"event", "id", "on", NULL};
@@ -230,6 +245,9 @@ static const struct event_def events[] = {
     {"domain-add", f_id, ev_domain},	     {"domain-remove", f_id, ev_domain},
     {"control-domain-add", f_id, ev_domain}, {"control-domain-remove", f_id, ev_domain},
     {"vfio_ap", f_action, ev_module},
+    {"fault-rc", f_fault_rc, ev_fault},	     {"fault-busy", f_fault_q, ev_fault},
+    {"fault-reset-pending", f_fault_q, ev_fault}, {"fault-clear", f_fault_clear, ev_fault},
+    {"fault-delay", f_fault_delay, ev_fault},	     {"fault-chkstop-busy", f_fault_chk, ev_fault},
 };
 
 static struct json_object *reply_ok(void)
@@ -261,7 +279,9 @@ static struct json_object *op_event(struct apemud *d, struct req *r)
 		return control_error(EINVAL,
 				     "unknown event %s (expected adapter-add, adapter-remove, "
 				     "adapter-config, chkstop, domain-add, domain-remove, "
-				     "control-domain-add, control-domain-remove, vfio_ap)",
+				     "control-domain-add, control-domain-remove, vfio_ap, fault-rc, "
+				     "fault-busy, fault-reset-pending, fault-clear, fault-delay, "
+				     "fault-chkstop-busy)",
 				     json_object_to_json_string(v));
 	r->jf.name = ev->name;
 	if (check_fields(r, ev->fields) < 0)
@@ -288,6 +308,33 @@ static struct json_object *op_status(struct apemud *d, struct req *r)
 	o = status_build(d, queues);
 	pthread_mutex_unlock(&d->lock);
 	return o ? o : control_error(ENOMEM, "out of memory");
+}
+
+static void add_violation(void *ctx, const char *text)
+{
+	json_object_array_add(ctx, json_object_new_string(text));
+}
+
+/* The auditor (audit.c): every violation of the system's promises, now. */
+static struct json_object *op_check(struct apemud *d, struct req *r)
+{
+	struct json_object *list = json_object_new_array(), *o;
+	int n;
+
+	if (check_fields(r, base_fields) < 0) {
+		json_object_put(list);
+		return bad_request(r);
+	}
+	pthread_mutex_lock(&d->lock);
+	n = guests_audit(d, add_violation, list);
+	pthread_mutex_unlock(&d->lock);
+	if (n < 0) {
+		json_object_put(list);
+		return control_error(-n, "check: %s", strerror(-n));
+	}
+	o = reply_ok();
+	json_object_object_add(o, "violations", list);
+	return o;
 }
 
 static void add_line(void *ctx, enum ap_log_level level, const char *line)
@@ -392,7 +439,7 @@ static const struct {
 	struct json_object *(*run)(struct apemud *d, struct req *r);
 } ops[] = {
     {"status", op_status}, {"dmesg", op_dmesg}, {"uevents", op_uevents},
-    {"event", op_event},   {"stop", op_stop},
+    {"event", op_event},   {"stop", op_stop},     {"check", op_check},
 };
 
 static enum control_result handle(void *ctx, struct control_conn *conn, struct json_object *req,

@@ -101,6 +101,25 @@ static void env_submitted(void *ctx, unsigned int apqn)
 	x->submitted = true;
 }
 
+/* RAPQ/ZAPQ, of a queue with a ring (locked) or without: an armed "reset
+ * in progress" fault starts with it either way. */
+static void env_reset(void *ctx, unsigned int apqn, struct qring_host *q)
+{
+	struct exec *x = ctx;
+
+	if (q)
+		engine_queue_reset(x->g->gs->engine, q);
+	else
+		engine_reset(x->g->gs->engine, apqn);
+}
+
+static uint8_t env_fault(void *ctx, unsigned int apqn)
+{
+	struct exec *x = ctx;
+
+	return engine_fault_take(x->g->gs->engine, apqn);
+}
+
 static void queue_done(struct exec *x)
 {
 	struct engine *e = x->g->gs->engine;
@@ -212,6 +231,8 @@ static void serve(struct guest *g, uint32_t seq)
 		    .mem_size = g->mem_size,
 		    .queue = env_queue,
 		    .submitted = env_submitted,
+		    .reset = env_reset,
+		    .fault = env_fault,
 		    .ctx = &x,
 		};
 

@@ -237,6 +237,7 @@ struct json_object *vfio_op_open(struct apemud *d, struct control_conn *conn,
 		return control_error(EINVAL, "mdev-open: expected \"uuid\", a string");
 	pthread_mutex_lock(&d->lock);
 	e = do_open(d->guests, gc, json_object_get_string(v), msg, &attached);
+	apemud_audit(d);
 	pthread_mutex_unlock(&d->lock);
 	if (e < 0)
 		return control_error(-e, "%s", msg);
@@ -264,6 +265,7 @@ struct json_object *vfio_op_release(struct apemud *d, struct control_conn *conn,
 	e = find_conn_open(d->guests, conn->data, req, msg, "mdev-release", &o);
 	if (!e)
 		release_open(d->guests, o);
+	apemud_audit(d);
 	pthread_mutex_unlock(&d->lock);
 	return e < 0 ? control_error(-e, "%s", msg) : reply_ok();
 }

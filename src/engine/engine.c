@@ -12,11 +12,13 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "insn.h"
@@ -34,6 +36,7 @@ struct worker {
 	pthread_t thread;
 	int epfd;
 	int kick_fd;		       /* eventfd: engine_kick() and stop */
+	uint32_t delay_ms;	       /* atomic: an injected delay before each reply */
 	pthread_mutex_t db_mu;	       /* doorbell registrations; before a queue's mutex */
 	uint32_t sleeping;	       /* atomic: in epoll_wait, or about to be */
 	uint64_t bound[BOUND_WORDS];   /* atomic: domains with a binding */
@@ -45,9 +48,15 @@ struct eng_queue {
 	pthread_mutex_t mu;
 	unsigned int apqn;
 	bool bound;
-	bool live; /* the worker takes requests */
+	bool live; /* the queue is in the owner's CRYCB: the worker takes requests */
 	struct qring_host h;
 	struct eng_owner owner;
+	/* injected faults (engine_fault_*): the next fault_left instructions
+	 * answer fault_rc; reset_armed arms rc 0x02 for that many after the
+	 * next reset */
+	uint8_t fault_rc;
+	uint32_t fault_left;
+	uint32_t reset_armed;
 };
 
 struct engine {
@@ -99,6 +108,16 @@ static void publish(struct engine *e, struct eng_queue *eq)
 	__atomic_store_n(&c->requestq_count, waiting, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->pendingq_count, pending, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->load, incomplete, __ATOMIC_RELAXED);
+}
+
+/* What the ring tells its guest (lock held): a pending fault sends every
+ * instruction to the trap path, where it is answered. */
+static void show_state(struct eng_queue *eq)
+{
+	if (eq->bound)
+		qring_host_set_state(&eq->h, eq->fault_left ? APEMU_QRING_FAULT
+					     : eq->live	    ? APEMU_QRING_LIVE
+							    : APEMU_QRING_REVOKED);
 }
 
 /* ---- workers ---- */
@@ -186,6 +205,17 @@ static void notify(struct eng_queue *eq)
 	}
 }
 
+/* An injected reply delay (engine_fault_delay), slept without any lock. */
+static void delay(struct engine *e, unsigned int apid)
+{
+	struct worker *w = __atomic_load_n(&e->workers[apid], __ATOMIC_ACQUIRE);
+	uint32_t ms = w ? __atomic_load_n(&w->delay_ms, __ATOMIC_RELAXED) : 0;
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (ms && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 struct scratch {
 	uint8_t req[AP_MSG_MAX];
 	uint8_t reply[T50_REPLY_MAX];
@@ -210,6 +240,7 @@ static bool run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 
 	n = t50_execute(ap_view_adapter_mode(e->view, AP_APQN_APID(eq->apqn)),
 			ENG_MAX_MODULUS_BYTES, s->req, len, s->reply, sizeof(s->reply), s->ctx);
+	delay(e, AP_APQN_APID(eq->apqn));
 
 	pthread_mutex_lock(&eq->mu);
 	/* a reset or revocation meanwhile discarded the request: the reply goes nowhere */
@@ -383,6 +414,7 @@ int engine_bind(struct engine *e, unsigned int apqn, const struct qring_host *h,
 	eq->h = *h;
 	eq->owner = *owner;
 	eq->bound = eq->live = true;
+	show_state(eq);
 	bound_set(w, AP_APQN_APQI(apqn), true);
 	publish(e, eq);
 	pthread_mutex_unlock(&eq->mu);
@@ -438,7 +470,7 @@ void engine_set_state(struct engine *e, unsigned int apqn, const void *owner_id,
 	if (eq->bound && eq->owner.id == owner_id) {
 		woke = !eq->live && state == APEMU_QRING_LIVE;
 		eq->live = state == APEMU_QRING_LIVE;
-		qring_host_set_state(&eq->h, state);
+		show_state(eq);
 	}
 	pthread_mutex_unlock(&eq->mu);
 	if (woke)
@@ -480,6 +512,118 @@ void engine_kick(struct engine *e, unsigned int apqn)
 
 /* ---- the configuration side ---- */
 
+/* A reset with rc 0x02 armed: the next instructions see it in progress (lock held). */
+static void engine_after_reset(struct eng_queue *eq)
+{
+	if (!eq->reset_armed)
+		return;
+	eq->fault_rc = AP_RC_RESET_IN_PROGRESS;
+	eq->fault_left = eq->reset_armed;
+	eq->reset_armed = 0;
+	show_state(eq);
+}
+
+void engine_queue_reset(struct engine *e, struct qring_host *h)
+{
+	struct eng_queue *eq = (struct eng_queue *)((uint8_t *)h - offsetof(struct eng_queue, h));
+
+	(void)e;
+	qring_host_reset(h);
+	engine_after_reset(eq);
+}
+
+/* ---- faults ---- */
+
+int engine_fault_rc(struct engine *e, unsigned int apqn, uint8_t rc, uint32_t count)
+{
+	struct eng_queue *eq = queue_get(e, apqn, true);
+
+	if (!eq)
+		return -ENOMEM;
+	pthread_mutex_lock(&eq->mu);
+	eq->fault_rc = rc;
+	eq->fault_left = rc ? count : 0;
+	show_state(eq);
+	pthread_mutex_unlock(&eq->mu);
+	return 0;
+}
+
+int engine_fault_reset_pending(struct engine *e, unsigned int apqn, uint32_t count)
+{
+	struct eng_queue *eq = queue_get(e, apqn, true);
+
+	if (!eq)
+		return -ENOMEM;
+	pthread_mutex_lock(&eq->mu);
+	eq->reset_armed = count;
+	pthread_mutex_unlock(&eq->mu);
+	return 0;
+}
+
+uint8_t engine_fault_take(struct engine *e, unsigned int apqn)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+	uint8_t rc = 0;
+
+	if (!eq)
+		return 0;
+	pthread_mutex_lock(&eq->mu);
+	if (eq->fault_left) {
+		rc = eq->fault_rc;
+		if (--eq->fault_left == 0)
+			show_state(eq);
+	}
+	pthread_mutex_unlock(&eq->mu);
+	return rc;
+}
+
+int engine_fault_delay(struct engine *e, unsigned int apid, uint32_t ms)
+{
+	struct worker *w = apid < AP_DEVICES ? worker_get(e, apid) : NULL;
+
+	if (!w)
+		return -ENOMEM;
+	__atomic_store_n(&w->delay_ms, ms, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool engine_adapter_computing(struct engine *e, unsigned int apid)
+{
+	bool busy = false;
+
+	for (unsigned int apqi = 0; apqi < AP_DOMAINS && !busy; apqi++) {
+		struct eng_queue *eq = queue_get(e, AP_APQN(apid, apqi), false);
+
+		if (!eq)
+			continue;
+		pthread_mutex_lock(&eq->mu);
+		busy = eq->bound && eq->h.taken != eq->h.prod;
+		pthread_mutex_unlock(&eq->mu);
+	}
+	return busy;
+}
+
+bool engine_audit(struct engine *e, unsigned int apqn, const void *owner_id,
+		  struct eng_audit *ret)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+	bool mine = false;
+
+	if (!eq)
+		return false;
+	pthread_mutex_lock(&eq->mu);
+	if (eq->bound && eq->owner.id == owner_id) {
+		mine = true;
+		ret->live = eq->live;
+		ret->taken = eq->h.taken;
+		ret->prod = eq->h.prod;
+		ret->base = eq->h.base;
+		ret->irq = eq->h.irq;
+	}
+	pthread_mutex_unlock(&eq->mu);
+	return mine;
+}
+
 void engine_reset(struct engine *e, unsigned int apqn)
 {
 	struct eng_queue *eq = queue_get(e, apqn, false);
@@ -489,6 +633,7 @@ void engine_reset(struct engine *e, unsigned int apqn)
 	pthread_mutex_lock(&eq->mu);
 	if (eq->bound)
 		qring_host_reset(&eq->h);
+	engine_after_reset(eq);
 	publish(e, eq);
 	pthread_mutex_unlock(&eq->mu);
 }

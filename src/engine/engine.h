@@ -97,5 +97,32 @@ void engine_kick(struct engine *e, unsigned int apqn);
 /* RAPQ/ZAPQ from outside (reset, zeroize, unbind, standby): every message
  * is discarded and interruptions are off. */
 void engine_reset(struct engine *e, unsigned int apqn);
+/* The same for the trap path's RAPQ/ZAPQ, on a binding engine_lock() returned. */
+void engine_queue_reset(struct engine *e, struct qring_host *h);
+
+/* ---- injected faults (apemu event fault-*, docs/apemu-cli.md) ---- */
+
+/* The next count instructions on apqn answer response code rc (0: none). */
+int engine_fault_rc(struct engine *e, unsigned int apqn, uint8_t rc, uint32_t count);
+/* After apqn's next reset, count instructions answer rc 0x02 (reset in progress). */
+int engine_fault_reset_pending(struct engine *e, unsigned int apqn, uint32_t count);
+/* The trap path: the response code an injected fault gives this
+ * instruction on apqn (one of its count is used), or 0. */
+uint8_t engine_fault_take(struct engine *e, unsigned int apqn);
+/* Each reply of adapter apid waits ms milliseconds after its computation (0: none). */
+int engine_fault_delay(struct engine *e, unsigned int apid, uint32_t ms);
+/* Is adapter apid computing a request now? */
+bool engine_adapter_computing(struct engine *e, unsigned int apid);
+
+/* ---- the auditor ---- */
+
+struct eng_audit {
+	bool live;
+	uint32_t taken, prod, base;
+	bool irq;
+};
+/* owner_id's binding of apqn, copied under its lock; false when it has none. */
+bool engine_audit(struct engine *e, unsigned int apqn, const void *owner_id,
+		  struct eng_audit *ret);
 
 #endif

@@ -22,6 +22,7 @@ APEMUD = os.path.join(BUILD, "src", "daemon", "apemud")
 SANITIZER_RE = re.compile(
     r"ERROR: (?:Address|Leak|Thread|Memory|UndefinedBehavior)Sanitizer|runtime error:"
     r"|WARNING: ThreadSanitizer"
+    r"|AUDIT: "  # apemud built with -Daudit=true found a broken invariant
 )
 
 TYPE_PATH = "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough"
