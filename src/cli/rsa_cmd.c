@@ -36,6 +36,7 @@ struct rsa_opts {
 	bool poll;
 	bool json;
 	bool quiet;
+	bool keep_going;
 };
 
 static int usage_error(const char *fmt, const char *v)
@@ -90,7 +91,8 @@ static int parse(int argc, char **argv, struct rsa_opts *o)
 	    {"count", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
 	    {"keys", required_argument, NULL, 'k'},  {"poll", no_argument, NULL, 'p'},
 	    {"json", no_argument, NULL, 'j'},	     {"quiet", no_argument, NULL, 'Q'},
-	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0},
+	    {"keep-going", no_argument, NULL, 'K'},  {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *mount = CLIENT_DEFAULT_MOUNT;
 	double v;
@@ -143,6 +145,9 @@ static int parse(int argc, char **argv, struct rsa_opts *o)
 			break;
 		case 'Q':
 			o->quiet = true;
+			break;
+		case 'K':
+			o->keep_going = true;
 			break;
 		case 'h':
 			printf("Usage: apemu rsa %s\n\n%s", RSA_CMD_SYNOPSIS, RSA_CMD_HELP);
@@ -251,15 +256,20 @@ static void report(const struct rsa_opts *o, const struct rsa_result *res)
 			 i ? "," : "", o->apqns[i] >> 8, o->apqns[i] & 0xff);
 	if (o->json) {
 		printf("{\"bits\":%u,\"kind\":\"%s\",\"queues\":\"%s\",\"operations\":%llu,"
-		       "\"wrong\":%llu,\"seconds\":%.6f,\"ops_per_second\":%.1f,\"irq\":%s}\n",
+		       "\"wrong\":%llu,\"sent\":%llu,\"discarded\":%llu,\"seconds\":%.6f,"
+		       "\"ops_per_second\":%.1f,\"irq\":%s}\n",
 		       o->bits, kind_name(o->kind), queues, (unsigned long long)res->done,
-		       (unsigned long long)res->wrong, res->seconds, rate,
+		       (unsigned long long)res->wrong, (unsigned long long)res->sent,
+		       (unsigned long long)res->discarded, res->seconds, rate,
 		       o->poll ? "false" : "true");
 		return;
 	}
 	printf("RSA-%u %s on %s: %llu operations in %.2f s = %.1f ops/s; %s\n", o->bits,
 	       kind_name(o->kind), queues, (unsigned long long)res->done, res->seconds, rate,
 	       res->wrong ? "SOME RESULTS DIFFER FROM OPENSSL'S" : "every result equals OpenSSL's");
+	if (res->discarded)
+		printf("%llu requests were discarded by resets (observed by the guest)\n",
+		       (unsigned long long)res->discarded);
 }
 
 int rsa_cmd_main(int argc, char **argv)
@@ -317,6 +327,7 @@ int rsa_cmd_main(int argc, char **argv)
 				      .count = o.count,
 				      .seconds = o.seconds,
 				      .irq = !o.poll,
+				      .keep_going = o.keep_going,
 				      .progress = show_progress,
 				      .ctx = &p,
 				      .progress_interval = p.tty ? 0.2 : 1.0},

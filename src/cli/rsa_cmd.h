@@ -9,7 +9,8 @@
 
 #define RSA_CMD_SYNOPSIS                                                                           \
 	"[--mount DIR] --mdev UUID [--apqn AA.DDDD[,...]] [--bits N] [--me|--me-public]\n"         \
-	"               [--count N | --seconds S] [--keys K] [--poll] [--json] [--quiet]"
+	"               [--count N | --seconds S] [--keys K] [--poll] [--json] [--quiet]\n"         \
+	"               [--keep-going]"
 #define RSA_CMD_HELP                                                                               \
 	"Be a guest on the mdev UUID and run RSA on its accelerators: type 50 requests\n"          \
 	"built from fresh OpenSSL keys go through NQAP, the emulated adapters compute,\n"          \
@@ -25,7 +26,10 @@
 	"  --keys K      distinct keys, 4 requests each (default 4)\n"                             \
 	"  --poll        poll DQAP instead of waiting for adapter interruptions (AQIC)\n"          \
 	"  --json        the result as one JSON object\n"                                          \
-	"  --quiet       no progress\n"
+	"  --quiet       no progress\n"                                                             \
+	"  --keep-going  count requests a reset discards (the queue found empty, a later\n"         \
+	"                reply overtaking them) and go on; wait while a queue is out of\n"        \
+	"                reach (response codes 0x01-0x05) instead of stopping\n"
 
 int rsa_cmd_main(int argc, char **argv);
 

@@ -254,6 +254,30 @@ static int fail(struct state *s, int err, const char *fmt, unsigned int apqn, un
 	return err;
 }
 
+/*
+ * The n oldest requests in flight on queue i were discarded (the guest saw
+ * the queue empty, or a later reply overtake them): counted with
+ * keep_going, else the run stops saying so.
+ */
+static int lost(struct state *s, unsigned int i, unsigned int n)
+{
+	if (!s->r->keep_going)
+		return fail(s, -EIO, "queue %02x.%04x was reset: %u requests in flight were discarded",
+			    s->r->apqns[i], n);
+	s->res->discarded += n;
+	s->head[i] = (s->head[i] + n) % MAX_WINDOW;
+	s->inflight[i] -= n;
+	return 0;
+}
+
+/* A queue out of reach for the moment (rc 0x01-0x05): keep_going waits for it. */
+static bool may_wait(const struct state *s, uint32_t status)
+{
+	unsigned int rc = APEMU_AP_STATUS_RC(status);
+
+	return s->r->keep_going && rc >= 0x01 && rc <= 0x05;
+}
+
 int rsa_queue_probe(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_info, char *msg,
 		    size_t len)
 {
@@ -321,7 +345,7 @@ static int feed(struct state *s, unsigned int i, uint64_t limit)
 			return fail(s, -EIO, "NQAP %02x.%04x: program exception 0x%04x",
 				    r->apqns[i], (unsigned int)res.pgm);
 		if (res.cc) {
-			if (APEMU_AP_STATUS_RC(res.status) == RC_Q_FULL)
+			if (APEMU_AP_STATUS_RC(res.status) == RC_Q_FULL || may_wait(s, res.status))
 				break;
 			return fail(s, -EIO, "NQAP %02x.%04x: response code 0x%02x", r->apqns[i],
 				    APEMU_AP_STATUS_RC(res.status));
@@ -329,6 +353,7 @@ static int feed(struct state *s, unsigned int i, uint64_t limit)
 		s->fifo[i][(s->head[i] + s->inflight[i]) % MAX_WINDOW] = s->sent + 1;
 		s->inflight[i]++;
 		s->sent++;
+		s->res->sent = s->sent;
 		if (res.status & APEMU_AP_STATUS_F)
 			break; /* that one filled the queue */
 	}
@@ -353,8 +378,10 @@ static int take_in_order(struct state *s, unsigned int i, uint64_t seq)
 		if (!s->inflight[i])
 			return 0;
 	} else if (skipped) {
-		return fail(s, -EIO, "queue %02x.%04x was reset: %u requests in flight were discarded",
-			    s->r->apqns[i], skipped);
+		int e = lost(s, i, skipped);
+
+		if (e < 0)
+			return e;
 	}
 	s->head[i] = (s->head[i] + 1) % MAX_WINDOW;
 	s->inflight[i]--;
@@ -383,11 +410,8 @@ static int drain(struct state *s, unsigned int i, unsigned int *got)
 			/* empty (E) while requests are outstanding: a reset discarded them */
 			if (APEMU_AP_STATUS_RC(res.status) == RC_Q_FULL &&
 			    (res.status & APEMU_AP_STATUS_E) && s->inflight[i])
-				return fail(s, -EIO,
-					    "queue %02x.%04x was reset: %u requests in flight were "
-					    "discarded",
-					    r->apqns[i], s->inflight[i]);
-			if (APEMU_AP_STATUS_RC(res.status) == RC_Q_FULL)
+				return lost(s, i, s->inflight[i]);
+			if (APEMU_AP_STATUS_RC(res.status) == RC_Q_FULL || may_wait(s, res.status))
 				return 0;
 			return fail(s, -EIO, "DQAP %02x.%04x: response code 0x%02x", r->apqns[i],
 				    APEMU_AP_STATUS_RC(res.status));
@@ -458,17 +482,22 @@ static int check_stalled(struct state *s, double quiet)
 			continue;
 		if (apemu_tapq(r->g, r->apqns[i], false, &res, NULL) < 0 || res.pgm)
 			return fail(s, -EIO, "TAPQ %02x.%04x failed (%u)", r->apqns[i], 0);
+		if (res.cc && may_wait(s, res.status))
+			continue;
 		if (res.cc)
 			return fail(s, -EIO,
 				    "queue %02x.%04x went away with requests in flight (TAPQ response "
 				    "code 0x%02x)",
 				    r->apqns[i], APEMU_AP_STATUS_RC(res.status));
-		if (res.status & APEMU_AP_STATUS_E)
-			return fail(s, -EIO,
-				    "queue %02x.%04x was reset: %u requests in flight were discarded",
-				    r->apqns[i], s->inflight[i]);
+		if (res.status & APEMU_AP_STATUS_E) {
+			int e = lost(s, i, s->inflight[i]);
+
+			if (e < 0)
+				return e;
+		}
 	}
-	if (quiet >= STALL_GIVE_UP_S)
+	/* keep_going waits as long as it takes: its caller has the clock */
+	if (quiet >= STALL_GIVE_UP_S && !r->keep_going)
 		return fail(s, -ETIMEDOUT, "no reply from %02x.%04x (or the other queues) for %u s",
 			    r->apqns[0], (unsigned int)STALL_GIVE_UP_S);
 	return 0;
@@ -511,10 +540,11 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 			r->progress(r->ctx, ret->done, t - start);
 			last_progress = t;
 		}
-		if (limit ? ret->done >= limit : t - start >= r->seconds) {
+		/* requests a reset discarded (keep_going) end as replies do */
+		if (limit ? ret->done + ret->discarded >= limit : t - start >= r->seconds) {
 			/* by time: stop feeding, collect what is still in flight */
 			limit = s.sent;
-			if (ret->done >= s.sent)
+			if (ret->done + ret->discarded >= s.sent)
 				break;
 		}
 		if (!got && !e)

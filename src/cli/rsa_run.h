@@ -51,6 +51,9 @@ struct rsa_run {
 	double seconds;	     /* or after this long */
 	bool irq;	     /* wait for adapter interruptions, else poll DQAP */
 	unsigned int window; /* requests in flight per queue, 0: the queue's depth + 1 */
+	/* count requests a reset discarded and go on (else stop with a message);
+	 * a queue out of reach (rc 0x01-0x05) is waited for */
+	bool keep_going;
 	/* called about every progress_interval seconds and at the end */
 	void (*progress)(void *ctx, uint64_t done, double elapsed);
 	void *ctx;
@@ -60,6 +63,8 @@ struct rsa_run {
 struct rsa_result {
 	uint64_t done;	   /* replies received */
 	uint64_t wrong;	   /* replies unlike OpenSSL's */
+	uint64_t sent;	   /* requests NQAP accepted */
+	uint64_t discarded; /* requests a reset discarded, as the guest observed (keep_going) */
 	double seconds;	   /* wall time */
 	char message[256]; /* why it stopped early, or "" */
 };

@@ -167,16 +167,24 @@ void qring_host_init(struct qring_host *h, struct apemu_qring *r, unsigned int a
  * k - nslots, whose slot it needs. 0 when the guest's counters make no
  * sense.
  */
-static uint32_t waiting(const struct qring_host *h)
+/* Requests published and not taken: 0 when the guest's counter makes no sense. */
+static uint32_t published(const struct qring_host *h)
 {
 	uint64_t req = __atomic_load_n(&h->r->req, __ATOMIC_SEQ_CST);
+	uint32_t n = LO(req) - h->taken;
+
+	return HI(req) == h->g.epoch && n <= h->g.nslots ? n : 0;
+}
+
+static uint32_t waiting(const struct qring_host *h)
+{
 	uint64_t cons_raw = __atomic_load_n(&h->r->cons, __ATOMIC_ACQUIRE);
-	uint32_t n = LO(req) - h->taken, cons = LO(cons_raw), held;
+	uint32_t n = published(h), cons = LO(cons_raw), held;
 
 	if (HI(cons_raw) != h->g.epoch || (int32_t)(cons - h->base) < 0)
 		cons = h->base;
 	held = h->taken - cons; /* requests taken whose replies were not dequeued */
-	if (HI(req) != h->g.epoch || n > h->g.nslots || held >= h->g.nslots)
+	if (held >= h->g.nslots)
 		return 0;
 	return n < h->g.nslots - held ? n : h->g.nslots - held;
 }
@@ -228,7 +236,8 @@ bool qring_host_complete(struct qring_host *h, uint64_t gen, uint64_t psmid, con
 
 void qring_host_reset(struct qring_host *h)
 {
-	uint32_t base = h->taken + waiting(h);
+	/* everything published so far, room for it or not */
+	uint32_t base = h->taken + published(h);
 
 	h->base = h->taken = h->prod = base;
 	h->gen++;

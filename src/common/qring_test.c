@@ -190,6 +190,27 @@ static void test_adapter_waits_for_the_slot_of_an_undequeued_reply(void **state)
 	assert_int_equal(qring_host_take(&f->h, buf, sizeof(buf), &psmid, &len, &gen), 0);
 }
 
+/* A reset discards every request published before it, even those the
+ * adapter had no room to take yet. */
+static void test_reset_discards_requests_without_room_too(void **state)
+{
+	struct fx *f = *state;
+	char buf[SLOT];
+	uint64_t psmid, gen;
+	size_t len;
+
+	for (uint64_t i = 0; i < NSLOTS; i++) {
+		put(f, i, "r");
+		answer_one(f);
+	}
+	/* the guest published two more than the queue holds */
+	f->r->req = (uint64_t)EPOCH << 32 | (NSLOTS + 2);
+	assert_int_equal(qring_host_take(&f->h, buf, sizeof(buf), &psmid, &len, &gen), -ENOENT);
+	qring_host_reset(&f->h);
+	assert_int_equal(f->r->done, (uint64_t)(NSLOTS + 2) << 32 | (NSLOTS + 2));
+	assert_false(qring_host_pending(&f->h));
+}
+
 static void test_partial_dequeue_then_the_rest(void **state)
 {
 	struct fx *f = *state;
@@ -363,6 +384,7 @@ int main(void)
 	    T(test_requests_come_back_in_order_with_their_psmid),
 	    T(test_queue_holds_nslots_requests_and_replies),
 	    T(test_adapter_waits_for_the_slot_of_an_undequeued_reply),
+	    T(test_reset_discards_requests_without_room_too),
 	    T(test_partial_dequeue_then_the_rest),
 	    T(test_reset_discards_everything_and_the_reply_being_computed),
 	    T(test_counts_for_sysfs),

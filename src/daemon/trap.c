@@ -300,9 +300,11 @@ static void *trap_main(void *arg)
 	struct trap *t = arg;
 	struct epoll_event ev[EPOLL_BATCH];
 	int timeout = RING_IDLE_WAIT_MS;
+	long swept = now_ns();
 
 	for (;;) {
 		int n = epoll_wait(t->epfd, ev, EPOLL_BATCH, timeout);
+		long now;
 
 		pthread_mutex_lock(&t->mu);
 		if (t->stop) {
@@ -320,8 +322,11 @@ static void *trap_main(void *arg)
 			    t->gen[slot] == (uint32_t)(ev[i].data.u64 >> 32))
 				look(t->guest[slot]);
 		}
-		if (n <= 0) {
-			/* a timeout: pollers, and anyone whose doorbell write got lost */
+		/* when the sweep is due, however busy the doorbells keep us:
+		 * pollers, and anyone whose doorbell write got lost */
+		now = now_ns();
+		if (n <= 0 || now - swept >= (long)timeout * 1000000L) {
+			swept = now;
 			for (size_t i = 0; i < t->n; i++)
 				if (t->guest[i])
 					look(t->guest[i]);

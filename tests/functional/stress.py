@@ -41,8 +41,11 @@ MACHINE = {
         {"id": 7, "type": "CEX7C"},
     ],
 }
-# Each guest's mdev: its adapters and domains (no APQN in both).
-MDEVS = [([4, 5], [1, 2]), ([6], [1, 2, 3]), ([7, 4], [3, 4])]
+# Each guest's mdev: its adapters and domains (no APQN in two). The last one
+# is for `apemu rsa --keep-going`, a guest of libapemu-guest whose NQAP and
+# DQAP run on the queue rings without an exit.
+MDEVS = [([4, 5], [1, 2]), ([6], [1, 2, 3]), ([7, 4], [3, 4]), ([5], [3, 4])]
+RSA_APQNS = "05.0003,05.0004"
 ACCEL = {4: "CEX8A", 5: "CEX8A", 6: "CEX7A", 7: "CEX7C"}
 # What a random configuration change may be refused with: the kernel's
 # answers to a change that conflicts with the state of the moment.
@@ -271,6 +274,34 @@ def stacks(pid):
     return "\n".join(text)
 
 
+def guest_rings(pid):
+    """The queue rings in the data-plane area of libapemu-guest process pid (its
+    memfd's upper half), as text: what a stuck guest and adapter disagree on."""
+    import struct
+    with open(f"/proc/{pid}/maps") as f:
+        m = next(line for line in f if "memfd:apemu-guest" in line)
+    lo, hi = (int(x, 16) for x in m.split()[0].split("-"))
+    with open(f"/proc/{pid}/mem", "rb") as f:
+        f.seek(lo)
+        mem = f.read(hi - lo)
+    dp = ((hi - lo) // 2) & ~4095
+    gen, nent = struct.unpack_from("=II", mem, dp + 8)
+    out = [f"directory gen {gen}, {nent} entries"]
+    for i in range(256):
+        apqn, _, off = struct.unpack_from("=HHI", mem, dp + 64 + 8 * i)
+        if not off:
+            continue
+        r = dp + off
+        magic, rq, nslots, _, epoch, state, mx, ss, irq, nw, done = struct.unpack_from(
+            "=IHBBIIIIIIQ", mem, r)
+        req, cons = struct.unpack_from("=QQ", mem, r + 64)
+        out.append(f"{apqn:04x} at {off:#x}: magic {magic:#x} apqn {rq:04x} epoch {epoch} "
+                   f"state {state} need_wakeup {nw} req {req >> 32}:{req & 0xffffffff} "
+                   f"cons {cons >> 32}:{cons & 0xffffffff} done base {done >> 32} "
+                   f"prod {done & 0xffffffff}")
+    return "\n".join(out)
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
@@ -284,7 +315,16 @@ def run(inst, seconds, seed, report=print):
     rss0 = rss_kib(pid)
     mdevs = [t.make_mdev(inst, a, d) for a, d in MDEVS]
     guests = [GuestRun(inst, u, [t.apqn(a, d) for a in ad for d in dd], seed + i)
-              for i, (u, (ad, dd)) in enumerate(zip(mdevs, MDEVS))]
+              for i, (u, (ad, dd)) in enumerate(zip(mdevs[:-1], MDEVS))]
+    lib = subprocess.Popen([APEMU, "rsa", "--mount", inst.mount, "--mdev", mdevs[-1], "--apqn",
+                            RSA_APQNS, "--bits", "512", "--keys", "2", "--seconds", str(seconds),
+                            "--poll", "--keep-going", "--json", "--quiet"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+    # apemu rsa checks its queues first: changes start once it computes
+    deadline = time.monotonic() + 30
+    while int(inst.read("/sys/devices/ap/card05/05.0003/request_count") or 0) == 0:
+        assert lib.poll() is None and time.monotonic() < deadline, lib.communicate()
+        time.sleep(0.01)
     chaos = [Chaos(inst, mdevs, seed * 31 + i) for i in range(2)]
     stop = threading.Event()
     threads = [threading.Thread(target=x.run, args=(stop,)) for x in guests + chaos]
@@ -305,6 +345,19 @@ def run(inst, seconds, seed, report=print):
     elapsed = time.monotonic() - start
     chaos[0].restore()
     try:
+        lib_out, lib_err = lib.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        st = subprocess.run([APEMU, "status", "--mount", inst.mount, "--json"], capture_output=True,
+                            text=True, env=env(), timeout=OP_TIMEOUT)
+        stj = json.loads(st.stdout)
+        queues = [q for q in stj.get("queues", []) if q.get("apqn") in RSA_APQNS.split(",")]
+        queues.append([m for m in stj.get("mdevs", []) if m.get("uuid") == mdevs[-1]])
+        where = guest_rings(lib.pid)
+        lib.kill()
+        lib_out, lib_err = lib.communicate()
+        raise Lost(f"apemu rsa --keep-going did not finish: {lib_err}; its queues: {queues}\n"
+                   f"{where}")
+    try:
         for g in guests:
             g.drain(time.monotonic() + 30)
     except Lost as e:
@@ -321,7 +374,10 @@ def run(inst, seconds, seed, report=print):
     for c in chaos:
         for k, v in c.counts.items():
             events[k] = events.get(k, 0) + v
+    assert lib.returncode == 0, f"apemu rsa --keep-going: {lib.returncode} {lib_out} {lib_err}"
+    librun = json.loads(lib_out)
     figures = {"seed": seed, "seconds": round(elapsed, 1), "requests": stats, "changes": events,
+               "apemu_rsa": {k: librun[k] for k in ("operations", "wrong", "sent", "discarded")},
                "rss_kib": {"start": rss0, "warm": rss_warm, "end": rss_kib(pid)},
                "answered_per_s": round(stats["answered"] / elapsed, 1)}
     report("stress: " + json.dumps(figures))
@@ -329,6 +385,8 @@ def run(inst, seconds, seed, report=print):
     assert rc.returncode == 0, rc.stdout + rc.stderr
     assert stats["answered"] > 0, stats
     assert stats["sent"] == stats["answered"] + stats["discarded"], stats
+    assert librun["wrong"] == 0, librun
+    assert librun["sent"] == librun["operations"] + librun["discarded"], librun
     return figures
 
 

@@ -19,11 +19,13 @@ import ctypes
 import os
 import random
 import struct
+import subprocess
 import threading
 import time
 
 import pytest
 import t50
+from apemutest import APEMU, env
 import test_guest_protocol as t
 from test_guest_protocol import (EINVAL, FC_RAPQ, FC_ZAPQ, PQAP, ST_E, ST_F, ST_R, apqn, make_mdev,
                                  rc_of, wait_for)
@@ -793,6 +795,35 @@ def test_trap_doorbell(apemu, dguests):
         start = time.monotonic()
         assert g.tapq(q).cc == 0
         assert time.monotonic() - start < 0.3
+
+
+def test_busy_doorbells_do_not_starve_pollers(apemu):
+    """A guest that keeps the trap thread busy through its doorbell (apemu
+    guest, libapemu-guest: TAPQ after TAPQ) must not keep it from looking
+    at the guests that poll (no doorbell)."""
+    inst = apemu.start(MACHINE)
+    u1, u2 = make_mdev(inst, [0x47], [4]), make_mdev(inst, [0x48], [4])
+    hammer = subprocess.Popen([APEMU, "guest", "--mount", inst.mount, "--mdev", u1],
+                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, env=env())
+    poller = t.Guest(inst.socket)
+    try:
+        poller.create()
+        poller.open(u2)
+        feed = threading.Thread(target=lambda: hammer.communicate(b"tapq 47.0004\n" * 400000))
+        feed.start()
+        time.sleep(0.3)
+        worst = 0.0
+        for _ in range(20):
+            start = time.monotonic()
+            assert poller.tapq(apqn(0x48, 4), timeout=5).cc == 0
+            worst = max(worst, time.monotonic() - start)
+        assert hammer.poll() is None, "the hammer ended before the poller was done"
+        assert worst < 0.5, worst
+    finally:
+        hammer.kill()
+        feed.join()
+        poller.close()
 
 
 def test_data_doorbell_wakes_a_sleeping_adapter(apemu, dguests):

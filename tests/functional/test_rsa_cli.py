@@ -149,6 +149,39 @@ def test_rsa_reports_requests_discarded_by_a_reset(apemu):
     assert "queue 04.0005 was reset:" in err and "requests in flight were discarded" in err
 
 
+def test_rsa_keep_going_counts_what_resets_discard(apemu):
+    """--keep-going: resets under the guest's feet are counted, not fatal; every
+    request sent is answered or counted discarded, every answer right."""
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [4], [5])
+    argv = [APEMU, "rsa", "--mount", inst.mount, "--mdev", u, "--seconds", "3", "--quiet",
+            "--keys", "1", "--bits", "1024", "--keep-going", "--json"]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env())
+    try:
+        count = "/sys/devices/ap/card04/04.0005/request_count"
+        deadline = time.monotonic() + 60
+        while int(inst.read(count)) == 0:
+            assert time.monotonic() < deadline and p.poll() is None
+            time.sleep(0.01)
+        for _ in range(5):
+            assert inst.write("/sys/devices/ap/card04/04.0005/reset", "1\n") is None
+            time.sleep(0.2)
+        # a queue out of reach for a while is waited for
+        assert inst.write("/sys/devices/ap/card04/config", "0\n") is None
+        time.sleep(0.5)
+        assert inst.write("/sys/devices/ap/card04/config", "1\n") is None
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert (p.returncode, err) == (0, ""), (out, err)
+    r = json.loads(out)
+    assert r["wrong"] == 0 and r["discarded"] > 0, r
+    assert r["sent"] == r["operations"] + r["discarded"], r
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
