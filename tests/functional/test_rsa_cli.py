@@ -124,19 +124,25 @@ def test_several_guests_at_once_on_different_adapters(apemu):
         "04.0005", "05.0005", "07.0006"}
 
 
+def rsa_running(inst, u, *args):
+    """apemu rsa on mdev u (its queue 04.0005) in the background, once it computes."""
+    argv = [APEMU, "rsa", "--mount", inst.mount, "--mdev", u, "--quiet", "--keys", "1"]
+    p = subprocess.Popen(argv + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env())
+    deadline = time.monotonic() + 60
+    while int(inst.read("/sys/devices/ap/card04/04.0005/request_count")) == 0:
+        if time.monotonic() > deadline or p.poll() is not None:
+            p.kill()
+            raise AssertionError(f"apemu rsa did not start: {p.communicate()}")
+        time.sleep(0.01)
+    return p
+
+
 def test_rsa_reports_requests_discarded_by_a_reset(apemu):
     inst = apemu.start(MACHINE)
     u = make_mdev(inst, [4], [5])
-    argv = [APEMU, "rsa", "--mount", inst.mount, "--mdev", u, "--seconds", "60", "--quiet",
-            "--keys", "1", "--bits", "2048"]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env())
+    p = rsa_running(inst, u, "--seconds", "60", "--bits", "2048")
     try:
-        count = "/sys/devices/ap/card04/04.0005/request_count"
-        deadline = time.monotonic() + 60
-        while int(inst.read(count)) == 0:
-            assert time.monotonic() < deadline and p.poll() is None
-            time.sleep(0.05)
         # the administrator resets the queue under the guest's feet
         assert inst.write("/sys/devices/ap/card04/04.0005/reset", "1\n") is None
         out, err = p.communicate(timeout=30)
@@ -154,16 +160,8 @@ def test_rsa_keep_going_counts_what_resets_discard(apemu):
     request sent is answered or counted discarded, every answer right."""
     inst = apemu.start(MACHINE)
     u = make_mdev(inst, [4], [5])
-    argv = [APEMU, "rsa", "--mount", inst.mount, "--mdev", u, "--seconds", "3", "--quiet",
-            "--keys", "1", "--bits", "1024", "--keep-going", "--json"]
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env())
+    p = rsa_running(inst, u, "--seconds", "3", "--bits", "1024", "--keep-going", "--json")
     try:
-        count = "/sys/devices/ap/card04/04.0005/request_count"
-        deadline = time.monotonic() + 60
-        while int(inst.read(count)) == 0:
-            assert time.monotonic() < deadline and p.poll() is None
-            time.sleep(0.01)
         for _ in range(5):
             assert inst.write("/sys/devices/ap/card04/04.0005/reset", "1\n") is None
             time.sleep(0.2)
