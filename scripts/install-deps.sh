@@ -11,6 +11,7 @@ PACKAGES=(
 	libcmocka-dev
 	python3 python3-pytest
 	mdevctl
+	man-db
 	uuid-runtime util-linux procps
 )
 
