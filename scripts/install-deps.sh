@@ -12,6 +12,7 @@ PACKAGES=(
 	python3 python3-pytest
 	mdevctl
 	man-db
+	debhelper dh-python dpkg-dev lintian bash-completion
 	uuid-runtime util-linux procps
 )
 

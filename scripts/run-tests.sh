@@ -2,7 +2,9 @@
 # Install what is missing, build apemu three times (plain, ASan+UBSan,
 # TSan), run every unit test in each build, the functional tests against the
 # ASan+UBSan build and the data-plane functional tests (guests, adapters,
-# RSA) against the TSan build, and end with one line 'N passed, N failed'.
+# RSA) against the TSan build, build the Debian packages and smoke-test them
+# installed (scripts/package-test.sh), and end with one line
+# 'N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -36,6 +38,12 @@ if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; the
 		tests/functional/test_dataplane.py tests/functional/test_guest_cli.py \
 		tests/functional/test_rsa_cli.py
 	results+=(--junit "$root/build-tsan/functional.xml")
+fi
+
+if [ -d debian ]; then
+	# the Debian packages: build, lintian, install into a fresh root, smoke-test
+	./scripts/package-test.sh "$root/build/package.xml"
+	results+=(--junit "$root/build/package.xml")
 fi
 
 echo "== results"
