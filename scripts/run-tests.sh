@@ -29,11 +29,11 @@ done
 
 if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; then
 	echo "== functional tests (build-asan)"
-	APEMU_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	APEMU_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider -p no:apemu.pytest_plugin \
 		--junitxml="$root/build-asan/functional.xml" tests/functional
 	results+=(--junit "$root/build-asan/functional.xml")
 	echo "== data-plane functional tests (build-tsan)"
-	APEMU_BUILD="$root/build-tsan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	APEMU_BUILD="$root/build-tsan" /usr/bin/python3 -m pytest -q -p no:cacheprovider -p no:apemu.pytest_plugin \
 		--junitxml="$root/build-tsan/functional.xml" tests/functional/test_guest_protocol.py \
 		tests/functional/test_dataplane.py tests/functional/test_guest_cli.py \
 		tests/functional/test_rsa_cli.py
