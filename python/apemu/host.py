@@ -44,6 +44,7 @@ class Host(Instance):
     def __enter__(self):
         why = check_environment()
         if why:
+            self.close()
             raise HostError(why)
         self.start()
         return self
@@ -52,12 +53,26 @@ class Host(Instance):
         self.close()
 
     def start(self):
-        """Start apemud (apemu start); raises HostError with its message."""
+        """Start apemud (apemu start); raises HostError with its message
+        (and then cleans up as close() does: nothing is left behind)."""
         rc, out, err = super().start()
         if rc != 0:
+            log = self.read_log()
+            try:
+                self.close()
+            except HostError:
+                pass
             raise HostError(f"apemu start --mount {self.mount} failed ({rc}): {err.strip()}"
-                            f" (daemon log: {self.log})")
+                            + (f"\ndaemon log:\n{log}" if log else ""))
         return rc, out, err
+
+    def read_log(self):
+        """The daemon's log, or "" if there is none."""
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
 
     def close(self):
         """Stop apemud however it takes; remove the temporary directory."""

@@ -74,6 +74,10 @@ def test_host_start_failure_names_the_problem(tmp_path):
                         mount=str(tmp_path / "sys")):
             pass
     assert "CEX9A" in str(e.value)
+    host = apemu.Host(machine={"adapters": [{"id": 5, "type": "CEX9A"}]})
+    with pytest.raises(apemu.HostError):
+        host.start()
+    assert not os.path.exists(host.dir)  # its temporary directory is gone too
 
 
 @pytest.mark.apemu_machine(MACHINE)
