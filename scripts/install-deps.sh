@@ -12,6 +12,8 @@ PACKAGES=(
 	python3 python3-pytest
 	mdevctl udev
 	libvirt-daemon libvirt-clients
+	man-db
+	debhelper dh-python dpkg-dev lintian bash-completion
 	uuid-runtime util-linux procps
 )
 

@@ -2,7 +2,9 @@
 # Install what is missing, build apemu three times (plain, ASan+UBSan,
 # TSan), run every unit test in each build, the functional tests against the
 # ASan+UBSan build and the data-plane functional tests (guests, adapters,
-# RSA) against the TSan build, and end with one line 'N passed, N failed'.
+# RSA) against the TSan build, build the Debian packages and smoke-test them
+# installed (scripts/package-test.sh), and end with one line
+# 'N passed, N failed'.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,23 +20,31 @@ results=()
 
 for dir in build build-asan build-tsan; do
 	echo "== unit tests ($dir)"
-	meson test -C "$dir" --no-rebuild --suite unit --print-errorlogs >"$dir/unit.out" 2>&1
+	suites=(--suite unit)
+	[ "$dir" = build ] && suites+=(--suite docs) # man pages, completion: once
+	meson test -C "$dir" --no-rebuild "${suites[@]}" --print-errorlogs >"$dir/unit.out" 2>&1
 	grep -E '^ *[0-9]+/[0-9]+ ' "$dir/unit.out" || cat "$dir/unit.out"
 	results+=(--meson "$dir/meson-logs/testlog.json")
 done
 
 if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; then
 	echo "== functional tests (build-asan)"
-	APEMU_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	APEMU_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider -p no:apemu.pytest_plugin \
 		--junitxml="$root/build-asan/functional.xml" tests/functional
 	results+=(--junit "$root/build-asan/functional.xml")
 	echo "== data-plane functional tests (build-tsan)"
-	APEMU_BUILD="$root/build-tsan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+	APEMU_BUILD="$root/build-tsan" /usr/bin/python3 -m pytest -q -p no:cacheprovider -p no:apemu.pytest_plugin \
 		--junitxml="$root/build-tsan/functional.xml" tests/functional/test_guest_protocol.py \
 		tests/functional/test_dataplane.py tests/functional/test_guest_cli.py \
 		tests/functional/test_rsa_cli.py tests/functional/test_faults.py \
 		tests/functional/test_stress.py
 	results+=(--junit "$root/build-tsan/functional.xml")
+fi
+
+if [ -d debian ]; then
+	# the Debian packages: build, lintian, install into a fresh root, smoke-test
+	./scripts/package-test.sh "$root/build/package.xml"
+	results+=(--junit "$root/build/package.xml")
 fi
 
 echo "== results"

@@ -9,6 +9,8 @@
  * a signalfd) into a stop. Both share the one configuration lock.
  * --ready-fd N gets "OK\n" once the tree is mounted and the socket served,
  * or "ERR <message>\n" when the start failed (the exit status is then 1).
+ * Under a service manager ($NOTIFY_SOCKET) it also sends READY=1 then, and
+ * STOPPING=1 when it begins to stop (apemu@.service is Type=notify).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include "machine_json.h"
 #include "matrix.h"
 #include "request.h"
+#include "sdnotify.h"
 #include "sysfs.h"
 #include "uevent.h"
 #include "uevent_net.h"
@@ -138,6 +141,16 @@ static void report_ready(int *fd, const char *fmt, ...)
 		dlog_daemon(AP_LOG_WARNING, "cannot write to the ready descriptor: %s",
 			    strerror(errno));
 	cleanup_closep(fd);
+}
+
+/* Tell the service manager, if there is one (sdnotify.h); a failure is only logged. */
+static void notify_manager(const char *state)
+{
+	int r = sdnotify(state);
+
+	if (r < 0)
+		dlog_daemon(AP_LOG_WARNING, "cannot notify the service manager (%s): %s; ignoring",
+			    state, strerror(-r));
 }
 
 /*
@@ -414,6 +427,7 @@ int main(int argc, char **argv)
 	dlog_daemon(AP_LOG_NOTICE, "serving %s (control socket %s, pid %d)", d->paths.mount,
 		    d->paths.socket, (int)d->pid);
 	report_ready(&a.ready_fd, "OK\n");
+	notify_manager("READY=1");
 	pthread_mutex_lock(&d->lock);
 	stopping = d->stopping;
 	pthread_mutex_unlock(&d->lock);
@@ -426,6 +440,7 @@ int main(int argc, char **argv)
 	if (!stopping && r >= 0)
 		dlog_daemon(AP_LOG_NOTICE, "the tree at %s was unmounted; stopping",
 			    d->paths.mount);
+	notify_manager("STOPPING=1");
 	teardown(d);
 	dlog_daemon(AP_LOG_NOTICE, "stopped");
 	pthread_cond_destroy(&d->released);

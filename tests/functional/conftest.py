@@ -5,9 +5,13 @@
 # always stopped again (apemu stop; failing that, SIGKILL and a lazy
 # unmount), and its daemon log ("<mount>.log") holds no sanitizer report.
 # Without /dev/fuse or root the tests fail with the reason; they never skip.
+# The helpers are python3-apemu's (python/apemu, through apemutest.py), and
+# so is the apemu_host fixture other projects use (test_python_package.py).
 import pytest
 
 from apemutest import BUILD, Instances, check_environment
+# python3-apemu's fixtures and its marker, as its pytest plugin provides them
+from apemu.pytest_plugin import apemu_host, apemu_machine, pytest_configure  # noqa: F401
 
 
 @pytest.fixture(scope="session", autouse=True)
