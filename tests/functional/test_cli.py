@@ -327,10 +327,10 @@ def test_stop_where_nothing_runs_fails_with_a_message(apemu):
         ('{"apxa": false, "usage_domains": "0x47", "adapters": []}', "usage_domains: domain 71"),
         ('{"max_instances": 0, "adapters": []}', "max_instances: 0 out of range"),
         ('{"abi": "v8", "apmask": "0", "adapters": []}', "apmask"),
-        ("{}", '"adapters"'),
+        ('{"features": "APXA APQX"}', 'features: unknown facility "APQX"'),
         ('{"adapters": [', "JSON syntax error"),
     ],
-    ids=["unknown-field", "type", "depth", "domain-limit", "max_instances", "v8-apmask", "no-adapters", "syntax"],
+    ids=["unknown-field", "type", "depth", "domain-limit", "max_instances", "v8-apmask", "features", "syntax"],
 )
 def test_bad_machine_description_is_refused_naming_the_field(apemu, text, message):
     inst = apemu.new(text)
