@@ -40,6 +40,7 @@ struct cli {
 	const struct cmd *cmd;
 	struct client_paths paths;
 	const char *machine;
+	const char *abi; /* start --abi */
 	bool json;
 	char **args; /* NULL-terminated */
 	int nargs;
@@ -62,9 +63,10 @@ static int cmd_event(struct cli *c);
 static int cmd_shell(struct cli *c);
 
 static const struct cmd cmds[] = {
-    {"start", "[--machine FILE] [--mount DIR]",
+    {"start", "[--machine FILE] [--abi cur|v8] [--mount DIR]",
      "Start apemud detached (log: DIR.log) and wait until the tree is mounted.\n"
-     "  --machine FILE  machine description (JSON); default: the built-in machine\n",
+     "  --machine FILE  machine description (JSON); default: the built-in machine\n"
+     "  --abi cur|v8    the machine's ABI, replacing the description's \"abi\"\n",
      OPT_MACHINE, cmd_start, NULL},
     {"stop", "[--mount DIR]", "Stop the apemud serving DIR and wait until it has exited.\n", 0,
      cmd_stop, NULL},
@@ -131,6 +133,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	static const struct option all[] = {
 	    {"mount", required_argument, NULL, 'M'},
 	    {"machine", required_argument, NULL, 'm'},
+	    {"abi", required_argument, NULL, 'a'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -140,7 +143,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	int o, r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
-		if ((all[i].val != 'm' || (c->cmd->opts & OPT_MACHINE)) &&
+		if (((all[i].val != 'm' && all[i].val != 'a') || (c->cmd->opts & OPT_MACHINE)) &&
 		    (all[i].val != 'j' || (c->cmd->opts & OPT_JSON)))
 			opts[n++] = all[i];
 	opterr = 0;
@@ -153,6 +156,9 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 			break;
 		case 'm':
 			c->machine = optarg;
+			break;
+		case 'a':
+			c->abi = optarg;
 			break;
 		case 'j':
 			c->json = true;
@@ -181,7 +187,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 static int cmd_start(struct cli *c)
 {
-	return lifecycle_start(&c->paths, c->machine);
+	return lifecycle_start(&c->paths, c->machine, c->abi);
 }
 
 static int cmd_stop(struct cli *c)
