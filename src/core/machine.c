@@ -180,7 +180,7 @@ int machine_add_adapter(struct ap_machine *m, const struct ap_adapter_desc *d)
 	else if (d->mode == AP_MODE_CCA)
 		snprintf(a->serial, sizeof(a->serial), "APEMU%03u", d->id);
 	else if (d->mode == AP_MODE_EP11)
-		snprintf(a->serial, sizeof(a->serial), "APEMUEP11SN00%03u", d->id);
+		snprintf(a->serial, sizeof(a->serial), "APEMU%03uEP11CARD", d->id);
 	a->functions = d->functions;
 	if (d->ep11)
 		a->ep11 = *d->ep11;
