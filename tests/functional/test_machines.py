@@ -44,6 +44,10 @@ def test_z15_example(apemu):
     assert inst.read(f"{BUS}/features") == "APSC APXA QACT RC8A\n"
     assert inst.read(f"{BUS}/ap_max_domain_id") == "84\n"
     assert inst.read(f"{BUS}/ap_domain") == "11\n"
+    # lszcrypt -d reads the domain masks: domains 0x0b-0x12
+    mask = "0x001fe0" + "0" * 58 + "\n"
+    assert inst.read(f"{BUS}/ap_usage_domain_mask") == mask
+    assert inst.read(f"{BUS}/ap_control_domain_mask") == mask
     assert [inst.read(f"{card(a)}/type") for a in range(5)] == ["CEX7C\n"] * 2 + ["CEX7A\n"] * 2 + ["CEX7P\n"]
     assert [inst.read(f"{card(a)}/ap_functions") for a in range(5)] == (
         ["0x92810003\n"] * 2 + ["0x6A800000\n"] * 2 + ["0x86800000\n"]
