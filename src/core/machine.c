@@ -82,9 +82,9 @@ static uint64_t pattern(unsigned int id, unsigned int reg)
 	return x ^ (x >> 31);
 }
 
-/* What a coprocessor shows when the description states nothing: current
- * master keys (CCA AES and APKA; EP11 wrapping key) set, nothing new
- * loaded, no old CCA keys. */
+/* What a coprocessor domain shows when the description states nothing:
+ * current master keys (CCA AES and APKA; EP11 wrapping key) set, nothing
+ * new loaded, no old CCA keys; id tells the domains apart. */
 static void default_mkvps(unsigned int id, struct ap_mkvps *k)
 {
 	memset(k, 0, sizeof(*k));
@@ -186,13 +186,21 @@ int machine_add_adapter(struct ap_machine *m, const struct ap_adapter_desc *d)
 		a->ep11 = *d->ep11;
 	else if (d->mode == AP_MODE_EP11)
 		machine_ep11_default(d->gen, &a->ep11);
+	a->mkvps_given = d->mkvps != NULL;
 	if (d->mkvps)
 		a->mkvps = *d->mkvps;
-	else if (d->mode != AP_MODE_ACCEL)
-		default_mkvps(d->id, &a->mkvps);
 	a->configured = true;
 	ap_mask_set(&m->present, d->id);
 	return 0;
+}
+
+void machine_queue_mkvps(const struct ap_adapter *a, unsigned int apid, unsigned int apqi,
+			 struct ap_mkvps *ret)
+{
+	if (a->mkvps_given)
+		*ret = a->mkvps;
+	else
+		default_mkvps(AP_APQN(apid, apqi), ret);
 }
 
 int machine_remove_adapter(struct ap_machine *m, unsigned int id)

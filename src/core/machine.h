@@ -108,7 +108,8 @@ struct ap_adapter {
 	char serial[17];
 	uint32_t functions; /* TAPQ's facility bits; 0: derived from the mode */
 	struct ap_ep11_info ep11; /* EP11 cards only */
-	struct ap_mkvps mkvps; /* what every queue of the adapter shows */
+	bool mkvps_given;      /* the description's patterns, for every domain */
+	struct ap_mkvps mkvps; /* when mkvps_given */
 	/* Hardware state, changed by SCLP (config) or by events (chkstop). */
 	bool configured;
 	bool chkstop;
@@ -178,6 +179,10 @@ bool machine_apqn_exists(const struct ap_machine *m, unsigned int apid, unsigned
 /* What an EP11 card of generation gen shows when nothing is described
  * (illustrative: API ordinal 6, firmware gen.2, no operation mode). */
 void machine_ep11_default(unsigned int gen, struct ap_ep11_info *ret);
+/* The patterns the queue apqi of a coprocessor shows: the description's,
+ * or (as each domain has its own master keys) ones derived from the APQN. */
+void machine_queue_mkvps(const struct ap_adapter *a, unsigned int apid, unsigned int apqi,
+			 struct ap_mkvps *ret);
 /* The longest serial number a card of this mode shows (0: none). */
 size_t machine_serial_len(enum ap_mode mode);
 /* The mode bit a functions word must carry for a mode (AP_FUNC_*). */

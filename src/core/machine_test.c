@@ -412,10 +412,20 @@ static void test_ep11_info_and_mkvps_belong_to_their_card_kinds(void **state)
 	k.cca_vp[AP_CCA_AES_CUR] = 0x1122334455667788ull;
 	assert_int_equal(machine_add_adapter(m, &d), 0);
 	assert_int_equal(m->adapter[6].mkvps.cca_vp[AP_CCA_AES_CUR], 0x1122334455667788ull);
-	/* without a description: current keys set, nothing new */
+	machine_queue_mkvps(&m->adapter[6], 6, 4, &k);
+	assert_int_equal(k.cca_vp[AP_CCA_AES_CUR], 0x1122334455667788ull);
+	/* without a description: current keys set, nothing new, each domain its own */
 	assert_int_equal(add(m, 7, 8, AP_MODE_EP11), 0);
-	assert_int_equal(m->adapter[7].mkvps.ep11_state[AP_EP11_WK_CUR], AP_MK_VALID);
-	assert_int_equal(m->adapter[7].mkvps.ep11_state[AP_EP11_WK_NEW], AP_MK_EMPTY);
+	machine_queue_mkvps(&m->adapter[7], 7, 4, &k);
+	assert_int_equal(k.ep11_state[AP_EP11_WK_CUR], AP_MK_VALID);
+	assert_int_equal(k.ep11_state[AP_EP11_WK_NEW], AP_MK_EMPTY);
+	{
+		struct ap_mkvps k2;
+
+		machine_queue_mkvps(&m->adapter[7], 7, 5, &k2);
+		assert_memory_not_equal(k.ep11_vp[AP_EP11_WK_CUR], k2.ep11_vp[AP_EP11_WK_CUR],
+					AP_EP11_WKVP_LEN);
+	}
 	assert_int_equal(m->adapter[7].ep11.api_ordinal, 6);
 	assert_int_equal(m->adapter[7].ep11.fw_version, 0x0802);
 	free(m);

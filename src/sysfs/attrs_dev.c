@@ -297,10 +297,12 @@ static int show_ep11_mkvps(const struct ap_mkvps *k, bool online, char *buf)
 static int show_mkvps(struct sysfs_ctx *c, char *buf)
 {
 	const struct ap_adapter *a = adapter(c);
+	struct ap_mkvps k;
 
+	machine_queue_mkvps(a, c->n.apid, c->n.apqi, &k);
 	if (a->mode == AP_MODE_EP11)
-		return show_ep11_mkvps(&a->mkvps, apbus_queue_online(c->s, apqn(c)), buf);
-	return show_cca_mkvps(&a->mkvps, buf);
+		return show_ep11_mkvps(&k, apbus_queue_online(c->s, apqn(c)), buf);
+	return show_cca_mkvps(&k, buf);
 }
 
 /* Today's kernel shows "-" while no driver has initialised the queue. */
