@@ -613,6 +613,17 @@ static void test_tapq_t_bit_stores_the_information_word(void **state)
 	assert_int_equal(f->regs.gr[2], 0x868000000eff0f01ull);
 }
 
+/* A described functions word is what TAPQ reports (docs/machine-json.md). */
+static void test_tapq_reports_the_described_functions(void **state)
+{
+	struct fx *f = *state;
+
+	f->sys->hw.adapter[5].functions = 0x92810003u;
+	pqap_setup(f, AP_FC_TAPQ, AP_GR0_T_BIT, Q54);
+	expect_status(f, AP_OPC_PQAP, 0, 0, 0, ST_E);
+	assert_int_equal(f->regs.gr[2] >> 32, 0x92810003u);
+}
+
 static void test_tapq_info_word_of_a_host_without_apxa(void **state)
 {
 	struct ap_system *s = host_new(false, 0);
@@ -1411,6 +1422,7 @@ int main(void)
 	    T(test_qci_format0_block_equals_format1),
 	    T(test_tapq_empty_queue_answers_e_bit),
 	    T(test_tapq_t_bit_stores_the_information_word),
+	    T(test_tapq_reports_the_described_functions),
 	    T(test_tapq_info_word_of_a_host_without_apxa),
 	    T(test_tapq_info_nd_is_highest_domain_plus_one),
 	    T(test_tapq_outside_crycb_answers_rc01),
