@@ -63,7 +63,7 @@ ROWS = [
         [pqap(fc, bit(b), gr2=0x100) for fc in (TAPQ, RAPQ, ZAPQ, AQIC, QCI) for b in range(42, 48)],
         [SPEC] * 30,
     ),
-    ("P3", "apft=off", [pqap(TAPQ, T_BIT), pqap(TAPQ)], [SPEC, (0, 0)]),
+    ("P3", "apft=off", [pqap(TAPQ, T_BIT), pqap(AQIC, T_BIT), pqap(TAPQ)], [SPEC, SPEC, (0, 0)]),
     ("P4", None, [pqap(RAPQ, T_BIT), pqap(ZAPQ, T_BIT), pqap(QCI, T_BIT, 0, 0, 0x100)], [SPEC] * 3),
     ("P5", None, [pqap(AQIC, T_BIT)], [(3, 0x07)]),  # off already: rc 0x07, no exception
     (
