@@ -41,6 +41,15 @@ int machine_init(struct ap_machine *m, const struct ap_machine_info *info)
 	 AP_EP11_OPM_BSICC2017)
 #define FUNC_MODE_BITS (AP_FUNC_COPRO | AP_FUNC_ACCEL | AP_FUNC_EP11)
 
+const char *machine_ep11_op_mode_name(unsigned int bit)
+{
+	static const char *const names[AP_EP11_OPM_BITS] = {
+	    [0] = "FIPS2009", [1] = "BSI2009", [2] = "FIPS2011", [3] = "BSI2011", [6] = "BSICC2017",
+	};
+
+	return bit < AP_EP11_OPM_BITS ? names[bit] : NULL;
+}
+
 void machine_ep11_default(unsigned int gen, struct ap_ep11_info *ret)
 {
 	ret->api_ordinal = DEFAULT_EP11_API_ORDINAL;

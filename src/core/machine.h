@@ -183,6 +183,10 @@ void machine_ep11_default(unsigned int gen, struct ap_ep11_info *ret);
  * or (as each domain has its own master keys) ones derived from the APQN. */
 void machine_queue_mkvps(const struct ap_adapter *a, unsigned int apid, unsigned int apqi,
 			 struct ap_mkvps *ret);
+/* The kernel's name of EP11 operation mode bit (AP_EP11_OPM_*), NULL for
+ * a bit without one; AP_EP11_OPM_BITS bounds the bits to ask about. */
+#define AP_EP11_OPM_BITS 7
+const char *machine_ep11_op_mode_name(unsigned int bit);
 /* The longest serial number a card of this mode shows (0: none). */
 size_t machine_serial_len(enum ap_mode mode);
 /* The mode bit a functions word must carry for a mode (AP_FUNC_*). */

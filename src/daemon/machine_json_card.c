@@ -11,12 +11,6 @@
 
 #include "machine_json_card.h"
 
-static const char *const op_mode_names[] = {
-    [0] = "FIPS2009", [1] = "BSI2009", [2] = "FIPS2011", [3] = "BSI2011", [6] = "BSICC2017",
-};
-
-#define N_OP_MODE_NAMES (sizeof(op_mode_names) / sizeof(op_mode_names[0]))
-
 static const char *const cca_regs[AP_CCA_MK_REGS] = {
     [AP_CCA_AES_NEW] = "aes_new",   [AP_CCA_AES_CUR] = "aes_cur",   [AP_CCA_AES_OLD] = "aes_old",
     [AP_CCA_APKA_NEW] = "apka_new", [AP_CCA_APKA_CUR] = "apka_cur", [AP_CCA_APKA_OLD] = "apka_old",
@@ -36,17 +30,16 @@ static const struct {
     {"committed", AP_MK_COMMITTED},
 };
 
-int mj_op_mode_bit(const char *name)
+/* The bit of a kernel operation mode name, -1 for none. */
+static int op_mode_bit(const char *name)
 {
-	for (size_t i = 0; i < N_OP_MODE_NAMES; i++)
-		if (op_mode_names[i] && !strcmp(op_mode_names[i], name))
-			return (int)i;
-	return -1;
-}
+	for (unsigned int bit = 0; bit < AP_EP11_OPM_BITS; bit++) {
+		const char *n = machine_ep11_op_mode_name(bit);
 
-const char *mj_op_mode_name(unsigned int bit)
-{
-	return bit < N_OP_MODE_NAMES ? op_mode_names[bit] : NULL;
+		if (n && !strcmp(n, name))
+			return (int)bit;
+	}
+	return -1;
 }
 
 static int get_string(struct jfield *jf, struct json_object *v, const char *path, const char **ret)
@@ -135,7 +128,7 @@ static int parse_op_modes(struct jfield *jf, struct json_object *v, const char *
 		snprintf(epath, sizeof(epath), "%s[%zu]", path, i);
 		if ((r = get_string(jf, e, epath, &s)) < 0)
 			return r;
-		bit = mj_op_mode_bit(s);
+		bit = op_mode_bit(s);
 		if (bit < 0)
 			return jfield_fail(jf, epath,
 					   "unknown operation mode \"%s\" (expected FIPS2009, "

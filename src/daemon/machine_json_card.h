@@ -28,8 +28,4 @@ struct mj_card_scratch {
 int mj_parse_card_fields(struct jfield *jf, struct json_object *o, const char *path, bool single,
 			 struct ap_adapter_desc *d, struct mj_card_scratch *scratch);
 
-/* The kernel's EP11 operation mode names: bit number of a name (-1: none), name of a bit. */
-int mj_op_mode_bit(const char *name);
-const char *mj_op_mode_name(unsigned int bit);
-
 #endif

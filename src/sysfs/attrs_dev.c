@@ -218,13 +218,14 @@ static int show_fw_version(struct sysfs_ctx *c, char *buf)
 /* The names of the set mode bits, blank separated, in the kernel's order. */
 static int emit_op_modes(char *buf, uint32_t modes)
 {
-	static const char *const names[] = {[0] = "FIPS2009", [1] = "BSI2009", [2] = "FIPS2011",
-					    [3] = "BSI2011", [6] = "BSICC2017"};
 	int n = 0;
 
-	for (unsigned int bit = 0; bit < sizeof(names) / sizeof(names[0]); bit++)
-		if (names[bit] && (modes & (1u << bit)))
-			n += emit_at(buf, n, "%s%s", n ? " " : "", names[bit]);
+	for (unsigned int bit = 0; bit < AP_EP11_OPM_BITS; bit++) {
+		const char *name = machine_ep11_op_mode_name(bit);
+
+		if (name && (modes & (1u << bit)))
+			n += emit_at(buf, n, "%s%s", n ? " " : "", name);
+	}
 	return n + emit_at(buf, n, "\n");
 }
 
