@@ -302,7 +302,8 @@ int apemu_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void 
  * arrived goes to buf, its length to *ret_len, the bytes of this reply
  * still to come (GR2) to *ret_residual, and when the reply was completed
  * (residual 0) its PSMID to *ret_psmid. Any ret_ pointer may be NULL.
- * -EMSGSIZE when len does not fit in the message area.
+ * -EMSGSIZE when len does not fit in the message area. len 0 goes to the
+ * machine as it is (a specification exception).
  */
 int apemu_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf, size_t len,
 	       size_t *ret_len, size_t *ret_residual, struct apemu_ap_result *ret);

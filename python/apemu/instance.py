@@ -199,8 +199,9 @@ class Instance:
         self.note(shlex.join(["apemu"] + argv[1:]))
         return self.command(argv)
 
-    def start(self):
-        args = ["start"] + (["--machine", self.machine_file] if self.machine_file else [])
+    def start(self, *extra):
+        """apemu start [--machine FILE] EXTRA..."""
+        args = ["start"] + (["--machine", self.machine_file] if self.machine_file else []) + list(extra)
         rc, out, err = self.cli(*args)
         if rc == 0:
             self.started = True

@@ -41,6 +41,7 @@ struct cli {
 	const struct cmd *cmd;
 	struct client_paths paths;
 	const char *machine;
+	const char *abi; /* start --abi */
 	bool json;
 	bool check;
 	char **args; /* NULL-terminated */
@@ -64,9 +65,10 @@ static int cmd_event(struct cli *c);
 static int cmd_shell(struct cli *c);
 
 static const struct cmd cmds[] = {
-    {"start", "[--machine FILE] [--mount DIR]",
+    {"start", "[--machine FILE] [--abi cur|v8] [--mount DIR]",
      "Start apemud detached (log: DIR.log) and wait until the tree is mounted.\n"
-     "  --machine FILE  machine description (JSON); default: the built-in machine\n",
+     "  --machine FILE  machine description (JSON); default: the built-in machine\n"
+     "  --abi cur|v8    the machine's ABI, replacing the description's \"abi\"\n",
      OPT_MACHINE, cmd_start, NULL},
     {"stop", "[--mount DIR]", "Stop the apemud serving DIR and wait until it has exited.\n", 0,
      cmd_stop, NULL},
@@ -143,6 +145,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	static const struct option all[] = {
 	    {"mount", required_argument, NULL, 'M'},
 	    {"machine", required_argument, NULL, 'm'},
+	    {"abi", required_argument, NULL, 'a'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"check", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
@@ -153,7 +156,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	int o, r;
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
-		if ((all[i].val != 'm' || (c->cmd->opts & OPT_MACHINE)) &&
+		if (((all[i].val != 'm' && all[i].val != 'a') || (c->cmd->opts & OPT_MACHINE)) &&
 		    (all[i].val != 'j' || (c->cmd->opts & OPT_JSON)) &&
 		    (all[i].val != 'c' || (c->cmd->opts & OPT_CHECK)))
 			opts[n++] = all[i];
@@ -167,6 +170,9 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 			break;
 		case 'm':
 			c->machine = optarg;
+			break;
+		case 'a':
+			c->abi = optarg;
 			break;
 		case 'j':
 			c->json = true;
@@ -198,7 +204,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 static int cmd_start(struct cli *c)
 {
-	return lifecycle_start(&c->paths, c->machine);
+	return lifecycle_start(&c->paths, c->machine, c->abi);
 }
 
 static int cmd_stop(struct cli *c)

@@ -92,10 +92,10 @@ static int mkdir_parents(const char *path)
 
 /* The child: a new session, output to the log, then apemud. Never returns. */
 static void exec_daemon(const char *apemud, const struct client_paths *p, const char *machine,
-			int logfd, int wfd)
+			const char *abi, int logfd, int wfd)
 {
 	char fdstr[16];
-	const char *argv[9];
+	const char *argv[11];
 	int null = open("/dev/null", O_RDWR);
 	sigset_t none;
 	time_t now = time(NULL);
@@ -119,9 +119,14 @@ static void exec_daemon(const char *apemud, const struct client_paths *p, const 
 		argv[n++] = "--machine";
 		argv[n++] = machine;
 	}
+	if (abi) {
+		argv[n++] = "--abi";
+		argv[n++] = abi;
+	}
 	argv[n] = NULL;
-	dprintf(STDERR_FILENO, "apemu start: %s: %s --mount %s%s%s\n", strtok(ctime(&now), "\n"),
-		apemud, p->mount, machine ? " --machine " : "", machine ? machine : "");
+	dprintf(STDERR_FILENO, "apemu start: %s: %s --mount %s%s%s%s%s\n",
+		strtok(ctime(&now), "\n"), apemud, p->mount, machine ? " --machine " : "",
+		machine ? machine : "", abi ? " --abi " : "", abi ? abi : "");
 	execv(apemud, (char *const *)argv);
 	dprintf(wfd, "ERR cannot execute %s: %s\n", apemud, strerror(errno));
 	_exit(127);
@@ -172,7 +177,7 @@ static void explain_exit(const struct client_paths *p, pid_t pid)
 			WEXITSTATUS(status), p->log);
 }
 
-int lifecycle_start(const struct client_paths *p, const char *machine)
+int lifecycle_start(const struct client_paths *p, const char *machine, const char *abi)
 {
 	char apemud[PATH_MAX], parent[PATH_MAX], report[1200];
 	_cleanup_close_ int logfd = -1;
@@ -203,7 +208,7 @@ int lifecycle_start(const struct client_paths *p, const char *machine)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_daemon(apemud, p, machine, logfd, pipefd[1]);
+		exec_daemon(apemud, p, machine, abi, logfd, pipefd[1]);
 	}
 	close(pipefd[1]);
 	r = read_report(pipefd[0], report, sizeof(report));

@@ -25,8 +25,20 @@
 
 /* KVM: GR0 bits 41-47 must be zero for an intercepted AQIC (F bit included). */
 #define AQIC_GR0_MBZ 0x007f0000u
-/* KVM: without APXA, an APID >= 64 or an APQI >= 16 (bits of the APQN). */
-#define AQIC_APQN_NO_APXA 0xc0f0u
+/* Without APXA, an APID >= 64 or an APQI >= 16 (bits 48-49, 56-59 of GR0). */
+#define GR0_APQN_NO_APXA 0xc0f0u
+/*
+ * NQAP GR0: bit 33 (L, last part) is the one bit Linux sets; bits 32, 34,
+ * 35 and 40 must be zero (kvm-unit-tests' AP test), bit 41 (S, special
+ * command) needs APSC, which apemu does not offer a guest, and bits 42-47
+ * are reserved as for PQAP. Bits 36-39 are left alone (docs/ap-instructions.md).
+ */
+#define NQAP_GR0_MBZ 0xb0ff0000u
+/* DQAP GR0: bit 32 is Linux's; bits 33-35 and 40-41 must be zero
+ * (kvm-unit-tests), 42-47 reserved; 36-39 left alone as for NQAP. */
+#define DQAP_GR0_MBZ 0x70ff0000u
+/* DQAP's buffer length (R2+1): at least 1 and below 1 MiB. */
+#define DQAP_LEN_LIMIT (1ull << 20)
 /* AQIC GR1: bit 16 IR (enable), bits 61-63 ISC. */
 #define AQIC_GR1_IR  0x0000800000000000ull
 #define AQIC_GR1_ISC 0x7ull
@@ -96,6 +108,13 @@ static unsigned int gr0_fc(uint64_t gr0)
 static unsigned int gr0_apqn(uint64_t gr0)
 {
 	return (unsigned int)(gr0 & 0xffffu);
+}
+
+/* Without APXA (the guest's CRYCB format), only APIDs 0-63 and APQIs 0-15
+ * can be named: any other APQN is a specification exception. */
+static bool apqn_out_of_range(const struct ap_insn_env *env, uint64_t gr0)
+{
+	return !crycb_has_apxa(env->crycbd) && (gr0_apqn(gr0) & GR0_APQN_NO_APXA);
 }
 
 /* Is [addr, addr + len) inside guest memory? */
@@ -222,10 +241,12 @@ static int pqap_check(const struct ap_insn_env *env, uint64_t gr0)
 			return AP_PGM_SPECIFICATION;
 		if (bits & AP_GR0_F_BIT)
 			return AP_PGM_SPECIFICATION;
-		return 0;
+		return apqn_out_of_range(env, gr0) ? AP_PGM_SPECIFICATION : 0;
 	case AP_FC_RAPQ:
 	case AP_FC_ZAPQ:
-		return (bits & AP_GR0_T_BIT) ? AP_PGM_SPECIFICATION : 0;
+		if (bits & AP_GR0_T_BIT)
+			return AP_PGM_SPECIFICATION;
+		return apqn_out_of_range(env, gr0) ? AP_PGM_SPECIFICATION : 0;
 	case AP_FC_QCI:
 		if (bits & (AP_GR0_T_BIT | AP_GR0_F_BIT))
 			return AP_PGM_SPECIFICATION;
@@ -311,7 +332,7 @@ static int aqic_check(const struct ap_insn_env *env, uint64_t gr0)
 		return AP_PGM_SPECIFICATION;
 	if ((bits & AP_GR0_T_BIT) && !env->cpu->apft)
 		return AP_PGM_SPECIFICATION;
-	if (!crycb_has_apxa(env->crycbd) && (gr0_apqn(gr0) & AQIC_APQN_NO_APXA))
+	if (apqn_out_of_range(env, gr0))
 		return AP_PGM_SPECIFICATION;
 	if (!env->cpu->apqi)
 		return AP_PGM_SPECIFICATION;
@@ -402,6 +423,8 @@ static int do_nqap(const struct ap_insn_env *env, const struct ap_insn *insn, st
 
 	if (!pair_ok(insn->r1) || !pair_ok(insn->r2))
 		return AP_PGM_SPECIFICATION;
+	if ((r->gr[0] & NQAP_GR0_MBZ) || apqn_out_of_range(env, r->gr[0]))
+		return AP_PGM_SPECIFICATION;
 	addr = r->gr[insn->r2];
 	len = r->gr[insn->r2 + 1];
 	if (len == 0 || len > AP_MSG_MAX)
@@ -443,8 +466,12 @@ static int do_dqap(const struct ap_insn_env *env, const struct ap_insn *insn, st
 
 	if (!pair_ok(insn->r1) || !pair_ok(insn->r2))
 		return AP_PGM_SPECIFICATION;
+	if ((r->gr[0] & DQAP_GR0_MBZ) || apqn_out_of_range(env, r->gr[0]))
+		return AP_PGM_SPECIFICATION;
 	addr = r->gr[insn->r2];
 	buflen = r->gr[insn->r2 + 1];
+	if (buflen == 0 || buflen >= DQAP_LEN_LIMIT)
+		return AP_PGM_SPECIFICATION;
 	if (!mem_ok(env, addr, buflen))
 		return AP_PGM_ADDRESSING;
 	rc = reach_queue(env, gr0_apqn(r->gr[0]), false, &q);

@@ -124,9 +124,10 @@ struct ap_insn_env {
  * - PQAP: reserved GR0 bits 42-47 set, an unknown function code, the T bit
  *   on anything but TAPQ or without APFT, the F bit on TAPQ/AQIC/QCI, QCI
  *   without APQCI, AQIC without APQI, QCI's block not doubleword aligned:
- *   specification exception. Without APXA (CRYCB format bit 0x2 clear) an
- *   AQIC on APID >= 64 or APQI >= 16: specification. (AQIC takes KVM's
- *   checks, facts 7.7: there the T bit is refused only without APFT.)
+ *   specification exception. Without APXA (CRYCB format bit 0x2 clear) a
+ *   TAPQ, RAPQ, ZAPQ, AQIC, NQAP or DQAP on APID >= 64 or APQI >= 16:
+ *   specification. (AQIC takes KVM's checks, facts 7.7: there the T bit is
+ *   refused only without APFT.) The full table: docs/ap-instructions.md.
  *   TAPQ: status in GR1 (E, R, F, I bits; rc); with T, GR2 = the adapter's
  *   info word (facilities, type, number of domains, ML, QD).
  *   RAPQ/ZAPQ: requests and replies discarded, interruptions off, cc 0.
@@ -136,12 +137,14 @@ struct ap_insn_env {
  *   QCI: stores the 128-byte block at GR2 (outside memory: addressing
  *   exception): N bit when the guest has APXA, Na/Nd, and the guest's own
  *   APM/AQM/ADM from its CRYCB; cc 0.
- * - NQAP R1,R2: R1 or R2 odd, or a length of 0 or above AP_MSG_MAX:
- *   specification; message outside memory: addressing. Above the adapter's
+ * - NQAP R1,R2: R1 or R2 odd, GR0 bits 32, 34, 35 or 40-47 set, or a
+ *   length of 0 or above AP_MSG_MAX: specification; message outside
+ *   memory: addressing. Above the adapter's
  *   max_msg_size: rc 0x15; queue full: rc 0x10. Else the whole message is
  *   queued with the PSMID from R1/R1+1, R2 advances by the length, R2+1
  *   becomes 0, cc 0.
- * - DQAP R1,R2: odd registers: specification; buffer outside memory:
+ * - DQAP R1,R2: odd registers, GR0 bits 33-35 or 40-47 set, or a buffer
+ *   length of 0 or 1 MiB and more: specification; buffer outside memory:
  *   addressing. No reply: cc 3, rc 0x10 (E/R bits tell what is pending).
  *   Else copies what fits, R2/R2+1 advance, GR2 = the bytes of this reply
  *   still to come; when the reply is complete R1/R1+1 receive its PSMID;

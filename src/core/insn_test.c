@@ -613,6 +613,17 @@ static void test_tapq_t_bit_stores_the_information_word(void **state)
 	assert_int_equal(f->regs.gr[2], 0x868000000eff0f01ull);
 }
 
+/* A described functions word is what TAPQ reports (docs/machine-json.md). */
+static void test_tapq_reports_the_described_functions(void **state)
+{
+	struct fx *f = *state;
+
+	f->sys->hw.adapter[5].functions = 0x92810003u;
+	pqap_setup(f, AP_FC_TAPQ, AP_GR0_T_BIT, Q54);
+	expect_status(f, AP_OPC_PQAP, 0, 0, 0, ST_E);
+	assert_int_equal(f->regs.gr[2] >> 32, 0x92810003u);
+}
+
 static void test_tapq_info_word_of_a_host_without_apxa(void **state)
 {
 	struct ap_system *s = host_new(false, 0);
@@ -703,15 +714,41 @@ static void test_tapq_checkstopped_adapter_answers_rc04_with_info(void **state)
 	assert_int_equal(f->regs.gr[2], 0xf28000000cff0307ull);
 }
 
-static void test_format1_guest_has_only_apids_below_64_and_apqis_below_16(void **state)
+/*
+ * Without APXA only APIDs 0-63 and APQIs 0-15 can be named: any other APQN
+ * is a specification exception for every instruction that takes one, as
+ * KVM's common PQAP checks make it for AQIC (docs/ap-instructions.md).
+ */
+static void test_format1_guest_apqn_beyond_64_adapters_16_domains_is_specification(void **state)
 {
+	static const unsigned int fcs[] = {AP_FC_TAPQ, AP_FC_RAPQ, AP_FC_ZAPQ};
+	static const unsigned int apqns[] = {Q704, AP_APQN(3, 20), Q7020, AP_APQN(0x40, 0),
+					     AP_APQN(0, 0x10)};
 	struct fx *f = *state;
 
 	set_format(f, CRYCB_FORMAT1);
 	tapq_expect(f, Q34, 0, ST_E);
-	tapq_expect(f, Q704, 3, RC(0x01));
-	tapq_expect(f, AP_APQN(3, 20), 3, RC(0x01));
-	tapq_expect(f, Q7020, 3, RC(0x01));
+	for (unsigned int i = 0; i < 5; i++) {
+		for (unsigned int j = 0; j < 3; j++) {
+			pqap_setup(f, fcs[j], 0, apqns[i]);
+			expect_pgm(f, AP_OPC_PQAP, 0, 0, AP_PGM_SPECIFICATION);
+		}
+		nqap_setup(f, apqns[i], 1, "request");
+		expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_SPECIFICATION);
+		dqap_setup(f, apqns[i], 64);
+		expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_SPECIFICATION);
+	}
+	/* in range but not granted: the queue does not exist for the guest */
+	tapq_expect(f, AP_APQN(10, 4), 3, RC(0x01));
+}
+
+static void test_format2_guest_names_every_apqn(void **state)
+{
+	struct fx *f = *state;
+
+	tapq_expect(f, Q704, 0, ST_E);
+	tapq_expect(f, AP_APQN(0xff, 0xff), 3, RC(0x01));
+	nqap_expect(f, Q7020, 1, 0, 0);
 }
 
 static void test_format0_guest_reads_apcb0_only(void **state)
@@ -722,7 +759,8 @@ static void test_format0_guest_reads_apcb0_only(void **state)
 	tapq_expect(f, Q34, 3, RC(0x01));
 	set_format(f, CRYCB_FORMAT0);
 	tapq_expect(f, Q34, 0, ST_E);
-	tapq_expect(f, Q704, 3, RC(0x01));
+	pqap_setup(f, AP_FC_TAPQ, 0, Q704); /* no APXA in format 0 */
+	expect_pgm(f, AP_OPC_PQAP, 0, 0, AP_PGM_SPECIFICATION);
 }
 
 /* ---- NQAP ---- */
@@ -756,6 +794,44 @@ static void test_nqap_length_above_ap_msg_max_is_specification(void **state)
 	expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_SPECIFICATION);
 	f->regs.gr[R2 + 1] = 1ull << 63;
 	expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_SPECIFICATION);
+}
+
+/* GR0 bits 32, 34, 35 and 40-47 must be zero; 33 (L) and 36-39 pass. */
+static void test_nqap_gr0_reserved_bits_are_specification(void **state)
+{
+	static const unsigned int mbz[] = {32, 34, 35, 40, 41, 42, 43, 44, 45, 46, 47};
+	static const unsigned int ok[] = {36, 37, 38, 39};
+	struct fx *f = *state;
+
+	for (unsigned int i = 0; i < sizeof(mbz) / sizeof(mbz[0]); i++) {
+		nqap_setup(f, Q34, 1, "request");
+		f->regs.gr[0] |= 0x80000000u >> (mbz[i] - 32);
+		expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_SPECIFICATION);
+	}
+	assert_int_equal(nreq(f, Q34), 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		nqap_setup(f, Q34, 1, "request");
+		f->regs.gr[0] |= 0x80000000u >> (ok[i] - 32);
+		expect_status(f, AP_OPC_NQAP, R1, R2, 0, i == 3 ? ST_F : 0); /* 4 fill it */
+	}
+	assert_int_equal(nreq(f, Q34), 4);
+}
+
+/* Every specification condition comes before the addressing check. */
+static void test_nqap_specification_precedes_addressing(void **state)
+{
+	struct fx *f = *state;
+
+	nqap_setup(f, Q34, 1, "request");
+	f->regs.gr[R2] = MEM_SIZE + 0x1000;
+	expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_ADDRESSING);
+	f->regs.gr[R2 + 1] = AP_MSG_MAX + 1;
+	expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_SPECIFICATION);
+	f->regs.gr[R2 + 1] = 16;
+	f->regs.gr[0] |= 0x00800000u; /* bit 40 */
+	expect_pgm(f, AP_OPC_NQAP, R1, R2, AP_PGM_SPECIFICATION);
+	f->regs.gr[0] = Q34;
+	expect_pgm(f, AP_OPC_NQAP, R1 + 1, R2, AP_PGM_SPECIFICATION);
 }
 
 static void test_nqap_message_outside_memory_is_addressing(void **state)
@@ -876,6 +952,72 @@ static void test_dqap_buffer_outside_memory_is_addressing(void **state)
 	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_ADDRESSING);
 	assert_int_equal(nrep(f, Q34), 1);
 	assert_int_equal(qring_slot(queue_of(f, Q34)->r, &queue_of(f, Q34)->g, 0)->taken, 0);
+}
+
+/* GR0 bits 33-35 and 40-47 must be zero; 32 (Linux's) and 36-39 pass. */
+static void test_dqap_gr0_reserved_bits_are_specification(void **state)
+{
+	static const unsigned int mbz[] = {33, 34, 35, 40, 41, 42, 43, 44, 45, 46, 47};
+	static const unsigned int ok[] = {36, 37, 38, 39};
+	struct fx *f = *state;
+
+	nqap_expect(f, Q34, 1, 0, 0);
+	execute_all(f, Q34);
+	for (unsigned int i = 0; i < sizeof(mbz) / sizeof(mbz[0]); i++) {
+		dqap_setup(f, Q34, 64);
+		f->regs.gr[0] |= 0x80000000u >> (mbz[i] - 32);
+		expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_SPECIFICATION);
+	}
+	assert_int_equal(nrep(f, Q34), 1);
+	for (unsigned int i = 0; i < 4; i++) {
+		dqap_setup(f, Q34, 64);
+		f->regs.gr[0] = Q34 | 0x80000000u >> (ok[i] - 32);
+		expect_status(f, AP_OPC_DQAP, R1, R2, i ? 3 : 0, i ? ST_E | RC(0x10) : ST_E);
+	}
+}
+
+static void test_dqap_zero_length_is_specification(void **state)
+{
+	struct fx *f = *state;
+
+	nqap_expect(f, Q34, 1, 0, 0);
+	execute_all(f, Q34);
+	dqap_setup(f, Q34, 0);
+	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_SPECIFICATION);
+	assert_int_equal(nrep(f, Q34), 1);
+}
+
+/* A length of 1 MiB or more is a specification exception, and that comes
+ * before the addressing exception its buffer would give. */
+static void test_dqap_length_of_1mib_or_more_is_specification_before_addressing(void **state)
+{
+	static const uint64_t bad[] = {1ull << 20, (1ull << 20) + 1, 1ull << 32, ~0ull};
+	struct fx *f = *state;
+
+	nqap_expect(f, Q34, 1, 0, 0);
+	execute_all(f, Q34);
+	for (unsigned int i = 0; i < 4; i++) {
+		dqap_setup(f, Q34, bad[i]);
+		expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_SPECIFICATION);
+	}
+	dqap_setup(f, Q34, (1ull << 20) - 1);
+	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_ADDRESSING);
+	dqap_setup(f, Q34, 64);
+	f->regs.gr[0] |= 0x40000000u; /* bit 33 */
+	f->regs.gr[R2] = MEM_SIZE;
+	expect_pgm(f, AP_OPC_DQAP, R1, R2, AP_PGM_SPECIFICATION);
+	assert_int_equal(nrep(f, Q34), 1);
+}
+
+static void test_dqap_in_problem_state_is_privileged_operation(void **state)
+{
+	struct fx *f = *state;
+
+	f->env.problem_state = true;
+	dqap_setup(f, Q34, 0);
+	expect_pgm(f, AP_OPC_DQAP, R1 + 1, R2, AP_PGM_PRIVILEGED);
+	f->cpu.ap = false;
+	expect_pgm(f, AP_OPC_DQAP, R1 + 1, R2, AP_PGM_OPERATION);
 }
 
 static void test_dqap_without_reply_answers_rc10_with_e_bit(void **state)
@@ -1345,6 +1487,7 @@ int main(void)
 	    T(test_qci_format0_block_equals_format1),
 	    T(test_tapq_empty_queue_answers_e_bit),
 	    T(test_tapq_t_bit_stores_the_information_word),
+	    T(test_tapq_reports_the_described_functions),
 	    T(test_tapq_info_word_of_a_host_without_apxa),
 	    T(test_tapq_info_nd_is_highest_domain_plus_one),
 	    T(test_tapq_outside_crycb_answers_rc01),
@@ -1353,11 +1496,14 @@ int main(void)
 	    T(test_tapq_without_crycb_answers_rc01),
 	    T(test_tapq_deconfigured_adapter_answers_rc03_with_info),
 	    T(test_tapq_checkstopped_adapter_answers_rc04_with_info),
-	    T(test_format1_guest_has_only_apids_below_64_and_apqis_below_16),
+	    T(test_format1_guest_apqn_beyond_64_adapters_16_domains_is_specification),
+	    T(test_format2_guest_names_every_apqn),
 	    T(test_format0_guest_reads_apcb0_only),
 	    T(test_nqap_odd_register_is_specification),
 	    T(test_nqap_zero_length_is_specification),
 	    T(test_nqap_length_above_ap_msg_max_is_specification),
+	    T(test_nqap_gr0_reserved_bits_are_specification),
+	    T(test_nqap_specification_precedes_addressing),
 	    T(test_nqap_message_outside_memory_is_addressing),
 	    T(test_nqap_queues_the_message_and_advances_registers),
 	    T(test_nqap_above_adapter_max_msg_size_answers_rc15),
@@ -1365,6 +1511,10 @@ int main(void)
 	    T(test_nqap_fills_the_queue_to_depth_plus_one_then_answers_rc10),
 	    T(test_dqap_odd_register_is_specification),
 	    T(test_dqap_buffer_outside_memory_is_addressing),
+	    T(test_dqap_gr0_reserved_bits_are_specification),
+	    T(test_dqap_zero_length_is_specification),
+	    T(test_dqap_length_of_1mib_or_more_is_specification_before_addressing),
+	    T(test_dqap_in_problem_state_is_privileged_operation),
 	    T(test_dqap_without_reply_answers_rc10_with_e_bit),
 	    T(test_dqap_while_requests_run_answers_rc10_without_e_bit),
 	    T(test_dqap_outside_crycb_answers_rc01),

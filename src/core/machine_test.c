@@ -338,10 +338,103 @@ static void test_add_adapter_rejects_serial_longer_than_16(void **state)
 	free(m);
 }
 
+/* Serial numbers are as long as the card kind's: CCA 8, EP11 16, none
+ * for an accelerator; the defaults have that length. */
+static void test_serial_length_follows_the_card_kind(void **state)
+{
+	struct ap_machine *m = machine_new(true, 255);
+	struct ap_adapter_desc d = desc(5, 7, AP_MODE_CCA);
+
+	(void)state;
+	d.serial = "123456789";
+	assert_add_fails(m, &d, -EINVAL);
+	d.serial = "12345678";
+	assert_int_equal(machine_add_adapter(m, &d), 0);
+	d = desc(6, 7, AP_MODE_ACCEL);
+	d.serial = "X";
+	assert_add_fails(m, &d, -EINVAL);
+	assert_int_equal(add(m, 7, 8, AP_MODE_CCA), 0);
+	assert_int_equal(add(m, 8, 8, AP_MODE_EP11), 0);
+	assert_int_equal(add(m, 9, 8, AP_MODE_ACCEL), 0);
+	assert_int_equal(strlen(m->adapter[7].serial), 8);
+	assert_int_equal(strlen(m->adapter[8].serial), 16);
+	assert_string_equal(m->adapter[9].serial, "");
+	free(m);
+}
+
+/* A functions word replaces the derived one, but must name the card's mode alone. */
+static void test_functions_override_must_keep_the_mode(void **state)
+{
+	struct ap_machine *m = machine_new(true, 255);
+	struct ap_adapter_desc d = desc(5, 7, AP_MODE_CCA);
+
+	(void)state;
+	d.functions = 0x92810003u & ~AP_FUNC_COPRO;
+	assert_add_fails(m, &d, -EINVAL);
+	d.functions = 0x92810003u | AP_FUNC_ACCEL;
+	assert_add_fails(m, &d, -EINVAL);
+	d.functions = 0x92810003u;
+	assert_int_equal(machine_add_adapter(m, &d), 0);
+	assert_int_equal(machine_functions(m, &m->adapter[5]), 0x92810003u);
+	assert_int_equal(add(m, 6, 7, AP_MODE_CCA), 0);
+	assert_int_equal(machine_functions(m, &m->adapter[6]), 0xf2800000u);
+	free(m);
+}
+
+/* EP11 info only on EP11 cards, with known operation modes; patterns only on coprocessors. */
+static void test_ep11_info_and_mkvps_belong_to_their_card_kinds(void **state)
+{
+	struct ap_machine *m = machine_new(true, 255);
+	struct ap_ep11_info info = {.api_ordinal = 7, .fw_version = 0x0813,
+				    .op_modes = AP_EP11_OPM_FIPS2011};
+	struct ap_mkvps k;
+	struct ap_adapter_desc d = desc(5, 8, AP_MODE_CCA);
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	d.ep11 = &info;
+	assert_add_fails(m, &d, -EINVAL);
+	d = desc(5, 8, AP_MODE_EP11);
+	info.op_modes = 1u << 4;
+	d.ep11 = &info;
+	assert_add_fails(m, &d, -EINVAL);
+	info.op_modes = AP_EP11_OPM_FIPS2011;
+	assert_int_equal(machine_add_adapter(m, &d), 0);
+	assert_int_equal(m->adapter[5].ep11.fw_version, 0x0813);
+	d = desc(6, 8, AP_MODE_ACCEL);
+	d.mkvps = &k;
+	assert_add_fails(m, &d, -EINVAL);
+	d = desc(6, 8, AP_MODE_CCA);
+	k.cca_state[AP_CCA_AES_CUR] = AP_MK_PARTIAL; /* a new-register state */
+	d.mkvps = &k;
+	assert_add_fails(m, &d, -EINVAL);
+	k.cca_state[AP_CCA_AES_CUR] = AP_MK_VALID;
+	k.cca_vp[AP_CCA_AES_CUR] = 0x1122334455667788ull;
+	assert_int_equal(machine_add_adapter(m, &d), 0);
+	assert_int_equal(m->adapter[6].mkvps.cca_vp[AP_CCA_AES_CUR], 0x1122334455667788ull);
+	machine_queue_mkvps(&m->adapter[6], 6, 4, &k);
+	assert_int_equal(k.cca_vp[AP_CCA_AES_CUR], 0x1122334455667788ull);
+	/* without a description: current keys set, nothing new, each domain its own */
+	assert_int_equal(add(m, 7, 8, AP_MODE_EP11), 0);
+	machine_queue_mkvps(&m->adapter[7], 7, 4, &k);
+	assert_int_equal(k.ep11_state[AP_EP11_WK_CUR], AP_MK_VALID);
+	assert_int_equal(k.ep11_state[AP_EP11_WK_NEW], AP_MK_EMPTY);
+	{
+		struct ap_mkvps k2;
+
+		machine_queue_mkvps(&m->adapter[7], 7, 5, &k2);
+		assert_memory_not_equal(k.ep11_vp[AP_EP11_WK_CUR], k2.ep11_vp[AP_EP11_WK_CUR],
+					AP_EP11_WKVP_LEN);
+	}
+	assert_int_equal(m->adapter[7].ep11.api_ordinal, 6);
+	assert_int_equal(m->adapter[7].ep11.fw_version, 0x0802);
+	free(m);
+}
+
 static void test_add_adapter_rejects_present_id_with_eexist(void **state)
 {
 	struct ap_machine *m = machine_new(true, 255);
-	struct ap_adapter_desc d = desc(5, 8, AP_MODE_ACCEL);
+	struct ap_adapter_desc d = desc(5, 8, AP_MODE_EP11);
 
 	(void)state;
 	assert_int_equal(add(m, 5, 5, AP_MODE_CCA), 0);
@@ -581,6 +674,9 @@ int main(void)
 	    cmocka_unit_test(test_add_adapter_rejects_depth_outside_0_to_15),
 	    cmocka_unit_test(test_add_adapter_rejects_bad_max_msg_size),
 	    cmocka_unit_test(test_add_adapter_rejects_serial_longer_than_16),
+	    cmocka_unit_test(test_serial_length_follows_the_card_kind),
+	    cmocka_unit_test(test_functions_override_must_keep_the_mode),
+	    cmocka_unit_test(test_ep11_info_and_mkvps_belong_to_their_card_kinds),
 	    cmocka_unit_test(test_add_adapter_rejects_present_id_with_eexist),
 	    cmocka_unit_test(test_add_adapter_fills_defaults_and_configures),
 	    cmocka_unit_test(test_remove_adapter_makes_it_absent_and_id_reusable),

@@ -39,6 +39,7 @@
 
 struct args {
 	const char *machine;
+	const char *abi;
 	const char *mount;
 	const char *socket;
 	int ready_fd;
@@ -47,12 +48,14 @@ struct args {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: apemud [--machine FILE] [--mount DIR] [--socket PATH] [--ready-fd N]\n"
+		"Usage: apemud [--machine FILE] [--abi cur|v8] [--mount DIR] [--socket PATH]\n"
+		"              [--ready-fd N]\n"
 		"\n"
 		"Emulate the s390 AP bus and vfio_ap: mount the sysfs tree at DIR (default\n"
 		"%s) and serve the control socket PATH (default DIR.sock).\n"
 		"\n"
 		"  -m, --machine FILE   machine description (JSON); default: the built-in machine\n"
+		"  -a, --abi cur|v8     the machine's ABI, replacing the description's \"abi\"\n"
 		"  -M, --mount DIR      where to mount the tree (created if missing)\n"
 		"  -s, --socket PATH    control socket\n"
 		"  -r, --ready-fd N     write \"OK\" (or \"ERR <message>\") to descriptor N when "
@@ -67,6 +70,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 	    {"machine", required_argument, NULL, 'm'},
+	    {"abi", required_argument, NULL, 'a'},
 	    {"mount", required_argument, NULL, 'M'},
 	    {"socket", required_argument, NULL, 's'},
 	    {"ready-fd", required_argument, NULL, 'r'},
@@ -80,10 +84,13 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	*a = (struct args){.mount = INSTANCE_DEFAULT_MOUNT, .ready_fd = -1};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:s:r:ph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:a:M:s:r:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			a->machine = optarg;
+			break;
+		case 'a':
+			a->abi = optarg;
 			break;
 		case 'M':
 			a->mount = optarg;
@@ -317,7 +324,7 @@ static int start(struct apemud *d, const struct args *a, char *err)
 
 	if (!mj)
 		return -ENOMEM;
-	r = machine_json_load(a->machine, mj, err, ERR_LEN);
+	r = machine_json_load_abi(a->machine, a->abi, mj, err, ERR_LEN);
 	if (r >= 0) {
 		r = machine_json_system_new(mj, &d->sys);
 		if (r < 0)

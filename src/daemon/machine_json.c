@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "jfield.h"
 #include "machine_json.h"
+#include "machine_json_card.h"
 #include "vfio_module.h"
 
 #define MACHINE_JSON_MAX_SIZE (4u << 20)
@@ -29,17 +30,19 @@
 const char machine_json_default[] =
     "{\n"
     "  \"abi\": \"cur\",\n"
-    "  \"qci\": true, \"apft\": true, \"aqic\": true, \"apxa\": true,\n"
+    "  \"qci\": true, \"apft\": true, \"aqic\": true,\n"
+    "  \"features\": [\"APSC\", \"APXA\", \"QACT\", \"RC8A\"],\n"
     "  \"max_adapter_id\": 255, \"max_domain_id\": 255,\n"
     "  \"usage_domains\": \"4,0x47,0xab,0xff\",\n"
     "  \"control_domains\": \"4,0x47,0xab,0xff\",\n"
     "  \"default_domain\": 4,\n"
     "  \"adapters\": [\n"
-    "    {\"id\": \"0x05\", \"type\": \"CEX5C\"},\n"
+    "    {\"id\": \"0x05\", \"type\": \"CEX5C\", \"serial\": \"93AADFK7\"},\n"
     "    {\"id\": \"0x06\", \"type\": \"CEX5A\"},\n"
     "    {\"id\": \"0x07\", \"type\": \"CEX8A\"},\n"
     "    {\"id\": \"0x08\", \"type\": \"CEX8A\"},\n"
-    "    {\"id\": \"0x0b\", \"type\": \"CEX8P\"}\n"
+    "    {\"id\": \"0x0b\", \"type\": \"CEX8P\", \"api_ordinal\": 6, \"fw_version\": \"8.2\",\n"
+    "     \"op_modes\": [\"FIPS2011\"]}\n"
     "  ]\n"
     "}\n";
 
@@ -50,6 +53,7 @@ static const unsigned int default_domains[] = {0x04, 0x47, 0xab, 0xff};
 static const char *const top_fields[] = {
     "abi",
     "apxa",
+    "features",
     "qci",
     "apft",
     "aqic",
@@ -67,12 +71,14 @@ static const char *const top_fields[] = {
 };
 
 static const char *const adapter_fields[] = {
-    "id", "ids", "type", "depth", "max_msg_size", "serial", NULL,
+    "id",	  "ids",	"type",	    "depth", "max_msg_size", "serial",
+    "functions", "api_ordinal", "fw_version", "op_modes", "mkvps",	      NULL,
 };
 
 /* Parse state: the file name for messages and the scratch result. */
 struct mj {
 	struct jfield jf;
+	const char *abi; /* NULL, or the ABI given apart that replaces "abi" */
 	struct machine_json out;
 	bool extended;	       /* QCI and APXA: the limits come from Na/Nd */
 	unsigned int max_apid; /* the limits in force */
@@ -86,6 +92,10 @@ static int parse_abi(struct mj *c, struct json_object *root)
 	const char *s;
 
 	c->out.abi = AP_ABI_CUR;
+	if (c->abi) {
+		c->out.abi = strcmp(c->abi, "v8") ? AP_ABI_CUR : AP_ABI_V8;
+		return 0;
+	}
 	if (!json_object_object_get_ex(root, "abi", &o))
 		return 0;
 	if (!json_object_is_type(o, json_type_string))
@@ -123,6 +133,96 @@ static int parse_max_id(struct mj *c, struct json_object *root, const char *key,
 	return 0;
 }
 
+/* The QCI facilities the bus's features file names, in the kernel's order. */
+static const char *const feature_names[] = {"APSC", "APXA", "QACT", "RC8A", "APSB"};
+
+static bool *feature_flag(struct ap_machine_info *info, size_t i)
+{
+	bool *flags[] = {&info->apsc, &info->apxa, &info->qact, &info->rc8a, &info->apsb};
+
+	return flags[i];
+}
+
+static int parse_feature(struct mj *c, const char *path, const char *name, size_t len,
+			 struct ap_machine_info *info)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(feature_names); i++)
+		if (strlen(feature_names[i]) == len && !strncmp(feature_names[i], name, len)) {
+			*feature_flag(info, i) = true;
+			return 0;
+		}
+	return jfield_fail(&c->jf, path,
+			   "unknown facility \"%.*s\" (expected APSC, APXA, QACT, RC8A or APSB)",
+			   (int)len, name);
+}
+
+/* "features": an array of facility names, or one string of them separated by blanks. */
+static int parse_features(struct mj *c, struct json_object *o, struct ap_machine_info *info)
+{
+	char path[48];
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(feature_names); i++)
+		*feature_flag(info, i) = false;
+	if (json_object_is_type(o, json_type_string)) {
+		const char *p = json_object_get_string(o);
+
+		while (*(p += strspn(p, " ")))
+			if ((r = parse_feature(c, "features", p, strcspn(p, " "), info)) < 0)
+				return r;
+			else
+				p += strcspn(p, " ");
+		return 0;
+	}
+	if (!json_object_is_type(o, json_type_array))
+		return jfield_fail(&c->jf, "features", "expected an array of facility names, got %s",
+				   jfield_type_desc(o));
+	for (size_t i = 0; i < json_object_array_length(o); i++) {
+		struct json_object *e = json_object_array_get_idx(o, i);
+
+		snprintf(path, sizeof(path), "features[%zu]", i);
+		if (!json_object_is_type(e, json_type_string))
+			return jfield_fail(&c->jf, path, "expected a facility name, got %s",
+					   jfield_type_desc(e));
+		r = parse_feature(c, path, json_object_get_string(e),
+				  strlen(json_object_get_string(e)), info);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The QCI facility bits: "features" names them all (APXA included, which
+ * "apxa" may repeat but not contradict); without it the built-in machine's
+ * APSC, QACT and RC8A, and APXA as "apxa" says (default: with QCI).
+ */
+static int parse_qci_bits(struct mj *c, struct json_object *root, struct ap_machine_info *info)
+{
+	struct json_object *o, *a;
+	bool apxa;
+	int r;
+
+	if (!json_object_object_get_ex(root, "features", &o)) {
+		info->apsc = info->qact = info->rc8a = info->qci;
+		info->apsb = false;
+		return jfield_bool(&c->jf, root, "apxa", info->qci, &info->apxa);
+	}
+	if ((r = parse_features(c, o, info)) < 0)
+		return r;
+	if (!info->qci && (info->apsc || info->apxa || info->qact || info->rc8a || info->apsb))
+		return jfield_fail(&c->jf, "features",
+				   "the facilities are reported by QCI: they need \"qci\": true");
+	if (json_object_object_get_ex(root, "apxa", &a)) {
+		if ((r = jfield_bool(&c->jf, root, "apxa", false, &apxa)) < 0)
+			return r;
+		if (apxa != info->apxa)
+			return jfield_fail(&c->jf, "apxa", "%s, but \"features\" %s APXA",
+					   apxa ? "true" : "false", info->apxa ? "has" : "lacks");
+	}
+	return 0;
+}
+
 static int parse_facilities(struct mj *c, struct json_object *root, struct ap_machine_info *info)
 {
 	int r;
@@ -130,7 +230,7 @@ static int parse_facilities(struct mj *c, struct json_object *root, struct ap_ma
 	if ((r = jfield_bool(&c->jf, root, "qci", true, &info->qci)) < 0 ||
 	    (r = jfield_bool(&c->jf, root, "apft", true, &info->apft)) < 0 ||
 	    (r = jfield_bool(&c->jf, root, "aqic", true, &info->aqic)) < 0 ||
-	    (r = jfield_bool(&c->jf, root, "apxa", info->qci, &info->apxa)) < 0)
+	    (r = parse_qci_bits(c, root, info)) < 0)
 		return r;
 	if (info->apxa && !info->qci)
 		return jfield_fail(&c->jf, "apxa",
@@ -250,8 +350,8 @@ static int parse_type(struct mj *c, struct json_object *o, const char *path,
 	return 0;
 }
 
-/* depth, max_msg_size and serial of one adapters[] element. */
-static int parse_adapter_opts(struct mj *c, struct json_object *o, const char *path, bool single,
+/* depth and max_msg_size of one adapters[] element. */
+static int parse_adapter_opts(struct mj *c, struct json_object *o, const char *path,
 			      struct ap_adapter_desc *d)
 {
 	struct json_object *v;
@@ -261,7 +361,6 @@ static int parse_adapter_opts(struct mj *c, struct json_object *o, const char *p
 
 	d->depth = -1;
 	d->max_msg_size = -1;
-	d->serial = NULL;
 	snprintf(fpath, sizeof(fpath), "%s.depth", path);
 	if (json_object_object_get_ex(o, "depth", &v)) {
 		if ((r = jfield_uint(&c->jf, v, fpath, 0, 15, &n)) < 0)
@@ -275,24 +374,6 @@ static int parse_adapter_opts(struct mj *c, struct json_object *o, const char *p
 		if (n % 4096)
 			return jfield_fail(&c->jf, fpath, "%lu is not a multiple of 4096", n);
 		d->max_msg_size = (long)n;
-	}
-	snprintf(fpath, sizeof(fpath), "%s.serial", path);
-	if (json_object_object_get_ex(o, "serial", &v)) {
-		const char *s;
-
-		if (!json_object_is_type(v, json_type_string))
-			return jfield_fail(&c->jf, fpath, "expected a string, got %s",
-					   jfield_type_desc(v));
-		s = json_object_get_string(v);
-		if (!single)
-			return jfield_fail(&c->jf, fpath,
-					   "a serial number needs a single \"id\", not \"ids\"");
-		if (!*s || strlen(s) > 16 ||
-		    strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			      "abcdefghijklmnopqrstuvwxyz-_.") != strlen(s))
-			return jfield_fail(&c->jf, fpath,
-					   "bad serial \"%s\" (1 to 16 letters and digits)", s);
-		d->serial = s;
 	}
 	return 0;
 }
@@ -330,7 +411,8 @@ static int parse_adapter_ids(struct mj *c, struct json_object *o, const char *pa
 
 static int parse_adapter(struct mj *c, struct json_object *o, size_t idx)
 {
-	struct ap_adapter_desc d;
+	struct ap_adapter_desc d = {0};
+	struct mj_card_scratch scratch;
 	struct json_object *type;
 	struct ap_mask ids;
 	char path[48], tpath[64];
@@ -347,7 +429,8 @@ static int parse_adapter(struct mj *c, struct json_object *o, size_t idx)
 	if (!json_object_object_get_ex(o, "type", &type))
 		return jfield_fail(&c->jf, path, "missing \"type\" (CEX4A..CEX8P)");
 	if ((r = parse_type(c, type, tpath, &d)) < 0 ||
-	    (r = parse_adapter_opts(c, o, path, single, &d)) < 0)
+	    (r = parse_adapter_opts(c, o, path, &d)) < 0 ||
+	    (r = mj_parse_card_fields(&c->jf, o, path, single, &d, &scratch)) < 0)
 		return r;
 	ap_mask_for_each (id, &ids) {
 		if (c->defined_by[id] >= 0)
@@ -364,14 +447,43 @@ static int parse_adapter(struct mj *c, struct json_object *o, size_t idx)
 	return 0;
 }
 
+/*
+ * No "adapters": the built-in machine's, those within the adapter limit.
+ * The built-in description is known to be valid, so its elements are
+ * parsed under their own path names.
+ */
+static int parse_default_adapters(struct mj *c)
+{
+	_cleanup_json_ struct json_object *root = NULL;
+	struct json_object *list, *id;
+	unsigned long v;
+	int r;
+
+	root = json_tokener_parse(machine_json_default);
+	if (!root || !json_object_object_get_ex(root, "adapters", &list))
+		return jfield_fail(&c->jf, NULL, "the built-in machine does not parse");
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		struct json_object *e = json_object_array_get_idx(list, i);
+		const char *p;
+
+		if (!json_object_object_get_ex(e, "id", &id))
+			continue;
+		p = json_object_get_string(id);
+		if (jfield_parse_num(&p, &v) < 0 || v > c->max_apid)
+			continue;
+		if ((r = parse_adapter(c, e, i)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int parse_adapters(struct mj *c, struct json_object *root)
 {
 	struct json_object *list;
 	int r;
 
 	if (!json_object_object_get_ex(root, "adapters", &list))
-		return jfield_fail(&c->jf, NULL,
-				   "missing \"adapters\" (a list of adapters; it may be empty)");
+		return parse_default_adapters(c);
 	if (!json_object_is_type(list, json_type_array))
 		return jfield_fail(&c->jf, "adapters", "expected an array, got %s",
 				   jfield_type_desc(list));
@@ -404,8 +516,17 @@ static int parse_root(struct mj *c, struct json_object *root)
 	return parse_adapters(c, root);
 }
 
+static int parse_text(const char *name, const char *abi, const char *text, size_t len,
+		      struct machine_json *ret, char *err, size_t errlen);
+
 int machine_json_parse(const char *name, const char *text, size_t len, struct machine_json *ret,
 		       char *err, size_t errlen)
+{
+	return parse_text(name, NULL, text, len, ret, err, errlen);
+}
+
+static int parse_text(const char *name, const char *abi, const char *text, size_t len,
+		      struct machine_json *ret, char *err, size_t errlen)
 {
 	_cleanup_json_ struct json_object *root = NULL;
 	_cleanup_free_ struct mj *c = calloc(1, sizeof(*c));
@@ -414,6 +535,7 @@ int machine_json_parse(const char *name, const char *text, size_t len, struct ma
 	if (!c)
 		return -ENOMEM;
 	c->jf.name = name;
+	c->abi = abi;
 	c->jf.err = err;
 	c->jf.errlen = errlen;
 	for (size_t i = 0; i < AP_DEVICES; i++)
@@ -464,13 +586,24 @@ static int read_file(const char *path, char **ret_text, size_t *ret_len)
 
 int machine_json_load(const char *path, struct machine_json *ret, char *err, size_t errlen)
 {
+	return machine_json_load_abi(path, NULL, ret, err, errlen);
+}
+
+int machine_json_load_abi(const char *path, const char *abi, struct machine_json *ret, char *err,
+			  size_t errlen)
+{
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	int r;
 
+	if (abi && strcmp(abi, "cur") && strcmp(abi, "v8")) {
+		if (err && errlen)
+			snprintf(err, errlen, "--abi: unknown ABI \"%s\" (expected cur or v8)", abi);
+		return -EINVAL;
+	}
 	if (!path)
-		return machine_json_parse(MACHINE_JSON_DEFAULT_NAME, machine_json_default,
-					  strlen(machine_json_default), ret, err, errlen);
+		return parse_text(MACHINE_JSON_DEFAULT_NAME, abi, machine_json_default,
+				  strlen(machine_json_default), ret, err, errlen);
 	r = read_file(path, &text, &len);
 	if (r < 0) {
 		if (err && errlen)
@@ -478,7 +611,7 @@ int machine_json_load(const char *path, struct machine_json *ret, char *err, siz
 				 r == -EFBIG ? "file larger than 4 MiB" : strerror(-r));
 		return r;
 	}
-	return machine_json_parse(path, text, len, ret, err, errlen);
+	return parse_text(path, abi, text, len, ret, err, errlen);
 }
 
 int machine_json_system_new(const struct machine_json *mj, struct ap_system **ret_sys)

@@ -50,6 +50,14 @@ int machine_json_parse(const char *name, const char *text, size_t len, struct ma
  */
 int machine_json_load(const char *path, struct machine_json *ret, char *err, size_t errlen);
 
+/*
+ * The same with the ABI given apart (apemud --abi): abi "cur" or "v8" is
+ * taken as the description's "abi" field (which it replaces), NULL leaves
+ * the description's. -EINVAL for another name (err says so).
+ */
+int machine_json_load_abi(const char *path, const char *abi, struct machine_json *ret, char *err,
+			  size_t errlen);
+
 /* "CEX<gen><mode>": gen 4..8, mode A (accelerator), C (CCA) or P (EP11). -EINVAL. */
 int machine_json_parse_type(const char *s, unsigned int *ret_gen, enum ap_mode *ret_mode);
 

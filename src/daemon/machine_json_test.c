@@ -307,9 +307,117 @@ static void test_adapter_options_checked(void **state)
 	    "{\"adapters\": [{\"ids\": \"1-2\", \"type\": \"CEX5A\", \"serial\": \"X1\"}]}",
 	    "machine.json: adapters[0].serial: a serial number needs a single \"id\", not \"ids\"");
 	assert_fails(
-	    "{\"adapters\": [{\"id\": 1, \"type\": \"CEX5A\", \"serial\": \"01234567890123456\"}]}",
+	    "{\"adapters\": [{\"id\": 1, \"type\": \"CEX5P\", \"serial\": \"01234567890123456\"}]}",
 	    "machine.json: adapters[0].serial: bad serial \"01234567890123456\" (1 to 16 letters "
-	    "and digits)");
+	    "and digits for an EP11 card)");
+	assert_fails(
+	    "{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"serial\": \"123456789\"}]}",
+	    "machine.json: adapters[0].serial: bad serial \"123456789\" (1 to 8 letters "
+	    "and digits for a CCA card)");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX5A\", \"serial\": \"X\"}]}",
+		     "machine.json: adapters[0].serial: an accelerator has no serial number");
+}
+
+/* functions, the EP11 info and mkvps: each mistake names its field. */
+static void test_card_kind_fields_checked(void **state)
+{
+	(void)state;
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"functions\": "
+		     "\"0x88000000\"}]}",
+		     "machine.json: adapters[0].functions: 0x88000000: of the mode bits 0x10000000 "
+		     "(CCA), 0x08000000 (accelerator), 0x04000000 (EP11) it must have 0x10000000 "
+		     "alone");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"op_modes\": []}]}",
+		     "machine.json: adapters[0].op_modes: only an EP11 card (CEXnP) has op_modes");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7P\", \"op_modes\": "
+		     "[\"FIPS2011\", \"FIPS2042\"]}]}",
+		     "machine.json: adapters[0].op_modes[1]: unknown operation mode \"FIPS2042\" "
+		     "(expected FIPS2009, BSI2009, FIPS2011, BSI2011 or BSICC2017)");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7P\", \"fw_version\": \"7\"}]}",
+		     "machine.json: adapters[0].fw_version: bad firmware version \"7\" (expected "
+		     "MAJOR.MINOR, each 0..255, e.g. \"8.2\")");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7A\", \"mkvps\": {}}]}",
+		     "machine.json: adapters[0].mkvps: an accelerator has no master keys");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
+		     "{\"wk_cur\": \"valid\"}}]}",
+		     "machine.json: adapters[0].mkvps.wk_cur: unknown field");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
+		     "{\"aes_cur\": \"valid 0x12\"}}]}",
+		     "machine.json: adapters[0].mkvps.aes_cur: bad pattern \"valid 0x12\" (expected "
+		     "\"-\", a state, or a state and 0x with 16 hex digits, e.g. \"valid "
+		     "0x0123456789abcdef\")");
+	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
+		     "{\"aes_cur\": \"full 0x0123456789abcdef\"}}]}",
+		     "machine.json: adapters[0].mkvps: a state that register cannot have (new: "
+		     "empty, partial, full for CCA, empty, uncommitted, committed for EP11; current "
+		     "and old: invalid, valid)");
+}
+
+static void test_card_kind_fields_parse(void **state)
+{
+	const struct ap_adapter *c, *p;
+
+	(void)state;
+	assert_int_equal(parse("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"functions\": "
+			       "\"0x92810003\", \"mkvps\": {\"aes_new\": \"full 0x00000000000000ff\", "
+			       "\"aes_cur\": \"valid 0xfedcba9876543210\"}},"
+			       "{\"id\": 2, \"type\": \"CEX8P\", \"serial\": \"93AAEA1B93AAEA1B\", "
+			       "\"api_ordinal\": 7, \"fw_version\": \"8.19\", \"op_modes\": "
+			       "[\"BSICC2017\", \"FIPS2009\"], \"mkvps\": {\"wk_cur\": \"invalid\"}}]}"),
+			 0);
+	c = &mj.hw.adapter[1];
+	p = &mj.hw.adapter[2];
+	assert_int_equal(machine_functions(&mj.hw, c), 0x92810003u);
+	assert_int_equal(c->mkvps.cca_state[AP_CCA_AES_NEW], AP_MK_FULL);
+	assert_int_equal(c->mkvps.cca_vp[AP_CCA_AES_NEW], 0xff);
+	assert_int_equal(c->mkvps.cca_vp[AP_CCA_AES_CUR], 0xfedcba9876543210ull);
+	assert_int_equal(c->mkvps.cca_state[AP_CCA_APKA_CUR], AP_MK_NONE);
+	assert_string_equal(p->serial, "93AAEA1B93AAEA1B");
+	assert_int_equal(p->ep11.api_ordinal, 7);
+	assert_int_equal(p->ep11.fw_version, 0x0813);
+	assert_int_equal(p->ep11.op_modes, AP_EP11_OPM_BSICC2017 | AP_EP11_OPM_FIPS2009);
+	assert_int_equal(p->mkvps.ep11_state[AP_EP11_WK_CUR], AP_MK_INVALID);
+	assert_int_equal(p->mkvps.ep11_state[AP_EP11_WK_NEW], AP_MK_NONE);
+}
+
+/* features: the QCI facility names; APXA in it is "apxa". */
+static void test_features(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("{\"features\": \"APSC APXA QACT APSB\", \"adapters\": []}"), 0);
+	assert_true(mj.hw.info.apsc && mj.hw.info.apxa && mj.hw.info.qact && mj.hw.info.apsb);
+	assert_false(mj.hw.info.rc8a);
+	assert_int_equal(parse("{\"features\": [\"RC8A\"], \"adapters\": []}"), 0);
+	assert_true(mj.hw.info.rc8a && !mj.hw.info.apxa && !mj.hw.info.apsc);
+	assert_int_equal(machine_max_apid(&mj.hw), 63);
+	/* without features: APSC, QACT, RC8A and APXA as "apxa" says */
+	assert_int_equal(parse("{\"apxa\": false, \"adapters\": []}"), 0);
+	assert_true(mj.hw.info.apsc && mj.hw.info.qact && mj.hw.info.rc8a);
+	assert_false(mj.hw.info.apxa || mj.hw.info.apsb);
+	assert_fails("{\"features\": [\"APXA\", \"APQX\"], \"adapters\": []}",
+		     "machine.json: features[1]: unknown facility \"APQX\" (expected APSC, APXA, "
+		     "QACT, RC8A or APSB)");
+	assert_fails("{\"features\": \"APSC APXA\", \"apxa\": false, \"adapters\": []}",
+		     "machine.json: apxa: false, but \"features\" has APXA");
+	assert_fails("{\"qci\": false, \"features\": [\"APSC\"], \"adapters\": []}",
+		     "machine.json: features: the facilities are reported by QCI: they need \"qci\": "
+		     "true");
+}
+
+/* No "adapters": the built-in machine's adapters (those within the limit). */
+static void test_partial_description_takes_the_default_adapters(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("{\"abi\": \"v8\"}"), 0);
+	assert_int_equal(mj.abi, AP_ABI_V8);
+	assert_true(mj.hw.adapter[5].present && mj.hw.adapter[0xb].present);
+	assert_string_equal(mj.hw.adapter[5].serial, "93AADFK7");
+	assert_int_equal(mj.hw.adapter[0xb].ep11.op_modes, AP_EP11_OPM_FIPS2011);
+	assert_int_equal(parse("{\"apxa\": true, \"max_adapter_id\": 7}"), 0);
+	assert_true(mj.hw.adapter[7].present);
+	assert_false(mj.hw.adapter[8].present || mj.hw.adapter[0xb].present);
+	assert_int_equal(parse("{\"adapters\": []}"), 0);
+	assert_false(mj.hw.adapter[5].present);
 }
 
 static void test_limits_without_apxa(void **state)
@@ -353,8 +461,6 @@ static void test_unknown_fields(void **state)
 		     "machine.json: apmaks: unknown field");
 	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX5A\", \"dept\": 3}]}",
 		     "machine.json: adapters[0].dept: unknown field");
-	assert_fails("{\"usage_domains\": \"4\"}",
-		     "machine.json: missing \"adapters\" (a list of adapters; it may be empty)");
 }
 
 static void test_masks(void **state)
@@ -427,6 +533,10 @@ int main(void)
 	    cmocka_unit_test(test_adapter_options_checked),
 	    cmocka_unit_test(test_limits_without_apxa),
 	    cmocka_unit_test(test_duplicate_adapter),
+	    cmocka_unit_test(test_card_kind_fields_checked),
+	    cmocka_unit_test(test_card_kind_fields_parse),
+	    cmocka_unit_test(test_features),
+	    cmocka_unit_test(test_partial_description_takes_the_default_adapters),
 	    cmocka_unit_test(test_unknown_fields),
 	    cmocka_unit_test(test_masks),
 	    cmocka_unit_test(test_syntax_error_names_line_and_column),

@@ -116,10 +116,15 @@ static int ev_adapter_add(struct apemud *d, struct req *r, char *msg)
 		desc.max_msg_size = (long)n;
 	}
 	if (json_object_object_get_ex(r->o, "serial", &v)) {
+		size_t max = machine_serial_len(desc.mode);
+
+		if (!max)
+			return jfield_fail(&r->jf, "serial", "an accelerator has no serial number");
 		if (!json_object_is_type(v, json_type_string) || !json_object_get_string_len(v) ||
-		    json_object_get_string_len(v) > 16)
+		    (size_t)json_object_get_string_len(v) > max)
 			return jfield_fail(&r->jf, "serial",
-					   "expected a string of 1 to 16 characters");
+					   "expected a string of 1 to %zu characters (%s card)", max,
+					   desc.mode == AP_MODE_CCA ? "a CCA" : "an EP11");
 		desc.serial = json_object_get_string(v);
 	}
 	desc.id = (unsigned int)id;

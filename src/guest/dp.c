@@ -119,7 +119,8 @@ int dp_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf
 	size_t residual = 0;
 	long n;
 
-	if (!r)
+	/* a zero length is a specification exception: the machine says so */
+	if (!r || len == 0)
 		return 0;
 	qring_geom_of(r, &geo);
 	n = qring_get(r, &geo, buf, len, &psmid, &residual);

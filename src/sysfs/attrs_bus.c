@@ -258,12 +258,21 @@ static int show_bindings(struct sysfs_ctx *c, char *buf)
 static int show_features(struct sysfs_ctx *c, char *buf)
 {
 	const struct ap_machine_info *info = &c->s->hw.info;
+	const struct {
+		bool on;
+		const char *name;
+	} f[] = {{info->apsc, "APSC"}, {info->apxa, "APXA"}, {info->qact, "QACT"},
+		 {info->rc8a, "RC8A"}, {info->apsb, "APSB"}};
+	int n = 0;
 
 	if (!info->qci)
 		return emit(buf, "-\n");
-	if (!info->apxa)
-		return 0;
-	return emit(buf, "APXA\n");
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].on)
+			n += emit_at(buf, n, "%s ", f[i].name);
+	if (n)
+		buf[n - 1] = '\n';
+	return n;
 }
 
 /* ---- driver directories ---- */

@@ -4,8 +4,10 @@
  *
  * The bus's own attributes come from drivers/s390/crypto/ap_card.c and
  * ap_queue.c; a card bound to cex4card gains zcrypt_card.c's type, online
- * and load (plus serialnr for CCA and EP11 cards, zcrypt_cex4.c), a queue
- * bound to cex4queue gains zcrypt_queue.c's online and load, and a queue
+ * and load (plus zcrypt_cex4.c's serialnr for CCA and EP11 cards, and
+ * API_ordinalnr, FW_version and op_modes for EP11), a queue bound to
+ * cex4queue gains zcrypt_queue.c's online and load (plus zcrypt_cex4.c's
+ * mkvps for CCA and EP11 queues, and op_modes for EP11), and a queue
  * bound to vfio_ap gains vfio_ap_ops.c's status. The uevent file lists
  * what dev_uevent() and ap_bus.c's ap_uevent() add.
  */
@@ -40,9 +42,26 @@ static bool card_has_serial(const struct sysfs_ctx *c)
 	return card_bound(c) && adapter(c)->mode != AP_MODE_ACCEL;
 }
 
+/* zcrypt_cex4.c's EP11 card group: API_ordinalnr, FW_version, op_modes. */
+static bool card_ep11(const struct sysfs_ctx *c)
+{
+	return card_bound(c) && adapter(c)->mode == AP_MODE_EP11;
+}
+
 static bool queue_zcrypt(const struct sysfs_ctx *c)
 {
 	return queue(c)->driver == AP_DRV_CEX4QUEUE;
+}
+
+/* zcrypt_cex4.c's CCA and EP11 queue groups: mkvps (and EP11's op_modes). */
+static bool queue_copro(const struct sysfs_ctx *c)
+{
+	return queue_zcrypt(c) && adapter(c)->mode != AP_MODE_ACCEL;
+}
+
+static bool queue_ep11(const struct sysfs_ctx *c)
+{
+	return queue_zcrypt(c) && adapter(c)->mode == AP_MODE_EP11;
 }
 
 static bool queue_vfio(const struct sysfs_ctx *c)
@@ -166,19 +185,126 @@ static int show_queue_load(struct sysfs_ctx *c, char *buf)
 	return emit(buf, "%d\n", (int)apbus_queue_load(c->s, apqn(c)));
 }
 
-/* CCA reports 8 characters; EP11 pads to 16, and is empty without one. */
+/*
+ * CCA reports its 8 characters, read through the default domain: none
+ * without one. EP11 pads to 16, and is empty without one.
+ */
 static int show_serialnr(struct sysfs_ctx *c, char *buf)
 {
 	const struct ap_adapter *a = adapter(c);
 
 	if (a->mode == AP_MODE_CCA)
-		return emit(buf, "%.8s\n", a->serial);
+		return emit(buf, "%.8s\n", c->s->bus.ap_domain >= 0 ? a->serial : "");
 	if (!a->serial[0])
 		return emit(buf, "\n");
 	return emit(buf, "%16.16s\n", a->serial);
 }
 
+/* EP11 card info: a number or a version, or an empty line when there is none. */
+static int show_api_ordinalnr(struct sysfs_ctx *c, char *buf)
+{
+	uint32_t n = adapter(c)->ep11.api_ordinal;
+
+	return n ? emit(buf, "%u\n", n) : emit(buf, "\n");
+}
+
+static int show_fw_version(struct sysfs_ctx *c, char *buf)
+{
+	uint16_t v = adapter(c)->ep11.fw_version;
+
+	return v ? emit(buf, "%d.%d\n", v >> 8, v & 0xff) : emit(buf, "\n");
+}
+
+/* The names of the set mode bits, blank separated, in the kernel's order. */
+static int emit_op_modes(char *buf, uint32_t modes)
+{
+	int n = 0;
+
+	for (unsigned int bit = 0; bit < AP_EP11_OPM_BITS; bit++) {
+		const char *name = machine_ep11_op_mode_name(bit);
+
+		if (name && (modes & (1u << bit)))
+			n += emit_at(buf, n, "%s%s", n ? " " : "", name);
+	}
+	return n + emit_at(buf, n, "\n");
+}
+
+static int show_card_op_modes(struct sysfs_ctx *c, char *buf)
+{
+	return emit_op_modes(buf, adapter(c)->ep11.op_modes);
+}
+
 /* ---- queue attributes ---- */
+
+/* A domain's EP11 info is only fetched while the queue is online. */
+static int show_queue_op_modes(struct sysfs_ctx *c, char *buf)
+{
+	return emit_op_modes(buf, apbus_queue_online(c->s, apqn(c)) ? adapter(c)->ep11.op_modes : 0);
+}
+
+static const char *mk_state_name(uint8_t st)
+{
+	static const char *const names[] = {
+	    [AP_MK_EMPTY] = "empty",	     [AP_MK_PARTIAL] = "partial",
+	    [AP_MK_FULL] = "full",	     [AP_MK_INVALID] = "invalid",
+	    [AP_MK_VALID] = "valid",	     [AP_MK_UNCOMMITTED] = "uncommitted",
+	    [AP_MK_COMMITTED] = "committed",
+	};
+
+	return st < sizeof(names) / sizeof(names[0]) && names[st] ? names[st] : "-";
+}
+
+/* CCA: six lines "AES NEW: full 0x...", a register not reported "- -". */
+static int show_cca_mkvps(const struct ap_mkvps *k, char *buf)
+{
+	static const char *const label[AP_CCA_MK_REGS] = {"AES NEW",  "AES CUR",  "AES OLD",
+							  "APKA NEW", "APKA CUR", "APKA OLD"};
+	int n = 0;
+
+	for (unsigned int i = 0; i < AP_CCA_MK_REGS; i++) {
+		if (k->cca_state[i] == AP_MK_NONE)
+			n += emit_at(buf, n, "%s: - -\n", label[i]);
+		else
+			n += emit_at(buf, n, "%s: %s 0x%016llx\n", label[i],
+				     mk_state_name(k->cca_state[i]),
+				     (unsigned long long)k->cca_vp[i]);
+	}
+	return n;
+}
+
+/* EP11: "WK CUR: valid 0x<32 bytes>", "WK NEW: empty -"; invalid and empty carry no pattern. */
+static int show_ep11_mkvps(const struct ap_mkvps *k, bool online, char *buf)
+{
+	static const char *const label[AP_EP11_WK_REGS] = {"WK CUR", "WK NEW"};
+	int n = 0;
+
+	for (unsigned int i = 0; i < AP_EP11_WK_REGS; i++) {
+		uint8_t st = online ? k->ep11_state[i] : AP_MK_NONE;
+
+		if (st == AP_MK_NONE) {
+			n += emit_at(buf, n, "%s: - -\n", label[i]);
+		} else if (st == AP_MK_INVALID || st == AP_MK_EMPTY) {
+			n += emit_at(buf, n, "%s: %s -\n", label[i], mk_state_name(st));
+		} else {
+			n += emit_at(buf, n, "%s: %s 0x", label[i], mk_state_name(st));
+			for (unsigned int b = 0; b < AP_EP11_WKVP_LEN; b++)
+				n += emit_at(buf, n, "%02x", k->ep11_vp[i][b]);
+			n += emit_at(buf, n, "\n");
+		}
+	}
+	return n;
+}
+
+static int show_mkvps(struct sysfs_ctx *c, char *buf)
+{
+	const struct ap_adapter *a = adapter(c);
+	struct ap_mkvps k;
+
+	machine_queue_mkvps(a, c->n.apid, c->n.apqi, &k);
+	if (a->mode == AP_MODE_EP11)
+		return show_ep11_mkvps(&k, apbus_queue_online(c->s, apqn(c)), buf);
+	return show_cca_mkvps(&k, buf);
+}
 
 /* Today's kernel shows "-" while no driver has initialised the queue. */
 static int show_queue_request_count(struct sysfs_ctx *c, char *buf)
@@ -281,8 +407,11 @@ const struct sysfs_entry card_ents[] = {
 	RO("raw_hwtype", show_hwtype, AV_ALL),
 	RW("request_count", show_card_request_count, store_card_request_count, AV_ALL),
 	RO("requestq_count", show_card_requestq_count, AV_ALL),
+	DRV_RO("API_ordinalnr", show_api_ordinalnr, card_ep11),
+	DRV_RO("FW_version", show_fw_version, card_ep11),
 	DRV_RO("load", show_card_load, card_bound),
 	DRV_RW("online", show_card_online, store_card_online, card_bound),
+	DRV_RO("op_modes", show_card_op_modes, card_ep11),
 	DRV_RO("serialnr", show_serialnr, card_has_serial),
 	DRV_RO("type", show_card_type, card_bound),
 	DRIVER_LINK,
@@ -302,7 +431,9 @@ const struct sysfs_entry queue_ents[] = {
 	RW("reset", show_reset, store_reset, AV_CUR),
 	RO("reset", show_reset, AV_V8),
 	DRV_RO("load", show_queue_load, queue_zcrypt),
+	DRV_RO("mkvps", show_mkvps, queue_copro),
 	DRV_RW("online", show_queue_online, store_queue_online, queue_zcrypt),
+	DRV_RO("op_modes", show_queue_op_modes, queue_ep11),
 	{.name = "status", .type = ENT_FILE, .mode = 0444, .avail = AV_CUR, .visible = queue_vfio,
 	 .show = show_status},
 	DRIVER_LINK,

@@ -76,7 +76,7 @@ def test_bus_attributes_read_in_the_kernel_format(inst, dm):
         "poll_thread": "0\n",
         "poll_timeout": "250000\n",
         "bindings": f"{nq}/{nq} (complete)\n",
-        "features": "APXA\n",
+        "features": "APSC APXA QACT RC8A\n",
         "drivers_autoprobe": "1\n",
     }
     got = {k: inst.read(f"{BUS}/{k}") for k in want}
@@ -118,6 +118,7 @@ QUEUE_FILES = [
     "ap_functions", "chkstop", "config", "interrupt", "pendingq_count", "power",
     "request_count", "requestq_count", "reset", "subsystem", "uevent",
 ]
+EP11_CARD_FILES = ["API_ordinalnr", "FW_version", "op_modes"]
 MODE_BIT = {"C": 0x10000000, "A": 0x08000000, "P": 0x04000000}
 APXA_BIT = 0x02000000
 
@@ -154,8 +155,9 @@ def test_card_attributes_read_in_the_kernel_format(inst, dm):
         }
         assert {k: inst.read(f"{card}/{k}") for k in want} == want, card
         check_functions(inst.read(f"{card}/ap_functions"), t)
-        serial = ["serialnr"] if mode != "accel" else []
-        assert inst.ls(card) == sorted(CARD_FILES + serial + [qname(a, d) for d in usage])
+        # zcrypt_cex4.c: serialnr for CCA and EP11, the EP11 card info for EP11
+        extra = {"accel": [], "cca": ["serialnr"]}.get(mode, ["serialnr"] + EP11_CARD_FILES)
+        assert inst.ls(card) == sorted(CARD_FILES + extra + [qname(a, d) for d in usage])
 
 
 def test_card_attributes_follow_the_machine_description(apemu):
@@ -204,7 +206,8 @@ def test_queue_attributes_on_each_driver(inst, dm):
         "uevent": "DEVTYPE=ap_queue\nDRIVER=cex4queue\nMODE=cca\n",
     }
     assert {k: inst.read(f"{q}/{k}") for k in want} == want
-    assert inst.ls(q) == sorted(QUEUE_FILES + ["driver", "load", "online"])
+    # a CCA queue: zcrypt_cex4.c's mkvps too
+    assert inst.ls(q) == sorted(QUEUE_FILES + ["driver", "load", "online", "mkvps"])
     assert inst.read("/sys/devices/ap/card06/06.0047/uevent") == (
         "DEVTYPE=ap_queue\nDRIVER=cex4queue\nMODE=accel\n"
     )
@@ -844,7 +847,9 @@ def test_v8_tree_has_only_the_seed_series_files(apemu):
         set(CARD_FILES) - {"config", "chkstop", "max_msg_size"}
         | {"serialnr", "05.0004", "05.0047", "05.00ab", "05.00ff"}
     )
-    assert inst.ls(Q) == sorted(set(QUEUE_FILES) - {"ap_functions", "config", "chkstop"} | {"driver", "load", "online"})
+    assert inst.ls(Q) == sorted(
+        set(QUEUE_FILES) - {"ap_functions", "config", "chkstop"} | {"driver", "load", "online", "mkvps"}
+    )
     assert stat.S_IMODE(os.stat(inst.path(f"{Q}/reset")).st_mode) == 0o444
     assert inst.read(f"{Q}/uevent") == (
         "DEVTYPE=ap_queue\nDRIVER=cex4queue\nDEV_TYPE=000B\nMODALIAS=ap:t0B\n"

@@ -196,6 +196,11 @@ def test_adapter_remove_and_add_events(inst):
     assert rc == 1 and "already exists" in err, err
     rc, out, err = inst.cli("event", "adapter-add", "9", "CEX9C")
     assert rc == 1 and "CEX9C" in err, err
+    # serial numbers as long as the card kind's: CCA 8, EP11 16, accelerators none
+    rc, out, err = inst.cli("event", "adapter-add", "9", "CEX6C", "serial=123456789")
+    assert rc == 1 and "serial: expected a string of 1 to 8 characters (a CCA card)" in err, err
+    rc, out, err = inst.cli("event", "adapter-add", "9", "CEX6A", "serial=X")
+    assert rc == 1 and "serial: an accelerator has no serial number" in err, err
     rc, out, err = inst.cli("event", "adapter-add", "300", "CEX6C")
     assert rc == 2 and "300" in err, err
     assert not inst.exists("/sys/devices/ap/card09")
@@ -327,10 +332,10 @@ def test_stop_where_nothing_runs_fails_with_a_message(apemu):
         ('{"apxa": false, "usage_domains": "0x47", "adapters": []}', "usage_domains: domain 71"),
         ('{"max_instances": 0, "adapters": []}', "max_instances: 0 out of range"),
         ('{"abi": "v8", "apmask": "0", "adapters": []}', "apmask"),
-        ("{}", '"adapters"'),
+        ('{"features": "APXA APQX"}', 'features: unknown facility "APQX"'),
         ('{"adapters": [', "JSON syntax error"),
     ],
-    ids=["unknown-field", "type", "depth", "domain-limit", "max_instances", "v8-apmask", "no-adapters", "syntax"],
+    ids=["unknown-field", "type", "depth", "domain-limit", "max_instances", "v8-apmask", "features", "syntax"],
 )
 def test_bad_machine_description_is_refused_naming_the_field(apemu, text, message):
     inst = apemu.new(text)
