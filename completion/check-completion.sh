@@ -30,10 +30,14 @@ expect()
 	fi
 }
 
-expect "--help bench dmesg event guest rsa shell start status stop" apemu ""
+expect "--help bench dmesg event guest monitor rsa shell start status stop" apemu ""
 expect "start status stop" apemu st
-expect "--help --machine --mount" apemu start --
-expect "--help --json --mount" apemu status --mount /tmp/x --
+expect "--abi --help --machine --mount" apemu start --
+expect "cur v8" apemu start --abi ""
+expect "--check --help --json --mount" apemu status --mount /tmp/x --
+expect "--all --count --help --mount --property --timeout" apemu monitor --
+expect "fault-busy fault-chkstop-busy fault-clear fault-delay fault-rc fault-reset-pending" apemu event fault-
+expect "--keep-going --keys" apemu rsa --ke
 expect "--mdev --me --me-public --mount" apemu rsa --m
 expect "--fairness --help --json --scale --seconds" apemu bench --
 expect "--cpu --help --mdev --memory --mount --no-open" apemu guest --
