@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "dlog.h"
+#include "efd.h"
 #include "guest.h"
 #include "guest_int.h"
 #include "matrix.h"
@@ -49,10 +50,10 @@ struct gconn *guest_conn(struct control_conn *conn)
 
 void guest_signal(int fd)
 {
-	uint64_t one = 1;
+	int r = efd_signal(fd); /* never blocks: the configuration lock is held */
 
-	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
-		dlog_daemon(AP_LOG_DEBUG, "cannot signal eventfd %d: %s", fd, strerror(errno));
+	if (r < 0)
+		dlog_daemon(AP_LOG_DEBUG, "cannot signal eventfd %d: %s", fd, strerror(-r));
 }
 
 bool guest_is_eventfd(int fd)
@@ -468,6 +469,8 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 	g->mem_size = a.memory;
 	g->ring = (struct apemu_ring *)(mem + a.ring);
 	g->irq_fd = fds->n == 2 + ndb ? fds->fd[1] : -1;
+	if (g->irq_fd >= 0)
+		efd_set_nonblocking(g->irq_fd); /* the client sees it too (efd.h) */
 	g->trap_fd = ndb ? fds->fd[fds->n - 2] : -1;
 	g->data_fd = ndb ? fds->fd[fds->n - 1] : -1;
 	g->dp = a.dp_size ? mem + a.dp_addr : NULL;

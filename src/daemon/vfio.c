@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "dlog.h"
+#include "efd.h"
 #include "guest.h"
 #include "guest_int.h"
 #include "matrix.h"
@@ -364,6 +365,7 @@ static int ioctl_set_irqs(struct ioctl_ctx *c)
 			return set_irqs_fail(c, EINVAL, "the descriptor is not an eventfd");
 		newfd = c->fds->fd[0];
 		c->fds->fd[0] = -1;
+		efd_set_nonblocking(newfd); /* the client sees it too (efd.h) */
 	} else if (!has_fd) {
 		return set_irqs_fail(c, EINVAL, "no eventfd attached and no \"fd\": -1");
 	} else if (fd < -1) {

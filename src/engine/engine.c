@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "efd.h"
 #include "insn.h"
 #include "type50.h"
 
@@ -174,16 +175,14 @@ static void bound_set(struct worker *w, unsigned int apqi, bool on)
 static void notify(struct eng_queue *eq)
 {
 	const struct eng_owner *o = &eq->owner;
-	static const uint64_t one = 1;
 
 	if (!eq->h.irq || !o->mem || eq->h.nib >= o->mem_size)
 		return;
 	if (__atomic_exchange_n(&o->mem[eq->h.nib], (uint8_t)NIB_PENDING, __ATOMIC_ACQ_REL) ==
 	    NIB_PENDING)
 		return;
-	if (o->irq_fd >= 0 && write(o->irq_fd, &one, sizeof(one)) < 0) {
-		/* a full eventfd counter already tells the guest to look */
-	}
+	/* never blocks, even on a client's full, blocking eventfd: the queue lock is held */
+	efd_signal(o->irq_fd);
 }
 
 struct scratch {
