@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "dlog.h"
 #include "efd.h"
+#include "gmem.h"
 #include "guest.h"
 #include "guest_int.h"
 #include "matrix.h"
@@ -348,33 +349,19 @@ static int parse_create(struct jfield *jf, struct json_object *req, struct creat
 }
 
 /*
- * Map the memfd and check the ring. A guest that shrank its memfd under the
- * mapping would crash the daemon (SIGBUS): the memfd must be sealed against
- * shrinking, or allow the daemon to seal it (MFD_ALLOW_SEALING).
+ * Map the memfd (sealed against shrinking first, then measured: gmem.h)
+ * and check the ring.
  */
 static int map_memory(struct jfield *jf, int fd, const struct create_args *a, uint8_t **ret)
 {
+	char why[MSG_LEN];
 	struct apemu_ring ring;
-	struct stat st;
-	int seals;
 	void *p;
+	int e;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return jfield_fail(jf, NULL, "the descriptor is not a memfd");
-	if ((uint64_t)st.st_size < a->memory)
-		return jfield_fail(jf, "memory", "%" PRIu64 " bytes, but the memfd has only %lld",
-				   a->memory, (long long)st.st_size);
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || (!(seals & F_SEAL_SHRINK) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0))
-		return jfield_fail(jf, NULL,
-				   "the memfd cannot be sealed against shrinking (create it with "
-				   "MFD_ALLOW_SEALING)");
-	p = mmap(NULL, a->memory, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		jfield_fail(jf, NULL, "cannot map the memfd: %s", strerror(e));
-		return -e;
+	if ((e = gmem_map(fd, a->memory, &p, why, sizeof(why))) < 0) {
+		jfield_fail(jf, NULL, "%s", why);
+		return e;
 	}
 	memcpy(&ring, (uint8_t *)p + a->ring, sizeof(ring));
 	if (ring.magic != APEMU_RING_MAGIC || ring.version != APEMU_RING_VERSION) {
