@@ -172,6 +172,53 @@ static void explain_exit(const struct client_paths *p, pid_t pid)
 			WEXITSTATUS(status), p->log);
 }
 
+/*
+ * Open DIR.log for apemud to append to, trusting nothing planted beside the
+ * mount (its directory may be writable by others, e.g. /tmp): no symbolic
+ * link (O_NOFOLLOW), no FIFO or device (O_NONBLOCK, so a FIFO cannot hang
+ * the open, then the type is checked), a file of ours with one link.
+ * Prints why and returns -1 on refusal.
+ */
+static int open_log(const char *path, int *ret_fd)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+						    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+				      0644);
+	const char *why = NULL;
+	struct stat st;
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			why = "it is a symbolic link";
+		else if (errno == ENXIO)
+			why = "it is a FIFO or a socket, not a file";
+		else
+			fprintf(stderr, "apemu start: cannot open the log %s: %s\n", path,
+				strerror(errno));
+	} else if (fstat(fd, &st) < 0) {
+		fprintf(stderr, "apemu start: cannot stat the log %s: %s\n", path, strerror(errno));
+		return -1;
+	} else if (!S_ISREG(st.st_mode)) {
+		why = "it is not a regular file";
+	} else if (st.st_uid != geteuid()) {
+		why = "another user owns it";
+	} else if (st.st_nlink != 1) {
+		why = "it has other hard links";
+	} else if (fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		fprintf(stderr, "apemu start: the log %s: %s\n", path, strerror(errno));
+		return -1;
+	} else {
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
+	if (why)
+		fprintf(stderr,
+			"apemu start: refusing the log %s: %s; remove it, or choose another "
+			"--mount\n",
+			path, why);
+	return -1;
+}
+
 int lifecycle_start(const struct client_paths *p, const char *machine)
 {
 	char apemud[PATH_MAX], parent[PATH_MAX], report[1200];
@@ -191,12 +238,13 @@ int lifecycle_start(const struct client_paths *p, const char *machine)
 	}
 	snprintf(parent, sizeof(parent), "%s", p->mount);
 	r = mkdir_parents(dirname(parent));
-	logfd = r < 0 ? -1 : open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd < 0) {
-		fprintf(stderr, "apemu start: cannot open the log %s: %s\n", p->log,
-			strerror(r < 0 ? -r : errno));
+	if (r < 0) {
+		fprintf(stderr, "apemu start: cannot create the directory of %s: %s\n", p->mount,
+			strerror(-r));
 		return 1;
 	}
+	if (open_log(p->log, &logfd) < 0)
+		return 1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		fprintf(stderr, "apemu start: cannot start apemud: %s\n", strerror(errno));
 		return 1;
@@ -311,7 +359,7 @@ int lifecycle_stop(const struct client_paths *p)
 
 	if (r < 0) {
 		fprintf(stderr, "apemu stop: no apemud running at %s (%s: %s)\n", p->mount,
-			p->socket, strerror(-r));
+			p->socket, client_connect_error(r));
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -32,8 +32,13 @@ int ctlwire_connect(const char *path, int *ret_fd, pid_t *ret_pid)
 		close(fd);
 		return r;
 	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		close(fd);
+		return -CTLWIRE_EFOREIGN;
+	}
 	if (ret_pid)
-		*ret_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+		*ret_pid = cred.pid;
 	*ret_fd = fd;
 	return 0;
 }

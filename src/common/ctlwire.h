@@ -36,8 +36,14 @@ enum {
 /*
  * Connect to the socket at path (SOCK_SEQPACKET, close-on-exec).
  * -ENAMETOOLONG when path does not fit sun_path. With ret_pid, *ret_pid is
- * the peer's pid (SO_PEERCRED; 0 if unknown).
+ * the peer's pid (SO_PEERCRED).
+ *
+ * The peer must be root or the caller's own user (SO_PEERCRED, checked
+ * before anything is sent): a socket another user planted at the path
+ * (its directory may be writable by others) would otherwise receive a
+ * guest's memory and eventfds. -CTLWIRE_EFOREIGN (EPERM) when it is not.
  */
+#define CTLWIRE_EFOREIGN EPERM
 CTLWIRE_HIDDEN int ctlwire_connect(const char *path, int *ret_fd, pid_t *ret_pid);
 
 /*

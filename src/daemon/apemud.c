@@ -220,6 +220,13 @@ static int check_instance(const struct instance_paths *p, char *err)
 			 p->socket, p->mount);
 		return r;
 	}
+	if (r == -ENOTSOCK || r == -EPERM) {
+		snprintf(err, ERR_LEN,
+			 "refusing %s: it is %s; remove it, or choose another --mount", p->socket,
+			 r == -EPERM ? "a socket another user owns"
+				     : "not a socket (a symbolic link or another file)");
+		return r;
+	}
 	if (r < 0) {
 		snprintf(err, ERR_LEN, "cannot check the control socket %s: %s", p->socket,
 			 strerror(-r));

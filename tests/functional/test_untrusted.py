@@ -110,3 +110,126 @@ def test_full_blocking_aqic_eventfd_cannot_stall_an_adapter(apemu, guests):
     wait_for(lambda: h.dqap(other)[1] == 2)
     wait_for(lambda: g.mem[0x4000] == 0xFF)
     assert answers_within(inst, 10)
+
+
+# ---- files beside the mount (the directory may be writable by others) ----
+
+NOBODY = 65534
+
+FOREIGN_SERVER = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen(8)
+print("ready", flush=True)
+s.settimeout(20)
+while True:
+    try:
+        c, _ = s.accept()
+    except OSError:
+        break
+    c.settimeout(2)
+    try:
+        msg, fds, _, _ = socket.recv_fds(c, 65536, 8)
+        print("received %d bytes %d fds" % (len(msg), len(fds)), flush=True)
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+def shared_dir(apemu):
+    """An instance whose directory anyone may write, like /tmp."""
+    inst = apemu.new()
+    os.chmod(inst.dir, 0o1777)
+    return inst
+
+
+def start_refused(inst):
+    rc, out, err = inst.start()
+    assert rc != 0 and not inst.is_mounted(), (rc, out, err)
+    return err
+
+
+def test_symlink_at_the_log_is_refused(apemu, tmp_path):
+    inst = shared_dir(apemu)
+    target = tmp_path / "precious"
+    target.write_text("keep me\n")
+    os.symlink(target, inst.log)
+    err = start_refused(inst)
+    assert "refusing the log %s: it is a symbolic link" % inst.log in err
+    assert target.read_text() == "keep me\n"
+    os.unlink(inst.log)
+
+
+def test_fifo_at_the_log_is_refused_without_hanging(apemu):
+    inst = shared_dir(apemu)
+    os.mkfifo(inst.log)
+    t0 = time.monotonic()
+    err = start_refused(inst)
+    assert time.monotonic() - t0 < 10
+    assert "refusing the log %s: it is a FIFO" % inst.log in err
+    # with a reader waiting on the FIFO, the type check refuses it
+    r = os.open(inst.log, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        err = start_refused(inst)
+        assert "refusing the log %s: it is not a regular file" % inst.log in err
+    finally:
+        os.close(r)
+        os.unlink(inst.log)
+
+
+def test_log_of_another_user_is_refused(apemu):
+    inst = shared_dir(apemu)
+    with open(inst.log, "w") as f:
+        f.write("theirs\n")
+    os.chown(inst.log, NOBODY, NOBODY)
+    err = start_refused(inst)
+    assert "refusing the log %s: another user owns it" % inst.log in err
+    os.unlink(inst.log)
+    # a hard link to a file of ours is refused too
+    other = os.path.join(inst.dir, "other")
+    with open(other, "w") as f:
+        f.write("ours\n")
+    os.link(other, inst.log)
+    err = start_refused(inst)
+    assert "refusing the log %s: it has other hard links" % inst.log in err
+    os.unlink(inst.log)
+
+
+def test_symlink_at_the_socket_is_refused(apemu):
+    inst = shared_dir(apemu)
+    os.symlink("/run/elsewhere.sock", inst.socket)
+    err = start_refused(inst)
+    assert "refusing %s: it is not a socket (a symbolic link or another file)" % inst.socket in err
+    os.unlink(inst.socket)
+
+
+def foreign_server(path):
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-c", FOREIGN_SERVER, path], user=NOBODY, group=NOBODY,
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    return p
+
+
+def test_socket_of_another_user_is_refused_and_gets_no_guest_memory(apemu):
+    inst = shared_dir(apemu)
+    server = foreign_server(inst.socket)
+    try:
+        err = start_refused(inst)
+        assert "refusing %s: it is a socket another user owns" % inst.socket in err
+        # a guest asked to use it hands it nothing
+        rc, out, err = inst.cli("guest", "--mdev", "11111111-1111-4111-8111-111111111111")
+        assert rc != 0
+        assert "neither root nor you" in err, err
+        rc, out, err = inst.cli("status")
+        assert rc != 0 and "neither root nor you" in err, err
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=10)
+    # each connection was closed before a byte was sent
+    assert all(line == "received 0 bytes 0 fds" for line in out.splitlines()), out
+    os.unlink(inst.socket)
