@@ -115,6 +115,17 @@ struct ap_mdev *matrix_find_str(const struct ap_system *s, const char *str)
 	return matrix_find(s, uuid);
 }
 
+struct ap_mdev *matrix_find_name(const struct ap_system *s, const char *name)
+{
+	char canon[AP_UUID_STR_LEN + 1];
+	struct ap_mdev *m = matrix_find_str(s, name);
+
+	if (!m)
+		return NULL;
+	ap_uuid_format(m->uuid, canon);
+	return strcmp(canon, name) ? NULL : m;
+}
+
 uint32_t matrix_available(const struct ap_system *s)
 {
 	return s->matrix.max_instances - s->matrix.count;

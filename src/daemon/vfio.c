@@ -165,7 +165,8 @@ static int do_open(struct guests *gs, struct gconn *gc, const char *uuid, char *
 		   bool *ret_attached)
 {
 	struct ap_system *s = gs->d->sys;
-	struct ap_mdev *m = matrix_find_str(s, uuid);
+	/* the device's name, exactly: VFIO compares names with strcmp */
+	struct ap_mdev *m = matrix_find_name(s, uuid);
 	struct guest *g = gc->guest;
 	struct gopen *o;
 	int e;

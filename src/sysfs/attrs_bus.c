@@ -144,9 +144,8 @@ static int store_ap_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t l
 /* The mdev whose name (plus an optional newline) the write holds. */
 static struct ap_mdev *mdev_named(const struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	char name[AP_UUID_STR_LEN + 1], canon[AP_UUID_STR_LEN + 1];
+	char name[AP_UUID_STR_LEN + 1];
 	size_t n = strnlen(buf, len);
-	struct ap_mdev *m;
 
 	if (n && buf[n - 1] == '\n')
 		n--;
@@ -154,11 +153,7 @@ static struct ap_mdev *mdev_named(const struct sysfs_ctx *c, const char *buf, si
 		return NULL;
 	memcpy(name, buf, n);
 	name[n] = '\0';
-	m = matrix_find_str(c->s, name);
-	if (!m)
-		return NULL;
-	ap_uuid_format(m->uuid, canon);
-	return strcmp(canon, name) ? NULL : m;
+	return matrix_find_name(c->s, name);
 }
 
 static int store_matrix_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t len)

@@ -233,3 +233,17 @@ def test_socket_of_another_user_is_refused_and_gets_no_guest_memory(apemu):
     # each connection was closed before a byte was sent
     assert all(line == "received 0 bytes 0 fds" for line in out.splitlines()), out
     os.unlink(inst.socket)
+
+
+# ---- mdev-open names the device exactly, as VFIO does ----
+
+
+def test_mdev_open_compares_the_uuid_exactly(apemu, guests):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [5], [4])
+    g = guests(inst)
+    g.create()
+    r = g.request({"op": "mdev-open", "uuid": u.upper()})
+    assert (r["ok"], r["errno"]) == (False, ENODEV), r
+    assert "no such mdev" in r["message"]
+    g.open(u)
