@@ -33,12 +33,14 @@ enum {
 	OPT_ARGS = 1 << 2,    /* positional arguments */
 	OPT_STOP = 1 << 3,    /* stop at the first argument (shell: the command's own options) */
 	OPT_OWN = 1 << 4,     /* the command parses its own options (guest: guest_cmd_main) */
+	OPT_GROUP = 1 << 5,   /* --group GROUP */
 };
 
 struct cli {
 	const struct cmd *cmd;
 	struct client_paths paths;
 	const char *machine;
+	const char *group;
 	bool json;
 	char **args; /* NULL-terminated */
 	int nargs;
@@ -61,10 +63,11 @@ static int cmd_event(struct cli *c);
 static int cmd_shell(struct cli *c);
 
 static const struct cmd cmds[] = {
-    {"start", "[--machine FILE] [--mount DIR]",
+    {"start", "[--machine FILE] [--mount DIR] [--group GROUP]",
      "Start apemud detached (log: DIR.log) and wait until the tree is mounted.\n"
-     "  --machine FILE  machine description (JSON); default: the built-in machine\n",
-     OPT_MACHINE, cmd_start, NULL},
+     "  --machine FILE  machine description (JSON); default: the built-in machine\n"
+     "  --group GROUP   members of GROUP may use the control socket too (default: root only)\n",
+     OPT_MACHINE | OPT_GROUP, cmd_start, NULL},
     {"stop", "[--mount DIR]", "Stop the apemud serving DIR and wait until it has exited.\n", 0,
      cmd_stop, NULL},
     {"status", "[--mount DIR] [--json]",
@@ -128,6 +131,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	static const struct option all[] = {
 	    {"mount", required_argument, NULL, 'M'},
 	    {"machine", required_argument, NULL, 'm'},
+	    {"group", required_argument, NULL, 'g'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	};
@@ -138,6 +142,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 		if ((all[i].val != 'm' || (c->cmd->opts & OPT_MACHINE)) &&
+		    (all[i].val != 'g' || (c->cmd->opts & OPT_GROUP)) &&
 		    (all[i].val != 'j' || (c->cmd->opts & OPT_JSON)))
 			opts[n++] = all[i];
 	opterr = 0;
@@ -150,6 +155,9 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 			break;
 		case 'm':
 			c->machine = optarg;
+			break;
+		case 'g':
+			c->group = optarg;
 			break;
 		case 'j':
 			c->json = true;
@@ -178,7 +186,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 static int cmd_start(struct cli *c)
 {
-	return lifecycle_start(&c->paths, c->machine);
+	return lifecycle_start(&c->paths, c->machine, c->group);
 }
 
 static int cmd_stop(struct cli *c)

@@ -92,10 +92,10 @@ static int mkdir_parents(const char *path)
 
 /* The child: a new session, output to the log, then apemud. Never returns. */
 static void exec_daemon(const char *apemud, const struct client_paths *p, const char *machine,
-			int logfd, int wfd)
+			const char *group, int logfd, int wfd)
 {
 	char fdstr[16];
-	const char *argv[9];
+	const char *argv[11];
 	int null = open("/dev/null", O_RDWR);
 	sigset_t none;
 	time_t now = time(NULL);
@@ -118,6 +118,10 @@ static void exec_daemon(const char *apemud, const struct client_paths *p, const 
 	if (machine) {
 		argv[n++] = "--machine";
 		argv[n++] = machine;
+	}
+	if (group) {
+		argv[n++] = "--group";
+		argv[n++] = group;
 	}
 	argv[n] = NULL;
 	dprintf(STDERR_FILENO, "apemu start: %s: %s --mount %s%s%s\n", strtok(ctime(&now), "\n"),
@@ -219,7 +223,7 @@ static int open_log(const char *path, int *ret_fd)
 	return -1;
 }
 
-int lifecycle_start(const struct client_paths *p, const char *machine)
+int lifecycle_start(const struct client_paths *p, const char *machine, const char *group)
 {
 	char apemud[PATH_MAX], parent[PATH_MAX], report[1200];
 	_cleanup_close_ int logfd = -1;
@@ -251,7 +255,7 @@ int lifecycle_start(const struct client_paths *p, const char *machine)
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_daemon(apemud, p, machine, logfd, pipefd[1]);
+		exec_daemon(apemud, p, machine, group, logfd, pipefd[1]);
 	}
 	close(pipefd[1]);
 	r = read_report(pipefd[0], report, sizeof(report));

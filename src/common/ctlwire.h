@@ -68,7 +68,11 @@ CTLWIRE_HIDDEN int ctlwire_recv(int sock, int timeout_ms, unsigned int flags,
 /* Parse the JSON object in a long reply's memfd (from offset 0). -EBADMSG. */
 CTLWIRE_HIDDEN int ctlwire_read_memfd(int mfd, struct json_object **ret);
 
-/* ctlwire_send() then ctlwire_recv(). */
+/*
+ * ctlwire_send() then ctlwire_recv(). A daemon that refused the connection
+ * (an error reply, then closed) may make the send fail: its reply is
+ * returned all the same.
+ */
 CTLWIRE_HIDDEN int ctlwire_call(int sock, struct json_object *req, const int *fds, size_t nfds,
 				int timeout_ms, unsigned int flags, struct json_object **ret);
 

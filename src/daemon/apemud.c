@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,12 +38,14 @@ struct args {
 	const char *mount;
 	const char *socket;
 	int ready_fd;
+	gid_t group; /* --group: may use the control socket besides root; (gid_t)-1: none */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: apemud [--machine FILE] [--mount DIR] [--socket PATH] [--ready-fd N]\n"
+		"Usage: apemud [--machine FILE] [--mount DIR] [--socket PATH] [--group GROUP]\n"
+		"              [--ready-fd N]\n"
 		"\n"
 		"Emulate the s390 AP bus and vfio_ap: mount the sysfs tree at DIR (default\n"
 		"%s) and serve the control socket PATH (default DIR.sock).\n"
@@ -50,6 +53,7 @@ static void usage(FILE *f)
 		"  -m, --machine FILE   machine description (JSON); default: the built-in machine\n"
 		"  -M, --mount DIR      where to mount the tree (created if missing)\n"
 		"  -s, --socket PATH    control socket\n"
+		"  -g, --group GROUP    let GROUP use the control socket too (default: root only)\n"
 		"  -r, --ready-fd N     write \"OK\" (or \"ERR <message>\") to descriptor N when "
 		"ready\n"
 		"  -p, --print-default  print the built-in machine description and exit\n"
@@ -64,6 +68,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"machine", required_argument, NULL, 'm'},
 	    {"mount", required_argument, NULL, 'M'},
 	    {"socket", required_argument, NULL, 's'},
+	    {"group", required_argument, NULL, 'g'},
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"print-default", no_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
@@ -73,9 +78,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 	long n;
 	int c;
 
-	*a = (struct args){.mount = INSTANCE_DEFAULT_MOUNT, .ready_fd = -1};
+	*a = (struct args){.mount = INSTANCE_DEFAULT_MOUNT, .ready_fd = -1, .group = (gid_t)-1};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:M:s:r:ph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:M:s:g:r:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			a->machine = optarg;
@@ -86,6 +91,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 's':
 			a->socket = optarg;
 			break;
+		case 'g': {
+			struct group *gr = getgrnam(optarg);
+
+			if (!gr) {
+				fprintf(stderr, "apemud: --group: no group \"%s\"\n", optarg);
+				return -1;
+			}
+			a->group = gr->gr_gid;
+			break;
+		}
 		case 'r':
 			errno = 0;
 			n = strtol(optarg, &end, 10);
@@ -308,7 +323,7 @@ static int start(struct apemud *d, const struct args *a, char *err)
 		return sigfd;
 	}
 	request_handler_init(d, &h);
-	r = control_new(d->paths.socket, sigfd, &h, &d->ctl);
+	r = control_new(d->paths.socket, a->group, sigfd, &h, &d->ctl);
 	if (r < 0) {
 		close(sigfd);
 		snprintf(err, ERR_LEN, "cannot listen on %s: %s", d->paths.socket, strerror(-r));

@@ -456,8 +456,8 @@ def test_control_socket_serves_thousands_of_clients_at_once(inst):
 
 
 def test_control_socket_out_of_descriptors_refuses_clients_and_recovers(inst):
-    """At RLIMIT_NOFILE a client is accepted and closed at once (it does not
-    hang in the backlog, and the daemon does not spin on it); once
+    """At RLIMIT_NOFILE a client is accepted, told why and closed at once (it
+    does not hang in the backlog, and the daemon does not spin on it); once
     descriptors are free again, clients are served."""
     import resource
 
@@ -473,13 +473,19 @@ def test_control_socket_out_of_descriptors_refuses_clients_and_recovers(inst):
             s.connect(inst.socket)
             try:
                 s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
+            except BrokenPipeError:
+                pass
+            try:
                 msg = s.recv(65536)
-            except (ConnectionResetError, BrokenPipeError):
-                msg = b""
-            if msg:
-                assert json.loads(msg)["tag"] == i
+            except ConnectionResetError:
+                msg = s.recv(65536)  # the reset comes first, the reason behind it
+            r = json.loads(msg)
+            if r.get("tag") == i:
                 served += 1
             else:
+                # refused with the cause, not a bare reset
+                assert (r["ok"], r["errno"]) == (False, 87), r  # EUSERS
+                assert "Too many open files" in r["message"], r
                 refused += 1
     finally:
         for s in socks:

@@ -247,3 +247,123 @@ def test_mdev_open_compares_the_uuid_exactly(apemu, guests):
     assert (r["ok"], r["errno"]) == (False, ENODEV), r
     assert "no such mdev" in r["message"]
     g.open(u)
+
+
+# ---- access: root, or the --group, may use the control socket ----
+
+STATUS_CLIENT = r"""
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print(json.dumps({"connect": e.errno}))
+    sys.exit(0)
+s.settimeout(10)
+try:
+    s.send(json.dumps({"op": "status", "queues": False}).encode())
+except OSError:
+    pass
+for _ in range(2):
+    try:
+        msg = s.recv(65536)
+    except ConnectionResetError:
+        continue  # the reset comes first; the reason waits behind it
+    print(msg.decode() or "{}")
+    break
+"""
+
+
+def status_as(path, user=NOBODY, group=NOBODY, extra_groups=()):
+    """The reply to status from a client running as user:group."""
+    import json
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", STATUS_CLIENT, path], user=user, group=group,
+                       extra_groups=list(extra_groups), capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def start_with_group(inst, group):
+    rc, out, err = inst.cli("start", "--group", group)
+    assert rc == 0 and err == "", err
+    inst.started = True
+
+
+def test_only_root_may_use_the_socket_even_past_its_mode(apemu):
+    import errno
+
+    inst = apemu.start()
+    os.chmod(inst.dir, 0o755)
+    assert os.stat(inst.socket).st_mode & 0o777 == 0o600
+    # the file's mode keeps others out ...
+    assert status_as(inst.socket) == {"connect": errno.EACCES}
+    # ... and so does apemud, should the mode let them in
+    os.chmod(inst.socket, 0o666)
+    r = status_as(inst.socket)
+    assert (r["ok"], r["errno"]) == (False, errno.EACCES), r
+    assert "permission denied" in r["message"]
+    assert status(inst)["ok"]
+
+
+def test_the_group_may_use_the_socket(apemu):
+    import errno
+    import grp
+
+    group = grp.getgrgid(NOBODY).gr_name  # nogroup
+    inst = apemu.new()
+    start_with_group(inst, group)
+    os.chmod(inst.dir, 0o755)
+    st = os.stat(inst.socket)
+    assert (st.st_mode & 0o777, st.st_gid) == (0o660, NOBODY)
+    assert status_as(inst.socket)["ok"] is True
+    # a supplementary group counts (SO_PEERGROUPS)
+    assert status_as(inst.socket, group=12345, extra_groups=[NOBODY])["ok"] is True
+    # outside the group: refused by apemud, should the mode let it in
+    os.chmod(inst.socket, 0o666)
+    r = status_as(inst.socket, group=12345)
+    assert (r["ok"], r["errno"]) == (False, errno.EACCES), r
+    rc, out, err = inst.cli("start", "--group", "no-such-group-apemu")
+    assert rc != 0
+
+
+def test_the_tree_keeps_sysfs_modes_for_other_users(apemu):
+    import subprocess
+    import sys
+
+    inst = apemu.start()
+    os.chmod(inst.dir, 0o755)
+    code = r"""
+import os, sys
+m = sys.argv[1]
+print(open(m + "/bus/ap/apmask").read().strip()[:2])
+try:
+    fd = os.open(m + "/bus/ap/apmask", os.O_WRONLY)
+    os.write(fd, b"-5")
+    print("written")
+except OSError as e:
+    print(e.errno)
+"""
+    p = subprocess.run([sys.executable, "-c", code, inst.mount], user=NOBODY, group=NOBODY,
+                       capture_output=True, text=True, timeout=30)
+    assert p.stdout.split() == ["0x", "13"], (p.stdout, p.stderr)
+
+
+def test_a_refused_client_is_told_the_cause(apemu):
+    import resource
+
+    inst = apemu.start()
+    pid = inst.daemon_pid()
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    nfds = len(os.listdir("/proc/%d/fd" % pid))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfds, hard))
+    try:
+        rc, out, err = inst.cli("status")
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+    assert rc == 1
+    assert "apemud refuses the connection: Too many open files" in err, err
+    assert "reset by peer" not in err
+    assert inst.cli("status")[0] == 0
