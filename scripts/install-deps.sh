@@ -12,6 +12,8 @@ PACKAGES=(
 	python3 python3-pytest
 	mdevctl
 	uuid-runtime util-linux procps
+	clang libclang-rt-14-dev
+	valgrind
 )
 
 missing=()

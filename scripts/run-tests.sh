@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, build apemu three times (plain, ASan+UBSan,
-# TSan), run every unit test in each build, the functional tests against the
+# TSan) and its libFuzzer targets (clang, ASan+UBSan), run every unit test
+# in each build, each fuzz target for FUZZ_SECONDS (20), the functional tests against the
 # ASan+UBSan build and the data-plane functional tests (guests, adapters,
 # RSA) against the TSan build, and end with one line 'N passed, N failed'.
 set -uo pipefail
@@ -11,6 +12,12 @@ root=$PWD
 ./scripts/build.sh build || exit 1
 ./scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 ./scripts/build.sh build-tsan -Db_sanitize=thread || exit 1
+# the libFuzzer targets alone (clang; the 'fuzz' alias target)
+if [ ! -f build-fuzz/build.ninja ]; then
+	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+		-Db_lundef=false >/dev/null || exit 1
+fi
+ninja -C build-fuzz fuzz >/dev/null || exit 1
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -22,6 +29,13 @@ for dir in build build-asan build-tsan; do
 	grep -E '^ *[0-9]+/[0-9]+ ' "$dir/unit.out" || cat "$dir/unit.out"
 	results+=(--meson "$dir/meson-logs/testlog.json")
 done
+
+echo "== fuzz targets (build-fuzz, ${FUZZ_SECONDS:-20} s each)"
+meson test -C build-fuzz --no-rebuild --suite fuzz --num-processes 1 --print-errorlogs \
+	>build-fuzz/fuzz.out 2>&1
+grep -E '^ *[0-9]+/[0-9]+ ' build-fuzz/fuzz.out || cat build-fuzz/fuzz.out
+cp build-fuzz/meson-logs/testlog.json build-fuzz/fuzz-testlog.json
+results+=(--meson build-fuzz/fuzz-testlog.json)
 
 if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; then
 	echo "== functional tests (build-asan)"
