@@ -60,6 +60,53 @@ struct control {
 	char *buf; /* CONTROL_MSG_MAX + 1 */
 };
 
+/* Bytes of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned int cp, n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (unsigned int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * A message may quote what a client sent, and vsnprintf may cut a sequence
+ * in two: replace every byte that is not part of valid UTF-8 with '?', so
+ * that the reply is valid UTF-8 JSON.
+ */
+static void utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (n) {
+			p += n;
+		} else {
+			*p++ = '?';
+		}
+	}
+}
+
 struct json_object *control_error(int err, const char *fmt, ...)
 {
 	struct json_object *o = json_object_new_object();
@@ -69,6 +116,7 @@ struct json_object *control_error(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_clean(msg);
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "errno", json_object_new_int(err));
 	json_object_object_add(o, "error", json_object_new_string(strerror(err)));
@@ -416,7 +464,8 @@ static enum control_result dispatch(struct control *c, struct control_conn *conn
 		*ret_reply = control_error(ENOMEM, "out of memory");
 		return CONTROL_CONTINUE;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* a request is UTF-8 JSON: strings that are not are refused, never echoed */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	req = json_tokener_parse_ex(tok, c->buf, (int)n);
 	jerr = json_tokener_get_error(tok);
 	json_tokener_free(tok);

@@ -367,3 +367,26 @@ def test_a_refused_client_is_told_the_cause(apemu):
     assert "apemud refuses the connection: Too many open files" in err, err
     assert "reset by peer" not in err
     assert inst.cli("status")[0] == 0
+
+
+# ---- replies are valid UTF-8 JSON, whatever the request held ----
+
+
+def test_replies_are_utf8_json_whatever_the_request(apemu):
+    import json
+    import socket
+
+    inst = apemu.start()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(10)
+    s.connect(inst.socket)
+    try:
+        for raw in (b'{"op": "\xff\xfe"}', b'{"op": "abc\xc3"}', b'{"op": "\xed\xa0\x80"}',
+                    b'{"op": "\\ud800x"}', b'{"op": "' + "\u00e9".encode() * 600 + b'"}',
+                    b'{"op": "status", "\xf5x": 1}'):
+            s.send(raw)
+            reply = s.recv(65536)
+            r = json.loads(reply.decode("utf-8", errors="strict"))
+            assert r["ok"] is False and r["errno"] in (22, 95), (raw, r)
+    finally:
+        s.close()
