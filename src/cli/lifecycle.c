@@ -354,6 +354,33 @@ static int elapsed_ms(const struct timespec *t0)
 	return (int)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+/*
+ * No daemon answers: if one died (a crash, kill -9) its mount is dead
+ * (ENOTCONN) and its socket refuses; clean both, as the next start would.
+ * Returns whether there was something to clean.
+ */
+static bool clean_dead_instance(const struct client_paths *p, int connect_err)
+{
+	struct stat st;
+	bool dead_mount = stat(p->mount, &st) < 0 && errno == ENOTCONN;
+
+	if (!dead_mount)
+		return false;
+	if (umount2(p->mount, MNT_DETACH) < 0) {
+		fprintf(stderr, "apemu stop: cannot unmount the dead mount %s: %s\n", p->mount,
+			strerror(errno));
+		return true;
+	}
+	/* a socket nobody listens on, of ours (never another user's: start checks too) */
+	if (connect_err == -ECONNREFUSED && lstat(p->socket, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_uid == geteuid())
+		unlink(p->socket);
+	printf("apemu: apemud at %s is gone (it crashed or was killed); removed its dead "
+	       "mount\n",
+	       p->mount);
+	return true;
+}
+
 int lifecycle_stop(const struct client_paths *p)
 {
 	_cleanup_close_ int fd = -1, pidfd = -1;
@@ -361,6 +388,8 @@ int lifecycle_stop(const struct client_paths *p)
 	pid_t pid = 0;
 	int r = client_connect(p->socket, &fd, &pid);
 
+	if (r < 0 && (r == -ECONNREFUSED || r == -ENOENT) && clean_dead_instance(p, r))
+		return is_mounted(p->mount) ? 1 : 0;
 	if (r < 0) {
 		fprintf(stderr, "apemu stop: no apemud running at %s (%s: %s)\n", p->mount,
 			p->socket, client_connect_error(r));

@@ -293,6 +293,21 @@ def test_start_after_kill_9_cleans_the_stale_mount_and_socket(inst):
         assert sum(1 for line in f if line.split()[4] == inst.mount) == 1
 
 
+def test_stop_after_kill_9_removes_the_dead_mount_and_socket(inst):
+    pid = inst.status()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_gone(pid)
+    rc, out, err = inst.stop()
+    assert (rc, err) == (0, ""), err
+    assert "is gone (it crashed or was killed); removed its dead mount" in out
+    assert not inst.is_mounted()
+    assert not os.path.exists(inst.socket)
+    os.listdir(inst.mount)  # an ordinary directory again
+    # and nothing left to stop
+    rc, out, err = inst.stop()
+    assert rc == 1 and "no apemud running" in err
+
+
 def test_two_instances_side_by_side(apemu):
     one = apemu.start()
     two = apemu.start({"adapters": [{"id": 0x10, "type": "CEX8P"}]})
