@@ -390,3 +390,23 @@ def test_replies_are_utf8_json_whatever_the_request(apemu):
             assert r["ok"] is False and r["errno"] in (22, 95), (raw, r)
     finally:
         s.close()
+
+
+def test_rsa_says_why_when_apemud_dies(apemu):
+    import signal
+    import subprocess
+
+    from apemutest import APEMU, env
+
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [6], [4])
+    p = subprocess.Popen([APEMU, "rsa", "--mount", inst.mount, "--mdev", u, "--bits", "2048",
+                          "--seconds", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=env())
+    time.sleep(1.5)
+    os.kill(inst.daemon_pid(), signal.SIGKILL)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 1, (out, err)
+    assert "the guest failed (0)" not in err
+    assert "the guest failed: " in err, err
+    inst.started = False
