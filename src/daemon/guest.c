@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "dlog.h"
 #include "efd.h"
+#include "gcopy.h"
 #include "gmem.h"
 #include "guest.h"
 #include "guest_int.h"
@@ -363,7 +364,7 @@ static int map_memory(struct jfield *jf, int fd, const struct create_args *a, ui
 		jfield_fail(jf, NULL, "%s", why);
 		return e;
 	}
-	memcpy(&ring, (uint8_t *)p + a->ring, sizeof(ring));
+	gcopy(&ring, (uint8_t *)p + a->ring, sizeof(ring));
 	if (ring.magic != APEMU_RING_MAGIC || ring.version != APEMU_RING_VERSION) {
 		munmap(p, a->memory);
 		return jfield_fail(jf, "ring",
@@ -387,7 +388,7 @@ static int map_memory(struct jfield *jf, int fd, const struct create_args *a, ui
 		}
 		/* an empty directory: the guest's idea of it does not count */
 		__atomic_store_n(&dp->nent, 0, __ATOMIC_RELAXED);
-		memset(dp->dir, 0, sizeof(dp->dir));
+		gcopy_zero(dp->dir, sizeof(dp->dir));
 		__atomic_store_n(&dp->dir_gen, 0, __ATOMIC_RELEASE);
 	}
 	*ret = p;

@@ -410,3 +410,45 @@ def test_rsa_says_why_when_apemud_dies(apemu):
     assert "the guest failed (0)" not in err
     assert "the guest failed: " in err, err
     inst.started = False
+
+
+# ---- a guest racing its own memory harms no one (and apemud stays TSan-clean) ----
+
+
+def test_guest_racing_its_own_memory(apemu, guests):
+    import t50
+    from test_guest_protocol import QCI_BLOCK, apqn, wait_for
+
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [6], [4])
+    g = guests(inst)
+    g.create()
+    g.open(u)
+    q = apqn(6, 4)
+    # the notification byte inside the QCI block: the adapter thread sets it
+    # while the trap thread stores QCI there
+    assert g.aqic(q, True, nib=QCI_BLOCK + 5).cc == 0
+    req = t50.random_me(512, t50.rng(3))[0]
+    stop = []
+
+    def scribble():
+        # another vCPU writes the message and the ring's registers meanwhile
+        while not stop:
+            g.mem[0x1000:0x1040] = os.urandom(64)
+            g.mem[QCI_BLOCK:QCI_BLOCK + 16] = bytes(16)
+
+    t = threading.Thread(target=scribble, daemon=True)
+    t.start()
+    try:
+        for i in range(200):
+            g.nqap(q, i + 1, req)
+            g.qci()
+            g.dqap(q)
+    finally:
+        stop.append(1)
+        t.join()
+    # still serving, this guest and everyone else
+    h = guests(inst)
+    h.create()
+    assert h.qci()[0].cc == 0
+    assert answers_within(inst, 10)
