@@ -46,7 +46,7 @@ if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; the
 	APEMU_BUILD="$root/build-tsan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 		--junitxml="$root/build-tsan/functional.xml" tests/functional/test_guest_protocol.py \
 		tests/functional/test_dataplane.py tests/functional/test_guest_cli.py \
-		tests/functional/test_rsa_cli.py
+		tests/functional/test_rsa_cli.py tests/functional/test_untrusted.py
 	results+=(--junit "$root/build-tsan/functional.xml")
 fi
 
