@@ -472,8 +472,13 @@ static int check_stalled(struct state *s, double quiet)
 
 		if (!s->inflight[i])
 			continue;
-		if (apemu_tapq(r->g, r->apqns[i], false, &res, NULL) < 0 || res.pgm)
-			return fail(s, -EIO, "TAPQ %02x.%04x failed (%u)", r->apqns[i], 0);
+		int e = apemu_tapq(r->g, r->apqns[i], false, &res, NULL);
+
+		if (e < 0)
+			return guest_failed(s, e, "TAPQ", r->apqns[i]);
+		if (res.pgm)
+			return fail(s, -EIO, "TAPQ %02x.%04x: program exception 0x%04x", r->apqns[i],
+				    (unsigned int)res.pgm);
 		if (res.cc)
 			return fail(s, -EIO,
 				    "queue %02x.%04x went away with requests in flight (TAPQ response "

@@ -352,16 +352,37 @@ except OSError as e:
 
 
 def test_a_refused_client_is_told_the_cause(apemu):
+    import json
     import resource
+    import socket
 
     inst = apemu.start()
     pid = inst.daemon_pid()
     soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-    nfds = len(os.listdir("/proc/%d/fd" % pid))
+    nfds = max(int(fd) for fd in os.listdir("/proc/%d/fd" % pid)) + 1
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (nfds, hard))
+    held = []
     try:
+        # clients fill whatever descriptor numbers are still free below the limit
+        for i in range(64):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            held.append(s)
+            s.settimeout(10)
+            s.connect(inst.socket)
+            try:
+                s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
+            except BrokenPipeError:
+                pass
+            try:
+                msg = s.recv(65536)
+            except ConnectionResetError:
+                msg = s.recv(65536)
+            if json.loads(msg).get("tag") != i:
+                break
         rc, out, err = inst.cli("status")
     finally:
+        for s in held:
+            s.close()
         resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
     assert rc == 1
     assert "apemud refuses the connection: Too many open files" in err, err
