@@ -32,7 +32,7 @@ expect()
 
 expect "--help bench dmesg event guest monitor rsa shell start status stop" apemu ""
 expect "start status stop" apemu st
-expect "--abi --help --machine --mount" apemu start --
+expect "--abi --group --help --machine --mount" apemu start --
 expect "cur v8" apemu start --abi ""
 expect "--check --help --json --mount" apemu status --mount /tmp/x --
 expect "--all --count --help --mount --property --timeout" apemu monitor --

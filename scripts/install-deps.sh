@@ -15,6 +15,8 @@ PACKAGES=(
 	man-db
 	debhelper dh-python dpkg-dev lintian bash-completion
 	uuid-runtime util-linux procps
+	clang libclang-rt-14-dev
+	valgrind
 )
 
 missing=()

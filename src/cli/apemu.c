@@ -35,6 +35,7 @@ enum {
 	OPT_STOP = 1 << 3,    /* stop at the first argument (shell: the command's own options) */
 	OPT_OWN = 1 << 4,     /* the command parses its own options (guest: guest_cmd_main) */
 	OPT_CHECK = 1 << 5,   /* --check */
+	OPT_GROUP = 1 << 6,   /* --group GROUP */
 };
 
 struct cli {
@@ -42,6 +43,7 @@ struct cli {
 	struct client_paths paths;
 	const char *machine;
 	const char *abi; /* start --abi */
+	const char *group;
 	bool json;
 	bool check;
 	char **args; /* NULL-terminated */
@@ -65,11 +67,12 @@ static int cmd_event(struct cli *c);
 static int cmd_shell(struct cli *c);
 
 static const struct cmd cmds[] = {
-    {"start", "[--machine FILE] [--abi cur|v8] [--mount DIR]",
+    {"start", "[--machine FILE] [--abi cur|v8] [--mount DIR] [--group GROUP]",
      "Start apemud detached (log: DIR.log) and wait until the tree is mounted.\n"
      "  --machine FILE  machine description (JSON); default: the built-in machine\n"
-     "  --abi cur|v8    the machine's ABI, replacing the description's \"abi\"\n",
-     OPT_MACHINE, cmd_start, NULL},
+     "  --abi cur|v8    the machine's ABI, replacing the description's \"abi\"\n"
+     "  --group GROUP   members of GROUP may use the control socket too (default: root only)\n",
+     OPT_MACHINE | OPT_GROUP, cmd_start, NULL},
     {"stop", "[--mount DIR]", "Stop the apemud serving DIR and wait until it has exited.\n", 0,
      cmd_stop, NULL},
     {"status", "[--mount DIR] [--json | --check]",
@@ -146,6 +149,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	    {"mount", required_argument, NULL, 'M'},
 	    {"machine", required_argument, NULL, 'm'},
 	    {"abi", required_argument, NULL, 'a'},
+	    {"group", required_argument, NULL, 'g'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"check", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
@@ -157,6 +161,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
 		if (((all[i].val != 'm' && all[i].val != 'a') || (c->cmd->opts & OPT_MACHINE)) &&
+		    (all[i].val != 'g' || (c->cmd->opts & OPT_GROUP)) &&
 		    (all[i].val != 'j' || (c->cmd->opts & OPT_JSON)) &&
 		    (all[i].val != 'c' || (c->cmd->opts & OPT_CHECK)))
 			opts[n++] = all[i];
@@ -173,6 +178,9 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 			break;
 		case 'a':
 			c->abi = optarg;
+			break;
+		case 'g':
+			c->group = optarg;
 			break;
 		case 'j':
 			c->json = true;
@@ -204,7 +212,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 static int cmd_start(struct cli *c)
 {
-	return lifecycle_start(&c->paths, c->machine, c->abi);
+	return lifecycle_start(&c->paths, c->machine, c->abi, c->group);
 }
 
 static int cmd_stop(struct cli *c)

@@ -507,7 +507,7 @@ static void lifecycle_quietly(bool start)
 	if (saved >= 0)
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 	if (start)
-		inst.started = lifecycle_start(&inst.paths, inst.machine, NULL) == 0;
+		inst.started = lifecycle_start(&inst.paths, inst.machine, NULL, NULL) == 0;
 	else
 		lifecycle_stop(&inst.paths);
 	fflush(stdout);

@@ -51,6 +51,13 @@ int client_paths_init(struct client_paths *p, const char *mount)
 	return 0;
 }
 
+const char *client_connect_error(int r)
+{
+	if (r == -CTLWIRE_EFOREIGN)
+		return "the process serving it is neither root nor you: refusing to use it";
+	return strerror(-r);
+}
+
 int client_connect(const char *socket_path, int *ret_fd, pid_t *ret_pid)
 {
 	return ctlwire_connect(socket_path, ret_fd, ret_pid);
@@ -92,7 +99,7 @@ int client_request(const struct client_paths *p, struct json_object *req,
 		return r;
 	}
 	if (r < 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", p->socket, strerror(-r));
+		snprintf(err, errlen, "cannot connect to %s: %s", p->socket, client_connect_error(r));
 		return r;
 	}
 	r = client_call(fd, req, &reply);

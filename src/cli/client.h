@@ -26,8 +26,15 @@ struct client_paths {
 /* -EINVAL for "" or "/", -ENAMETOOLONG (the socket path must fit sun_path). */
 int client_paths_init(struct client_paths *p, const char *mount);
 
-/* Connect to the control socket; *ret_pid: the daemon's pid (SO_PEERCRED, 0 if unknown). */
+/*
+ * Connect to the control socket; *ret_pid: the daemon's pid (SO_PEERCRED).
+ * A socket served by neither root nor the caller is refused
+ * (-CTLWIRE_EFOREIGN, ctlwire.h).
+ */
 int client_connect(const char *socket, int *ret_fd, pid_t *ret_pid);
+
+/* What a failed client_connect() means, for a message. */
+const char *client_connect_error(int r);
 
 /*
  * Send one request and wait (up to CLIENT_TIMEOUT_MS) for its reply, which

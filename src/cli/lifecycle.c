@@ -92,10 +92,10 @@ static int mkdir_parents(const char *path)
 
 /* The child: a new session, output to the log, then apemud. Never returns. */
 static void exec_daemon(const char *apemud, const struct client_paths *p, const char *machine,
-			const char *abi, int logfd, int wfd)
+			const char *abi, const char *group, int logfd, int wfd)
 {
 	char fdstr[16];
-	const char *argv[11];
+	const char *argv[13];
 	int null = open("/dev/null", O_RDWR);
 	sigset_t none;
 	time_t now = time(NULL);
@@ -122,6 +122,10 @@ static void exec_daemon(const char *apemud, const struct client_paths *p, const 
 	if (abi) {
 		argv[n++] = "--abi";
 		argv[n++] = abi;
+	}
+	if (group) {
+		argv[n++] = "--group";
+		argv[n++] = group;
 	}
 	argv[n] = NULL;
 	dprintf(STDERR_FILENO, "apemu start: %s: %s --mount %s%s%s%s%s\n",
@@ -177,7 +181,55 @@ static void explain_exit(const struct client_paths *p, pid_t pid)
 			WEXITSTATUS(status), p->log);
 }
 
-int lifecycle_start(const struct client_paths *p, const char *machine, const char *abi)
+/*
+ * Open DIR.log for apemud to append to, trusting nothing planted beside the
+ * mount (its directory may be writable by others, e.g. /tmp): no symbolic
+ * link (O_NOFOLLOW), no FIFO or device (O_NONBLOCK, so a FIFO cannot hang
+ * the open, then the type is checked), a file of ours with one link.
+ * Prints why and returns -1 on refusal.
+ */
+static int open_log(const char *path, int *ret_fd)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+						    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+				      0644);
+	const char *why = NULL;
+	struct stat st;
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			why = "it is a symbolic link";
+		else if (errno == ENXIO)
+			why = "it is a FIFO or a socket, not a file";
+		else
+			fprintf(stderr, "apemu start: cannot open the log %s: %s\n", path,
+				strerror(errno));
+	} else if (fstat(fd, &st) < 0) {
+		fprintf(stderr, "apemu start: cannot stat the log %s: %s\n", path, strerror(errno));
+		return -1;
+	} else if (!S_ISREG(st.st_mode)) {
+		why = "it is not a regular file";
+	} else if (st.st_uid != geteuid()) {
+		why = "another user owns it";
+	} else if (st.st_nlink != 1) {
+		why = "it has other hard links";
+	} else if (fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		fprintf(stderr, "apemu start: the log %s: %s\n", path, strerror(errno));
+		return -1;
+	} else {
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
+	if (why)
+		fprintf(stderr,
+			"apemu start: refusing the log %s: %s; remove it, or choose another "
+			"--mount\n",
+			path, why);
+	return -1;
+}
+
+int lifecycle_start(const struct client_paths *p, const char *machine, const char *abi,
+		    const char *group)
 {
 	char apemud[PATH_MAX], parent[PATH_MAX], report[1200];
 	_cleanup_close_ int logfd = -1;
@@ -196,19 +248,20 @@ int lifecycle_start(const struct client_paths *p, const char *machine, const cha
 	}
 	snprintf(parent, sizeof(parent), "%s", p->mount);
 	r = mkdir_parents(dirname(parent));
-	logfd = r < 0 ? -1 : open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd < 0) {
-		fprintf(stderr, "apemu start: cannot open the log %s: %s\n", p->log,
-			strerror(r < 0 ? -r : errno));
+	if (r < 0) {
+		fprintf(stderr, "apemu start: cannot create the directory of %s: %s\n", p->mount,
+			strerror(-r));
 		return 1;
 	}
+	if (open_log(p->log, &logfd) < 0)
+		return 1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		fprintf(stderr, "apemu start: cannot start apemud: %s\n", strerror(errno));
 		return 1;
 	}
 	if (pid == 0) {
 		close(pipefd[0]);
-		exec_daemon(apemud, p, machine, abi, logfd, pipefd[1]);
+		exec_daemon(apemud, p, machine, abi, group, logfd, pipefd[1]);
 	}
 	close(pipefd[1]);
 	r = read_report(pipefd[0], report, sizeof(report));
@@ -307,6 +360,33 @@ static int elapsed_ms(const struct timespec *t0)
 	return (int)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+/*
+ * No daemon answers: if one died (a crash, kill -9) its mount is dead
+ * (ENOTCONN) and its socket refuses; clean both, as the next start would.
+ * Returns whether there was something to clean.
+ */
+static bool clean_dead_instance(const struct client_paths *p, int connect_err)
+{
+	struct stat st;
+	bool dead_mount = stat(p->mount, &st) < 0 && errno == ENOTCONN;
+
+	if (!dead_mount)
+		return false;
+	if (umount2(p->mount, MNT_DETACH) < 0) {
+		fprintf(stderr, "apemu stop: cannot unmount the dead mount %s: %s\n", p->mount,
+			strerror(errno));
+		return true;
+	}
+	/* a socket nobody listens on, of ours (never another user's: start checks too) */
+	if (connect_err == -ECONNREFUSED && lstat(p->socket, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_uid == geteuid())
+		unlink(p->socket);
+	printf("apemu: apemud at %s is gone (it crashed or was killed); removed its dead "
+	       "mount\n",
+	       p->mount);
+	return true;
+}
+
 int lifecycle_stop(const struct client_paths *p)
 {
 	_cleanup_close_ int fd = -1, pidfd = -1;
@@ -314,9 +394,11 @@ int lifecycle_stop(const struct client_paths *p)
 	pid_t pid = 0;
 	int r = client_connect(p->socket, &fd, &pid);
 
+	if (r < 0 && (r == -ECONNREFUSED || r == -ENOENT) && clean_dead_instance(p, r))
+		return is_mounted(p->mount) ? 1 : 0;
 	if (r < 0) {
 		fprintf(stderr, "apemu stop: no apemud running at %s (%s: %s)\n", p->mount,
-			p->socket, strerror(-r));
+			p->socket, client_connect_error(r));
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -8,9 +8,13 @@
 
 #include "client.h"
 
-/* machine: a description file or NULL for the built-in machine; abi: "cur",
- * "v8" (replacing the description's) or NULL. 0 or 1. */
-int lifecycle_start(const struct client_paths *p, const char *machine, const char *abi);
+/*
+ * machine: a description file or NULL for the built-in machine; abi: "cur",
+ * "v8" (replacing the description's) or NULL; group: for apemud --group (who
+ * may use the control socket besides root), or NULL. 0 or 1.
+ */
+int lifecycle_start(const struct client_paths *p, const char *machine, const char *abi,
+		    const char *group);
 
 /* 0, or 1 when no daemon runs there or it would not stop. */
 int lifecycle_stop(const struct client_paths *p);

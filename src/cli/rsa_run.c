@@ -285,8 +285,12 @@ int rsa_queue_probe(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_info, ch
 	int e = apemu_tapq(g, apqn, true, &res, ret_info);
 
 	if (e < 0) {
-		snprintf(msg, len, "TAPQ %02x.%04x: the guest failed (%s)", apqn >> 8, apqn & 0xff,
-			 strerror(-e));
+		const char *why = apemu_guest_message(g);
+		bool has_why = why && *why;
+
+		snprintf(msg, len, "TAPQ %02x.%04x: the guest failed: %s%s%s%s", apqn >> 8,
+			 apqn & 0xff, strerror(-e), has_why ? " (" : "", has_why ? why : "",
+			 has_why ? ")" : "");
 		return e;
 	}
 	if (res.pgm || res.cc) {
@@ -327,6 +331,18 @@ static int prepare(struct state *s)
 	return 0;
 }
 
+/* An instruction the guest library could not execute: say why (apemud gone, ...). */
+static int guest_failed(struct state *s, int e, const char *insn, uint16_t apqn)
+{
+	const char *why = apemu_guest_message(s->r->g);
+	bool has_why = why && *why;
+
+	snprintf(s->res->message, sizeof(s->res->message), "%s %02x.%04x: the guest failed: %s%s%s%s",
+		 insn, apqn >> 8, apqn & 0xff, strerror(-e), has_why ? " (" : "",
+		 has_why ? why : "", has_why ? ")" : "");
+	return e;
+}
+
 /* Fill queue i up to its window. */
 static int feed(struct state *s, unsigned int i, uint64_t limit)
 {
@@ -340,7 +356,7 @@ static int feed(struct state *s, unsigned int i, uint64_t limit)
 				   &res);
 
 		if (e < 0)
-			return fail(s, e, "NQAP %02x.%04x: the guest failed (%u)", r->apqns[i], 0);
+			return guest_failed(s, e, "NQAP", r->apqns[i]);
 		if (res.pgm)
 			return fail(s, -EIO, "NQAP %02x.%04x: program exception 0x%04x",
 				    r->apqns[i], (unsigned int)res.pgm);
@@ -402,7 +418,7 @@ static int drain(struct state *s, unsigned int i, unsigned int *got)
 				   &res);
 
 		if (e < 0)
-			return fail(s, e, "DQAP %02x.%04x: the guest failed (%u)", r->apqns[i], 0);
+			return guest_failed(s, e, "DQAP", r->apqns[i]);
 		if (res.pgm)
 			return fail(s, -EIO, "DQAP %02x.%04x: program exception 0x%04x",
 				    r->apqns[i], (unsigned int)res.pgm);
@@ -480,8 +496,13 @@ static int check_stalled(struct state *s, double quiet)
 
 		if (!s->inflight[i])
 			continue;
-		if (apemu_tapq(r->g, r->apqns[i], false, &res, NULL) < 0 || res.pgm)
-			return fail(s, -EIO, "TAPQ %02x.%04x failed (%u)", r->apqns[i], 0);
+		int e = apemu_tapq(r->g, r->apqns[i], false, &res, NULL);
+
+		if (e < 0)
+			return guest_failed(s, e, "TAPQ", r->apqns[i]);
+		if (res.pgm)
+			return fail(s, -EIO, "TAPQ %02x.%04x: program exception 0x%04x", r->apqns[i],
+				    (unsigned int)res.pgm);
 		if (res.cc && may_wait(s, res.status))
 			continue;
 		if (res.cc)

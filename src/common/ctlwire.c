@@ -32,8 +32,13 @@ int ctlwire_connect(const char *path, int *ret_fd, pid_t *ret_pid)
 		close(fd);
 		return r;
 	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		close(fd);
+		return -CTLWIRE_EFOREIGN;
+	}
 	if (ret_pid)
-		*ret_pid = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+		*ret_pid = cred.pid;
 	*ret_fd = fd;
 	return 0;
 }
@@ -169,6 +174,12 @@ int ctlwire_recv(int sock, int timeout_ms, unsigned int flags, struct json_objec
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR && restart);
+	/* a daemon that refused us closed at once: the reset is reported
+	 * first, its reason may still wait in the queue */
+	if (n < 0 && errno == ECONNRESET)
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		errno = ECONNRESET;
 	if (n <= 0) {
 		r = n == 0 ? -ECONNRESET : -errno;
 		free(buf);
@@ -194,5 +205,8 @@ int ctlwire_call(int sock, struct json_object *req, const int *fds, size_t nfds,
 {
 	int r = ctlwire_send(sock, req, fds, nfds, flags);
 
+	/* refused (apemud closed at once): its reason may wait in the queue */
+	if ((r == -EPIPE || r == -ECONNRESET) && ctlwire_recv(sock, 0, flags, ret) == 0)
+		return 0;
 	return r < 0 ? r : ctlwire_recv(sock, timeout_ms, flags, ret);
 }

@@ -36,8 +36,14 @@ enum {
 /*
  * Connect to the socket at path (SOCK_SEQPACKET, close-on-exec).
  * -ENAMETOOLONG when path does not fit sun_path. With ret_pid, *ret_pid is
- * the peer's pid (SO_PEERCRED; 0 if unknown).
+ * the peer's pid (SO_PEERCRED).
+ *
+ * The peer must be root or the caller's own user (SO_PEERCRED, checked
+ * before anything is sent): a socket another user planted at the path
+ * (its directory may be writable by others) would otherwise receive a
+ * guest's memory and eventfds. -CTLWIRE_EFOREIGN (EPERM) when it is not.
  */
+#define CTLWIRE_EFOREIGN EPERM
 CTLWIRE_HIDDEN int ctlwire_connect(const char *path, int *ret_fd, pid_t *ret_pid);
 
 /*
@@ -62,7 +68,11 @@ CTLWIRE_HIDDEN int ctlwire_recv(int sock, int timeout_ms, unsigned int flags,
 /* Parse the JSON object in a long reply's memfd (from offset 0). -EBADMSG. */
 CTLWIRE_HIDDEN int ctlwire_read_memfd(int mfd, struct json_object **ret);
 
-/* ctlwire_send() then ctlwire_recv(). */
+/*
+ * ctlwire_send() then ctlwire_recv(). A daemon that refused the connection
+ * (an error reply, then closed) may make the send fail: its reply is
+ * returned all the same.
+ */
 CTLWIRE_HIDDEN int ctlwire_call(int sock, struct json_object *req, const int *fds, size_t nfds,
 				int timeout_ms, unsigned int flags, struct json_object **ret);
 

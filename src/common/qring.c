@@ -5,7 +5,8 @@
  * Memory order: a request's slot is written before the release CAS of
  * `req`; the adapter reads it after an acquire load of `req`. A reply is
  * written before the release store of `done`; the guest reads it after an
- * acquire load of `done`. Message bytes are copied with memcpy after that
+ * acquire load of `done`. Message bytes are copied with gcopy (gcopy.h:
+ * relaxed atomics, as the other side may write them anyway) after that
  * acquire: the other side does not write them until the counters hand the
  * slot back (a guest that does anyway only garbles its own message).
  */
@@ -13,6 +14,8 @@
 
 #include <errno.h>
 #include <string.h>
+
+#include "gcopy.h"
 
 #define LO(x)	   ((uint32_t)(x))
 #define HI(x)	   ((uint32_t)((x) >> 32))
@@ -89,7 +92,7 @@ int qring_put(struct apemu_qring *r, const struct qring_geom *g, uint64_t psmid,
 	__atomic_store_n(&slot->len, (uint32_t)len, __ATOMIC_RELAXED);
 	__atomic_store_n(&slot->taken, 0, __ATOMIC_RELAXED);
 	if (len)
-		memcpy(slot->data, msg, len);
+		gcopy(slot->data, msg, len);
 	expect = c.req_raw;
 	if (!__atomic_compare_exchange_n(&r->req, &expect, WORD(g->epoch, c.req + 1), false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
@@ -119,7 +122,7 @@ long qring_get(struct apemu_qring *r, const struct qring_geom *g, void *buf, siz
 		taken = len;
 	n = len - taken < buflen ? len - taken : buflen;
 	if (n)
-		memcpy(buf, slot->data + taken, n);
+		gcopy(buf, slot->data + taken, n);
 	if (taken + n < len) {
 		__atomic_store_n(&slot->taken, taken + (uint32_t)n, __ATOMIC_RELAXED);
 		*ret_residual = len - taken - n;
@@ -208,7 +211,7 @@ int qring_host_take(struct qring_host *h, void *buf, size_t cap, uint64_t *ret_p
 	if (len > h->g.slot_size || len > cap)
 		len = 0;
 	if (len)
-		memcpy(buf, slot->data, len);
+		gcopy(buf, slot->data, len);
 	*ret_len = len;
 	*ret_gen = h->gen;
 	h->taken++;
@@ -228,7 +231,7 @@ bool qring_host_complete(struct qring_host *h, uint64_t gen, uint64_t psmid, con
 	__atomic_store_n(&slot->psmid, psmid, __ATOMIC_RELAXED);
 	__atomic_store_n(&slot->len, (uint32_t)len, __ATOMIC_RELAXED);
 	__atomic_store_n(&slot->taken, 0, __ATOMIC_RELAXED);
-	memcpy(slot->data, reply, len);
+	gcopy(slot->data, reply, len);
 	h->prod++;
 	publish_done(h);
 	return true;

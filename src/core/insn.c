@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "gcopy.h"
 #include "machine.h"
 
 /* KVM: GR0 bits 41-47 must be zero for an intercepted AQIC (F bit included). */
@@ -318,7 +319,7 @@ static int do_qci(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 	memcpy(block + QCI_APM, apm.b, AP_MASK_BYTES);
 	memcpy(block + QCI_AQM, aqm.b, AP_MASK_BYTES);
 	memcpy(block + QCI_ADM, adm.b, AP_MASK_BYTES);
-	memcpy(guest_ptr(env, addr), block, QCI_LEN);
+	gcopy(guest_ptr(env, addr), block, QCI_LEN); /* guest memory: gcopy.h */
 	*cc = 0;
 	return 0;
 }

@@ -116,19 +116,11 @@ struct ap_mdev *matrix_find_str(const struct ap_system *s, const char *str)
 	return matrix_find(s, uuid);
 }
 
-struct ap_mdev *matrix_find_name(const struct ap_system *s, const char *buf, size_t len)
+struct ap_mdev *matrix_find_name(const struct ap_system *s, const char *name)
 {
-	char name[AP_UUID_STR_LEN + 1], canon[AP_UUID_STR_LEN + 1];
-	size_t n = strnlen(buf, len);
-	struct ap_mdev *m;
+	char canon[AP_UUID_STR_LEN + 1];
+	struct ap_mdev *m = matrix_find_str(s, name);
 
-	if (n && buf[n - 1] == '\n')
-		n--;
-	if (n != AP_UUID_STR_LEN)
-		return NULL;
-	memcpy(name, buf, n);
-	name[n] = '\0';
-	m = matrix_find_str(s, name);
 	if (!m)
 		return NULL;
 	ap_uuid_format(m->uuid, canon);
@@ -145,9 +137,19 @@ int matrix_bus_drivers_probe(const struct ap_system *s, const char *buf, size_t 
 	return n == 6 && !memcmp(buf, "matrix", 6) ? 0 : -ENODEV;
 }
 
+/* A write names an mdev: its exact name, plus one optional newline. */
 int matrix_mdev_drivers_probe(const struct ap_system *s, const char *buf, size_t len)
 {
-	return matrix_find_name(s, buf, len) ? 0 : -ENODEV;
+	char name[AP_UUID_STR_LEN + 1];
+	size_t n = strnlen(buf, len);
+
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n != AP_UUID_STR_LEN)
+		return -ENODEV;
+	memcpy(name, buf, n);
+	name[n] = '\0';
+	return matrix_find_name(s, name) ? 0 : -ENODEV;
 }
 
 uint32_t matrix_available(const struct ap_system *s)

@@ -53,13 +53,17 @@ void matrix_destroy(struct ap_system *s, struct ap_mdev *m);
 struct ap_mdev *matrix_find(const struct ap_system *s, const uint8_t uuid[AP_UUID_LEN]);
 /* Look up by text: the 36-character UUID (any case). NULL when unknown. */
 struct ap_mdev *matrix_find_str(const struct ap_system *s, const char *str);
+/*
+ * Look up by device name: the canonical lower-case UUID, compared exactly,
+ * as the kernel compares device names (sysfs lookups, VFIO's
+ * VFIO_GROUP_GET_DEVICE_FD). An upper-case spelling names nothing.
+ */
+struct ap_mdev *matrix_find_name(const struct ap_system *s, const char *name);
 /* Live mdevs in creation order are not kept; iterate slots instead. */
 static inline struct ap_mdev *matrix_slot(const struct ap_system *s, uint32_t slot)
 {
 	return slot < s->matrix.nslots ? s->matrix.slots[slot] : NULL;
 }
-/* The mdev named exactly (as bus_find_device_by_name: lower case, one optional '\n'). */
-struct ap_mdev *matrix_find_name(const struct ap_system *s, const char *buf, size_t len);
 /*
  * drivers_probe of the matrix and mdev buses: the matrix device and every
  * mdev always have their driver, so naming one is all it takes; -ENODEV

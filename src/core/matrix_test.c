@@ -435,6 +435,21 @@ static void test_create_upper_case_uuid_is_stored_in_lower_case(void **state)
 	sys_free(s);
 }
 
+/* A device is named by its lower-case UUID, compared exactly (VFIO, sysfs). */
+static void test_find_name_compares_the_device_name_exactly(void **state)
+{
+	struct ap_system *s = doc_sys(AP_ABI_CUR);
+	struct ap_mdev *m = mdev_new(s, UUID1);
+
+	(void)state;
+	assert_ptr_equal(matrix_find_name(s, UUID1), m);
+	assert_ptr_equal(matrix_find_str(s, "62177883-F1BB-47F0-914D-32A22E3A8804"), m);
+	assert_null(matrix_find_name(s, "62177883-F1BB-47F0-914D-32A22E3A8804"));
+	assert_null(matrix_find_name(s, "62177883-f1bb-47f0-914d-32a22e3a8804\n"));
+	assert_null(matrix_find_name(s, UUID2));
+	sys_free(s);
+}
+
 static void test_create_rejects_bad_length_or_uuid_with_einval_in_cur(void **state)
 {
 	static const char *const bad[] = {
@@ -1837,6 +1852,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_accepts_36_or_37_bytes_in_cur),
 	    cmocka_unit_test(test_create_upper_case_uuid_is_stored_in_lower_case),
+	    cmocka_unit_test(test_find_name_compares_the_device_name_exactly),
 	    cmocka_unit_test(test_create_rejects_bad_length_or_uuid_with_einval_in_cur),
 	    cmocka_unit_test(test_create_v8_takes_36_or_37_bytes_too),
 	    cmocka_unit_test(test_create_existing_uuid_is_eexist),

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,12 +44,14 @@ struct args {
 	const char *mount;
 	const char *socket;
 	int ready_fd;
+	gid_t group; /* --group: may use the control socket besides root; (gid_t)-1: none */
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: apemud [--machine FILE] [--abi cur|v8] [--mount DIR] [--socket PATH]\n"
+		"              [--group GROUP]\n"
 		"              [--ready-fd N]\n"
 		"\n"
 		"Emulate the s390 AP bus and vfio_ap: mount the sysfs tree at DIR (default\n"
@@ -58,6 +61,7 @@ static void usage(FILE *f)
 		"  -a, --abi cur|v8     the machine's ABI, replacing the description's \"abi\"\n"
 		"  -M, --mount DIR      where to mount the tree (created if missing)\n"
 		"  -s, --socket PATH    control socket\n"
+		"  -g, --group GROUP    let GROUP use the control socket too (default: root only)\n"
 		"  -r, --ready-fd N     write \"OK\" (or \"ERR <message>\") to descriptor N when "
 		"ready\n"
 		"  -p, --print-default  print the built-in machine description and exit\n"
@@ -73,6 +77,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	    {"abi", required_argument, NULL, 'a'},
 	    {"mount", required_argument, NULL, 'M'},
 	    {"socket", required_argument, NULL, 's'},
+	    {"group", required_argument, NULL, 'g'},
 	    {"ready-fd", required_argument, NULL, 'r'},
 	    {"print-default", no_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
@@ -82,9 +87,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 	long n;
 	int c;
 
-	*a = (struct args){.mount = INSTANCE_DEFAULT_MOUNT, .ready_fd = -1};
+	*a = (struct args){.mount = INSTANCE_DEFAULT_MOUNT, .ready_fd = -1, .group = (gid_t)-1};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:a:M:s:r:ph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:a:M:s:g:r:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			a->machine = optarg;
@@ -98,6 +103,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 's':
 			a->socket = optarg;
 			break;
+		case 'g': {
+			struct group *gr = getgrnam(optarg);
+
+			if (!gr) {
+				fprintf(stderr, "apemud: --group: no group \"%s\"\n", optarg);
+				return -1;
+			}
+			a->group = gr->gr_gid;
+			break;
+		}
 		case 'r':
 			errno = 0;
 			n = strtol(optarg, &end, 10);
@@ -242,6 +257,13 @@ static int check_instance(const struct instance_paths *p, char *err)
 			 p->socket, p->mount);
 		return r;
 	}
+	if (r == -ENOTSOCK || r == -EPERM) {
+		snprintf(err, ERR_LEN,
+			 "refusing %s: it is %s; remove it, or choose another --mount", p->socket,
+			 r == -EPERM ? "a socket another user owns"
+				     : "not a socket (a symbolic link or another file)");
+		return r;
+	}
 	if (r < 0) {
 		snprintf(err, ERR_LEN, "cannot check the control socket %s: %s", p->socket,
 			 strerror(-r));
@@ -359,7 +381,7 @@ static int start(struct apemud *d, const struct args *a, char *err)
 		return sigfd;
 	}
 	request_handler_init(d, &h);
-	r = control_new(d->paths.socket, sigfd, &h, &d->ctl);
+	r = control_new(d->paths.socket, a->group, sigfd, &h, &d->ctl);
 	if (r < 0) {
 		close(sigfd);
 		snprintf(err, ERR_LEN, "cannot listen on %s: %s", d->paths.socket, strerror(-r));

@@ -54,10 +54,58 @@ struct control {
 	bool stopping; /* set on the control thread when a stop was requested */
 	bool deaf;     /* the listening socket is out of the epoll set */
 	bool warned_full; /* "too many connections" logged since the last close */
+	gid_t group;	  /* may use the socket besides root and our user; (gid_t)-1: none */
 	struct conn_slot **conns; /* nconns of them, room for cap */
 	size_t nconns, cap;
 	char *buf; /* CONTROL_MSG_MAX + 1 */
 };
+
+/* Bytes of the valid UTF-8 sequence at s (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned int cp, n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (unsigned int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * A message may quote what a client sent, and vsnprintf may cut a sequence
+ * in two: replace every byte that is not part of valid UTF-8 with '?', so
+ * that the reply is valid UTF-8 JSON.
+ */
+static void utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_seq(p);
+
+		if (n) {
+			p += n;
+		} else {
+			*p++ = '?';
+		}
+	}
+}
 
 struct json_object *control_error(int err, const char *fmt, ...)
 {
@@ -68,6 +116,7 @@ struct json_object *control_error(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_clean(msg);
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "errno", json_object_new_int(err));
 	json_object_object_add(o, "error", json_object_new_string(strerror(err)));
@@ -96,7 +145,8 @@ static int watch_own(struct control *c)
 	return r;
 }
 
-int control_new(const char *path, int sigfd, const struct control_handler *h, struct control **ret)
+int control_new(const char *path, gid_t group, int sigfd, const struct control_handler *h,
+		struct control **ret)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *c;
@@ -114,6 +164,7 @@ int control_new(const char *path, int sigfd, const struct control_handler *h, st
 	c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	c->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	c->sig_fd = sigfd;
+	c->group = group;
 	c->h = *h;
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -127,6 +178,11 @@ int control_new(const char *path, int sigfd, const struct control_handler *h, st
 	if (r < 0) {
 		r = -errno;
 		c->path[0] = '\0'; /* not ours: do not unlink */
+		goto err_free;
+	}
+	if (group != (gid_t)-1 &&
+	    (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0)) {
+		r = -errno;
 		goto err_free;
 	}
 	if (listen(c->listen_fd, CONTROL_BACKLOG) < 0) {
@@ -178,12 +234,65 @@ static bool conns_room(struct control *c)
 	return true;
 }
 
+/*
+ * Tell a client we will not serve why (one error reply, never waited for),
+ * then close. Its first request may meet ECONNRESET; the reply stays
+ * queued for it (ctlwire_recv reads it).
+ */
+static void tell_and_close(int fd, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void tell_and_close(int fd, int err, const char *fmt, ...)
+{
+	_cleanup_json_ struct json_object *o = NULL;
+	const char *text;
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o = control_error(err, "%s", msg);
+	text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+	if (text && send(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* the client is gone or not reading: closing tells it enough */
+	}
+	close(fd);
+}
+
 static void refuse(struct control *c, int fd, const char *why)
 {
 	if (!c->warned_full)
 		dlog_daemon(AP_LOG_WARNING, "control socket: %s, refusing clients", why);
 	c->warned_full = true;
-	close(fd);
+	tell_and_close(fd, EUSERS, "apemud refuses the connection: %s", why);
+}
+
+/* Is the peer in group g (primary or supplementary: SO_PEERGROUPS)? */
+static bool peer_in_group(int fd, const struct ucred *cred, gid_t g)
+{
+	_cleanup_free_ gid_t *groups = NULL;
+	socklen_t len = 0;
+	bool in = false;
+
+	if (cred->gid == g)
+		return true;
+	/* a first call with no room tells the size (ERANGE) */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) < 0 && errno != ERANGE)
+		return false;
+	if (!len || !(groups = malloc(len)) ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		in |= groups[i] == g;
+	return in;
+}
+
+/* Only root, our own user and the --group may use the socket (control.h). */
+static bool peer_allowed(const struct control *c, int fd, const struct ucred *cred)
+{
+	if (cred->uid == 0 || cred->uid == geteuid())
+		return true;
+	return c->group != (gid_t)-1 && peer_in_group(fd, cred, c->group);
 }
 
 /*
@@ -207,12 +316,22 @@ static void accept_failed(struct control *c, int e)
 static void accept_conn(struct control *c)
 {
 	struct conn_slot *s;
-	struct ucred cred;
+	struct ucred cred = {.pid = -1, .uid = (uid_t)-1};
 	socklen_t len = sizeof(cred);
 	int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0) {
 		accept_failed(c, errno);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    !peer_allowed(c, fd, &cred)) {
+		dlog_daemon(AP_LOG_NOTICE, "control socket: refusing pid %d (uid %u): not root%s",
+			    (int)cred.pid, (unsigned int)cred.uid,
+			    c->group != (gid_t)-1 ? " nor in the group" : "");
+		tell_and_close(fd, EACCES,
+			       "apemud: permission denied: the control socket is for root%s only",
+			       c->group != (gid_t)-1 ? " and its group" : "");
 		return;
 	}
 	if (c->nconns == CONTROL_MAX_CONNS) {
@@ -226,12 +345,8 @@ static void accept_conn(struct control *c)
 		return;
 	}
 	s->conn.fd = fd;
-	s->conn.pid = -1;
-	s->conn.uid = (uid_t)-1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-		s->conn.pid = cred.pid;
-		s->conn.uid = cred.uid;
-	}
+	s->conn.pid = cred.pid;
+	s->conn.uid = cred.uid;
 	s->index = c->nconns;
 	c->conns[c->nconns++] = s;
 }
@@ -349,7 +464,8 @@ static enum control_result dispatch(struct control *c, struct control_conn *conn
 		*ret_reply = control_error(ENOMEM, "out of memory");
 		return CONTROL_CONTINUE;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* a request is UTF-8 JSON: strings that are not are refused, never echoed */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	req = json_tokener_parse_ex(tok, c->buf, (int)n);
 	jerr = json_tokener_get_error(tok);
 	json_tokener_free(tok);

@@ -66,12 +66,18 @@ struct control_handler {
 };
 
 /*
- * Bind and listen on path (mode 0600). -EADDRINUSE when the file exists
- * (check and clean it first: instance_check_socket), -errno.
+ * Bind and listen on path (mode 0600; with a group, 0660 and that group).
+ * -EADDRINUSE when the file exists (check and clean it first:
+ * instance_check_socket), -errno.
+ * group: besides root (and the daemon's own user), the group whose members
+ * may use the socket, or (gid_t)-1. Besides the file's mode, each client's
+ * credentials are checked when it connects (SO_PEERCRED, SO_PEERGROUPS);
+ * one that may not is told why (EACCES) and disconnected.
  * sigfd: a signalfd for the signals that stop the daemon, or -1; the
  * control takes it over.
  */
-int control_new(const char *path, int sigfd, const struct control_handler *h, struct control **ret);
+int control_new(const char *path, gid_t group, int sigfd, const struct control_handler *h,
+		struct control **ret);
 
 /* Start the server thread. -errno. */
 int control_start(struct control *c);

@@ -18,6 +18,9 @@
 
 #include "cleanup.h"
 #include "dlog.h"
+#include "efd.h"
+#include "gcopy.h"
+#include "gmem.h"
 #include "guest.h"
 #include "guest_int.h"
 #include "matrix.h"
@@ -49,10 +52,10 @@ struct gconn *guest_conn(struct control_conn *conn)
 
 void guest_signal(int fd)
 {
-	uint64_t one = 1;
+	int r = efd_signal(fd); /* never blocks: the configuration lock is held */
 
-	if (fd >= 0 && write(fd, &one, sizeof(one)) != sizeof(one))
-		dlog_daemon(AP_LOG_DEBUG, "cannot signal eventfd %d: %s", fd, strerror(errno));
+	if (r < 0)
+		dlog_daemon(AP_LOG_DEBUG, "cannot signal eventfd %d: %s", fd, strerror(-r));
 }
 
 bool guest_is_eventfd(int fd)
@@ -347,35 +350,21 @@ static int parse_create(struct jfield *jf, struct json_object *req, struct creat
 }
 
 /*
- * Map the memfd and check the ring. A guest that shrank its memfd under the
- * mapping would crash the daemon (SIGBUS): the memfd must be sealed against
- * shrinking, or allow the daemon to seal it (MFD_ALLOW_SEALING).
+ * Map the memfd (sealed against shrinking first, then measured: gmem.h)
+ * and check the ring.
  */
 static int map_memory(struct jfield *jf, int fd, const struct create_args *a, uint8_t **ret)
 {
+	char why[MSG_LEN];
 	struct apemu_ring ring;
-	struct stat st;
-	int seals;
 	void *p;
+	int e;
 
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return jfield_fail(jf, NULL, "the descriptor is not a memfd");
-	if ((uint64_t)st.st_size < a->memory)
-		return jfield_fail(jf, "memory", "%" PRIu64 " bytes, but the memfd has only %lld",
-				   a->memory, (long long)st.st_size);
-	seals = fcntl(fd, F_GET_SEALS);
-	if (seals < 0 || (!(seals & F_SEAL_SHRINK) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0))
-		return jfield_fail(jf, NULL,
-				   "the memfd cannot be sealed against shrinking (create it with "
-				   "MFD_ALLOW_SEALING)");
-	p = mmap(NULL, a->memory, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		jfield_fail(jf, NULL, "cannot map the memfd: %s", strerror(e));
-		return -e;
+	if ((e = gmem_map(fd, a->memory, &p, why, sizeof(why))) < 0) {
+		jfield_fail(jf, NULL, "%s", why);
+		return e;
 	}
-	memcpy(&ring, (uint8_t *)p + a->ring, sizeof(ring));
+	gcopy(&ring, (uint8_t *)p + a->ring, sizeof(ring));
 	if (ring.magic != APEMU_RING_MAGIC || ring.version != APEMU_RING_VERSION) {
 		munmap(p, a->memory);
 		return jfield_fail(jf, "ring",
@@ -399,7 +388,7 @@ static int map_memory(struct jfield *jf, int fd, const struct create_args *a, ui
 		}
 		/* an empty directory: the guest's idea of it does not count */
 		__atomic_store_n(&dp->nent, 0, __ATOMIC_RELAXED);
-		memset(dp->dir, 0, sizeof(dp->dir));
+		gcopy_zero(dp->dir, sizeof(dp->dir));
 		__atomic_store_n(&dp->dir_gen, 0, __ATOMIC_RELEASE);
 	}
 	*ret = p;
@@ -468,6 +457,8 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 	g->mem_size = a.memory;
 	g->ring = (struct apemu_ring *)(mem + a.ring);
 	g->irq_fd = fds->n == 2 + ndb ? fds->fd[1] : -1;
+	if (g->irq_fd >= 0)
+		efd_set_nonblocking(g->irq_fd); /* the client sees it too (efd.h) */
 	g->trap_fd = ndb ? fds->fd[fds->n - 2] : -1;
 	g->data_fd = ndb ? fds->fd[fds->n - 1] : -1;
 	g->dp = a.dp_size ? mem + a.dp_addr : NULL;

@@ -66,6 +66,8 @@ int instance_check_socket(const char *socket_path)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -ENOTSOCK;
+	if (st.st_uid != geteuid())
+		return -EPERM;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", socket_path);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return -EADDRINUSE;

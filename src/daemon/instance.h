@@ -28,8 +28,10 @@ int instance_paths_init(struct instance_paths *p, const char *mount, const char 
 
 /*
  * Is a daemon serving socket? 0: no (a stale socket file was removed, with
- * a notice); -EADDRINUSE: a connect succeeded; -errno when the check
- * itself failed (e.g. -EACCES).
+ * a notice); -EADDRINUSE: a connect succeeded; -ENOTSOCK: something else
+ * (a symbolic link, a file) is at the path; -EPERM: a socket another user
+ * owns is there (never connected to, never removed: the directory may be
+ * writable by others, e.g. /tmp); -errno when the check itself failed.
  */
 int instance_check_socket(const char *socket);
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "dlog.h"
+#include "gcopy.h"
 #include "guest.h"
 #include "guest_int.h"
 #include "vsie.h"
@@ -141,7 +142,7 @@ static int read_g1(void *ctx, uint64_t addr, void *buf, size_t len)
 
 	if (addr > g->mem_size || len > g->mem_size - addr)
 		return -EFAULT;
-	memcpy(buf, g->mem + addr, len);
+	gcopy(buf, g->mem + addr, len);
 	return 0;
 }
 
@@ -214,7 +215,7 @@ static void serve(struct guest *g, uint32_t seq)
 
 	/* one copy of the request (after the acquire load of req_seq that
 	 * brought us here): the guest may change the ring meanwhile */
-	memcpy(&rq, ring, sizeof(rq));
+	gcopy(&rq, ring, sizeof(rq));
 	insn.opcode = rq.opcode <= 0xffff ? (uint16_t)rq.opcode : 0;
 	insn.r1 = rq.r1;
 	insn.r2 = rq.r2;
@@ -248,11 +249,12 @@ static void serve(struct guest *g, uint32_t seq)
 		queue_done(&x);
 		pthread_mutex_unlock(&g->insn_mu);
 	}
-	memcpy(ring->gr, regs.gr, sizeof(regs.gr));
-	ring->pgm = res.pgm;
-	ring->cc = res.pgm ? 0 : res.cc;
-	ring->validity = validity;
-	ring->error = error;
+	/* the guest's memory: never plain stores (gcopy.h) */
+	gcopy(ring->gr, regs.gr, sizeof(regs.gr));
+	__atomic_store_n(&ring->pgm, res.pgm, __ATOMIC_RELAXED);
+	__atomic_store_n(&ring->cc, res.pgm ? 0 : res.cc, __ATOMIC_RELAXED);
+	__atomic_store_n(&ring->validity, validity, __ATOMIC_RELAXED);
+	__atomic_store_n(&ring->error, error, __ATOMIC_RELAXED);
 	__atomic_store_n(&g->resp, seq, __ATOMIC_RELEASE);
 	__atomic_store_n(&ring->resp_seq, seq, __ATOMIC_SEQ_CST);
 	/* a guest that says it does not wait on the futex needs no wake-up */

@@ -13,6 +13,7 @@
 
 #include "bus.h"
 #include "dlog.h"
+#include "efd.h"
 #include "guest.h"
 #include "guest_int.h"
 #include "matrix.h"
@@ -164,7 +165,8 @@ static int do_open(struct guests *gs, struct gconn *gc, const char *uuid, char *
 		   bool *ret_attached)
 {
 	struct ap_system *s = gs->d->sys;
-	struct ap_mdev *m = matrix_find_str(s, uuid);
+	/* the device's name, exactly: VFIO compares names with strcmp */
+	struct ap_mdev *m = matrix_find_name(s, uuid);
 	struct guest *g = gc->guest;
 	struct gopen *o;
 	int e;
@@ -366,6 +368,7 @@ static int ioctl_set_irqs(struct ioctl_ctx *c)
 			return set_irqs_fail(c, EINVAL, "the descriptor is not an eventfd");
 		newfd = c->fds->fd[0];
 		c->fds->fd[0] = -1;
+		efd_set_nonblocking(newfd); /* the client sees it too (efd.h) */
 	} else if (!has_fd) {
 		return set_irqs_fail(c, EINVAL, "no eventfd attached and no \"fd\": -1");
 	} else if (fd < -1) {

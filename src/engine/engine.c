@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "efd.h"
 #include "insn.h"
 #include "type50.h"
 
@@ -193,16 +194,14 @@ static void bound_set(struct worker *w, unsigned int apqi, bool on)
 static void notify(struct eng_queue *eq)
 {
 	const struct eng_owner *o = &eq->owner;
-	static const uint64_t one = 1;
 
 	if (!eq->h.irq || !o->mem || eq->h.nib >= o->mem_size)
 		return;
 	if (__atomic_exchange_n(&o->mem[eq->h.nib], (uint8_t)NIB_PENDING, __ATOMIC_ACQ_REL) ==
 	    NIB_PENDING)
 		return;
-	if (o->irq_fd >= 0 && write(o->irq_fd, &one, sizeof(one)) < 0) {
-		/* a full eventfd counter already tells the guest to look */
-	}
+	/* never blocks, even on a client's full, blocking eventfd: the queue lock is held */
+	efd_signal(o->irq_fd);
 }
 
 /* An injected reply delay (engine_fault_delay), slept without any lock. */

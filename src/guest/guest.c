@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctlwire.h"
 #include "guest_int.h"
 
 #define POLL_NS	     100000000ll   /* then sleep on the futex, checking apemud meanwhile */
@@ -207,7 +208,11 @@ APEMU_PUBLIC int apemu_guest_new(const char *socket_path, const struct apemu_cpu
 		socket_path = APEMU_GUEST_DEFAULT_SOCKET;
 	r = ctl_connect(socket_path, &g->sock);
 	if (r < 0) {
-		guest_set_message(g, "cannot connect to %s: %s", socket_path, strerror(-r));
+		guest_set_message(g, "cannot connect to %s: %s", socket_path,
+				  r == -CTLWIRE_EFOREIGN ? "the process serving it is neither root "
+							   "nor you: refusing to hand it the "
+							   "guest's memory"
+							 : strerror(-r));
 		goto fail;
 	}
 	r = create(g, cpu ? cpu : &def);

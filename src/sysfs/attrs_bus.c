@@ -294,7 +294,8 @@ static int store_unbind(struct sysfs_ctx *c, const char *buf, size_t len)
  */
 static int store_mdev_bind(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	return matrix_find_name(c->s, buf, len) ? -EBUSY : -ENODEV;
+	/* the name as drivers_probe takes it: found means bound already */
+	return matrix_mdev_drivers_probe(c->s, buf, len) == 0 ? -EBUSY : -ENODEV;
 }
 
 static void target_matrix(const struct sysfs_ctx *c, char *buf, size_t size)

@@ -294,13 +294,9 @@ bool dyn_mdev_list(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *r
 /* The mdev named by a canonical lower-case UUID. */
 static const struct ap_mdev *mdev_by_name(const struct sysfs_ctx *c, const char *name)
 {
-	char canon[AP_UUID_STR_LEN + 1];
-	const struct ap_mdev *m = matrix_find_str(c->s, name);
+	const struct ap_mdev *m = matrix_find_name(c->s, name);
 
-	if (!m || m->slot >= slot_limit(c))
-		return NULL;
-	ap_uuid_format(m->uuid, canon);
-	return strcmp(canon, name) ? NULL : m;
+	return m && m->slot < slot_limit(c) ? m : NULL;
 }
 
 bool lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *ret)

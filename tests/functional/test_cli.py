@@ -298,6 +298,21 @@ def test_start_after_kill_9_cleans_the_stale_mount_and_socket(inst):
         assert sum(1 for line in f if line.split()[4] == inst.mount) == 1
 
 
+def test_stop_after_kill_9_removes_the_dead_mount_and_socket(inst):
+    pid = inst.status()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_gone(pid)
+    rc, out, err = inst.stop()
+    assert (rc, err) == (0, ""), err
+    assert "is gone (it crashed or was killed); removed its dead mount" in out
+    assert not inst.is_mounted()
+    assert not os.path.exists(inst.socket)
+    os.listdir(inst.mount)  # an ordinary directory again
+    # and nothing left to stop
+    rc, out, err = inst.stop()
+    assert rc == 1 and "no apemud running" in err
+
+
 def test_two_instances_side_by_side(apemu):
     one = apemu.start()
     two = apemu.start({"adapters": [{"id": 0x10, "type": "CEX8P"}]})
@@ -461,8 +476,8 @@ def test_control_socket_serves_thousands_of_clients_at_once(inst):
 
 
 def test_control_socket_out_of_descriptors_refuses_clients_and_recovers(inst):
-    """At RLIMIT_NOFILE a client is accepted and closed at once (it does not
-    hang in the backlog, and the daemon does not spin on it); once
+    """At RLIMIT_NOFILE a client is accepted, told why and closed at once (it
+    does not hang in the backlog, and the daemon does not spin on it); once
     descriptors are free again, clients are served."""
     import resource
 
@@ -478,13 +493,19 @@ def test_control_socket_out_of_descriptors_refuses_clients_and_recovers(inst):
             s.connect(inst.socket)
             try:
                 s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
+            except BrokenPipeError:
+                pass
+            try:
                 msg = s.recv(65536)
-            except (ConnectionResetError, BrokenPipeError):
-                msg = b""
-            if msg:
-                assert json.loads(msg)["tag"] == i
+            except ConnectionResetError:
+                msg = s.recv(65536)  # the reset comes first, the reason behind it
+            r = json.loads(msg)
+            if r.get("tag") == i:
                 served += 1
             else:
+                # refused with the cause, not a bare reset
+                assert (r["ok"], r["errno"]) == (False, 87), r  # EUSERS
+                assert "Too many open files" in r["message"], r
                 refused += 1
     finally:
         for s in socks:

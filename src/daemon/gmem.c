@@ -1,0 +1,68 @@
+/*
+ * gmem - map a guest's memory so that no later access can fault (see
+ * gmem.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include "gmem.h"
+
+#define GMEM_TMPFS_MAGIC 0x01021994 /* shmem: what memfd_create gives without MFD_HUGETLB */
+
+static int gmem_fail(char *why, size_t why_len, int err, const char *what)
+{
+	snprintf(why, why_len, "%s", what);
+	return -err;
+}
+
+/* Seal fd against shrinking unless it is already; the order matters (gmem.h). */
+static int gmem_seal(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals < 0)
+		return -errno;
+	if (!(seals & F_SEAL_SHRINK) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+		return -errno;
+	return 0;
+}
+
+int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len)
+{
+	struct statfs sfs;
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return gmem_fail(why, why_len, EINVAL, "the descriptor is not a memfd");
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != GMEM_TMPFS_MAGIC)
+		return gmem_fail(why, why_len, EINVAL,
+				 "the memfd is not shmem (MFD_HUGETLB memory can fault: refused)");
+	if (gmem_seal(fd) < 0)
+		return gmem_fail(why, why_len, EINVAL,
+				 "the memfd cannot be sealed against shrinking (create it with "
+				 "MFD_ALLOW_SEALING)");
+	/* sealed: from here on the size can only grow */
+	if (fstat(fd, &st) < 0)
+		return gmem_fail(why, why_len, errno, "cannot fstat the memfd");
+	if ((uint64_t)st.st_size < size) {
+		snprintf(why, why_len, "memory: %" PRIu64 " bytes, but the memfd has only %lld", size,
+			 (long long)st.st_size);
+		return -EINVAL;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		snprintf(why, why_len, "cannot map the memfd: %s", strerror(e));
+		return -e;
+	}
+	*ret = p;
+	return 0;
+}
