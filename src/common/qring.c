@@ -197,6 +197,11 @@ bool qring_host_pending(const struct qring_host *h)
 	return waiting(h) != 0;
 }
 
+uint32_t qring_host_waiting(const struct qring_host *h)
+{
+	return waiting(h);
+}
+
 int qring_host_take(struct qring_host *h, void *buf, size_t cap, uint64_t *ret_psmid,
 		    size_t *ret_len, uint64_t *ret_gen)
 {

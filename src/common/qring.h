@@ -96,6 +96,8 @@ void qring_host_init(struct qring_host *h, struct apemu_qring *r, unsigned int a
 
 /* Is a request waiting for the adapter? */
 bool qring_host_pending(const struct qring_host *h);
+/* How many requests the adapter could take now (waiting and with room). */
+uint32_t qring_host_waiting(const struct qring_host *h);
 
 /*
  * The adapter takes the oldest request not taken yet: one copy of it into

@@ -52,6 +52,7 @@ struct eng_queue {
 	bool live; /* the queue is in the owner's CRYCB: the worker takes requests */
 	struct qring_host h;
 	struct eng_owner owner;
+	bool irq_due; /* an interruption whose eventfd signal waits (deliver()) */
 	/* injected faults (engine_fault_*): the next fault_left instructions
 	 * answer fault_rc; reset_armed arms rc 0x02 for that many after the
 	 * next reset */
@@ -185,6 +186,26 @@ static void bound_set(struct worker *w, unsigned int apqi, bool on)
 }
 
 /*
+ * Signal a due interruption (queue lock held): at once with force (the
+ * adapter is about to sleep), else only when the guest's queue holds at
+ * most half its slots of requests the adapter can still take: a guest
+ * whose adapter has that much work left loses nothing by hearing of its
+ * replies a little later, and the adapter's thread is spared a cross-CPU
+ * wake-up per reply, the price of which it would pay itself. The
+ * notification byte, which a polling guest reads, is set at once anyway.
+ */
+static void deliver(struct eng_queue *eq, bool force)
+{
+	if (!eq->irq_due || !eq->h.irq)
+		return;
+	if (!force && qring_host_waiting(&eq->h) > eq->h.g.nslots / 2)
+		return;
+	eq->irq_due = false;
+	/* never blocks, even on a client's full, blocking eventfd: the queue lock is held */
+	efd_signal(eq->owner.irq_fd);
+}
+
+/*
  * An adapter interruption for the owner (queue lock held): the notification
  * byte becomes 0xff, and when it was not already set the owner's eventfd is
  * signalled. A byte still set means the guest has not looked since the last
@@ -197,11 +218,10 @@ static void notify(struct eng_queue *eq)
 
 	if (!eq->h.irq || !o->mem || eq->h.nib >= o->mem_size)
 		return;
-	if (__atomic_exchange_n(&o->mem[eq->h.nib], (uint8_t)NIB_PENDING, __ATOMIC_ACQ_REL) ==
+	if (__atomic_exchange_n(&o->mem[eq->h.nib], (uint8_t)NIB_PENDING, __ATOMIC_ACQ_REL) !=
 	    NIB_PENDING)
-		return;
-	/* never blocks, even on a client's full, blocking eventfd: the queue lock is held */
-	efd_signal(o->irq_fd);
+		eq->irq_due = true;
+	deliver(eq, false);
 }
 
 /* An injected reply delay (engine_fault_delay), slept without any lock. */
@@ -291,6 +311,8 @@ static bool look(struct worker *w, int need)
 				continue;
 			pthread_mutex_lock(&eq->mu);
 			if (eq->bound) {
+				if (need > 0)
+					deliver(eq, true); /* nothing may wait for a sleeper */
 				if (need >= 0)
 					qring_host_set_need_wakeup(&eq->h, need);
 				if (eq->live && qring_host_pending(&eq->h))
@@ -370,7 +392,7 @@ static int drop(struct engine *e, struct eng_queue *eq)
 
 	qring_host_set_state(&eq->h, APEMU_QRING_REVOKED);
 	qring_host_set_need_wakeup(&eq->h, false);
-	eq->bound = eq->live = false;
+	eq->bound = eq->live = eq->irq_due = false;
 	eq->owner = (struct eng_owner){.irq_fd = -1, .doorbell_fd = -1};
 	publish(e, eq);
 	return fd;
@@ -514,6 +536,7 @@ void engine_kick(struct engine *e, unsigned int apqn)
 /* A reset with rc 0x02 armed: the next instructions see it in progress (lock held). */
 static void engine_after_reset(struct eng_queue *eq)
 {
+	eq->irq_due = false; /* interruptions are off */
 	if (!eq->reset_armed)
 		return;
 	eq->fault_rc = AP_RC_RESET_IN_PROGRESS;
