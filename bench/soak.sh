@@ -3,9 +3,9 @@
 # time (default 10 minutes) against a private apemud of BUILD-DIR: guests
 # with RSA on every queue, random configuration changes, hot plug and faults
 # at once. It prints the seed, the requests answered per second, apemud's
-# RSS at the start, after the first tenth of the run (every queue reached
-# has its ring by then) and at the end (it must not grow after the first
-# tenth), and the count of each kind of change; it fails if a request is lost, an invariant breaks or
+# RSS at the start, after every tenth of the run (every queue reached has
+# its ring after the first; it must not grow after that) and at the end,
+# and the count of each kind of change; it fails if a request is lost, an invariant breaks or
 # anything hangs (tests/functional/stress.py).
 #   bench/soak.sh [BUILD-DIR] [--seconds S] [--seed N]
 set -euo pipefail

@@ -332,10 +332,12 @@ def run(inst, seconds, seed, report=print):
     for th in threads:
         th.start()
     # the rings and queue records every reached queue gets come in the first
-    # moments; after them apemud's memory must stay flat
-    time.sleep(seconds * 0.1)
-    rss_warm = rss_kib(pid)
-    time.sleep(seconds * 0.9)
+    # moments; after them apemud's memory must stay flat: sampled every tenth
+    samples = []
+    for _ in range(10):
+        time.sleep(seconds / 10)
+        samples.append(rss_kib(pid))
+    rss_warm = samples[0]
     stop.set()
     for th in threads:
         th.join(OP_TIMEOUT)
@@ -378,7 +380,8 @@ def run(inst, seconds, seed, report=print):
     librun = json.loads(lib_out)
     figures = {"seed": seed, "seconds": round(elapsed, 1), "requests": stats, "changes": events,
                "apemu_rsa": {k: librun[k] for k in ("operations", "wrong", "sent", "discarded")},
-               "rss_kib": {"start": rss0, "warm": rss_warm, "end": rss_kib(pid)},
+               "rss_kib": {"start": rss0, "warm": rss_warm, "end": rss_kib(pid),
+                           "every_tenth": samples},
                "answered_per_s": round(stats["answered"] / elapsed, 1)}
     report("stress: " + json.dumps(figures))
     assert not errors, "\n".join(errors[:20])
