@@ -34,11 +34,29 @@ static void uuid_of(const struct ap_mdev *m, char out[AP_UUID_STR_LEN + 1])
 	ap_uuid_format(m->uuid, out);
 }
 
-/* No APQN in two mdevs; the owner index agrees. */
-static void audit_owners(const struct ap_system *s, uint32_t *holder, ap_audit_fn report,
-			 void *ctx, int *n)
+/* The first mdev before slot `before` whose matrix holds apqn (for a message). */
+static const struct ap_mdev *first_holder(const struct ap_system *s, uint32_t before,
+					  unsigned int apqn)
+{
+	for (uint32_t slot = 0; slot < before; slot++) {
+		const struct ap_mdev *m = matrix_slot(s, slot);
+
+		if (m && ap_mask_test(&m->apm, AP_APQN_APID(apqn)) &&
+		    ap_mask_test(&m->aqm, AP_APQN_APQI(apqn)))
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * No APQN in two mdevs; the owner index agrees. A bitmap on the stack
+ * marks what was seen: the auditor runs after every configuration change
+ * and allocates nothing.
+ */
+static void audit_owners(const struct ap_system *s, ap_audit_fn report, void *ctx, int *n)
 {
 	char u1[AP_UUID_STR_LEN + 1], u2[AP_UUID_STR_LEN + 1];
+	uint64_t seen[AP_APQNS / 64] = {0};
 	int a, d;
 
 	for (uint32_t slot = 0; slot < s->matrix.nslots; slot++) {
@@ -49,26 +67,30 @@ static void audit_owners(const struct ap_system *s, uint32_t *holder, ap_audit_f
 		ap_mask_for_each(a, &m->apm) {
 			ap_mask_for_each(d, &m->aqm) {
 				unsigned int apqn = AP_APQN(a, d);
+				uint32_t owner = s->bus.queue[apqn].owner;
 
-				if (holder[apqn]) {
-					uuid_of(matrix_slot(s, holder[apqn] - 1), u1);
+				if (seen[apqn / 64] & (1ull << (apqn % 64))) {
+					uuid_of(first_holder(s, slot, apqn), u1);
 					uuid_of(m, u2);
 					say(report, ctx, n, "APQN %02x.%04x is in mdevs %s and %s", a,
 					    d, u1, u2);
 					continue;
 				}
-				holder[apqn] = slot + 1;
+				seen[apqn / 64] |= 1ull << (apqn % 64);
+				if (owner != slot + 1)
+					say(report, ctx, n,
+					    "APQN %02x.%04x: the owner index says slot %d, the matrices "
+					    "%d",
+					    a, d, (int)owner - 1, (int)slot);
 			}
 		}
 	}
-	for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++) {
-		uint32_t owner = s->bus.queue[apqn].owner;
-
-		if (owner == holder[apqn])
-			continue;
-		say(report, ctx, n, "APQN %02x.%04x: the owner index says slot %d, the matrices %d",
-		    AP_APQN_APID(apqn), AP_APQN_APQI(apqn), (int)owner - 1, (int)holder[apqn] - 1);
-	}
+	for (unsigned int apqn = 0; apqn < AP_APQNS; apqn++)
+		if (!(seen[apqn / 64] & (1ull << (apqn % 64))) && s->bus.queue[apqn].owner)
+			say(report, ctx, n,
+			    "APQN %02x.%04x: the owner index says slot %d, the matrices none",
+			    AP_APQN_APID(apqn), AP_APQN_APQI(apqn),
+			    (int)s->bus.queue[apqn].owner - 1);
 }
 
 /* cur: the guest matrix lies in the matrix and the host, every queue of it bound to vfio_ap. */
@@ -101,13 +123,9 @@ static void audit_guest_matrix(const struct ap_system *s, const struct ap_mdev *
 
 int ap_audit_matrix(const struct ap_system *s, ap_audit_fn report, void *ctx)
 {
-	uint32_t *holder = calloc(AP_APQNS, sizeof(*holder));
 	int n = 0;
 
-	if (!holder)
-		return -ENOMEM;
-	audit_owners(s, holder, report, ctx, &n);
-	free(holder);
+	audit_owners(s, report, ctx, &n);
 	for (uint32_t slot = 0; s->abi == AP_ABI_CUR && slot < s->matrix.nslots; slot++)
 		if (matrix_slot(s, slot))
 			audit_guest_matrix(s, matrix_slot(s, slot), report, ctx, &n);

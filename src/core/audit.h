@@ -17,7 +17,7 @@
 typedef void (*ap_audit_fn)(void *ctx, const char *text);
 
 /* Check s (configuration lock held); returns the number of violations
- * reported. -ENOMEM when it could not check. */
+ * reported. Allocates nothing. */
 int ap_audit_matrix(const struct ap_system *s, ap_audit_fn report, void *ctx);
 
 #endif
