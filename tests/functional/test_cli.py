@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from apemutest import APEMU, TYPE_PATH, adapters_of, default_machine, mask_hex
+from apemutest import APEMU, TYPE_PATH, adapters_of, default_machine, mask_hex, probe_client
 
 MATRIX = "/sys/devices/vfio_ap/matrix"
 UA = "aaaaaaaa-1111-2222-3333-444444444444"
@@ -487,19 +487,8 @@ def test_control_socket_out_of_descriptors_refuses_clients_and_recovers(inst):
     socks, served, refused = [], 0, 0
     try:
         for i in range(100):
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s, r = probe_client(inst.socket, i)
             socks.append(s)
-            s.settimeout(10)
-            s.connect(inst.socket)
-            try:
-                s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
-            except BrokenPipeError:
-                pass
-            try:
-                msg = s.recv(65536)
-            except ConnectionResetError:
-                msg = s.recv(65536)  # the reset comes first, the reason behind it
-            r = json.loads(msg)
             if r.get("tag") == i:
                 served += 1
             else:

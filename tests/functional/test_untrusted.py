@@ -352,9 +352,9 @@ except OSError as e:
 
 
 def test_a_refused_client_is_told_the_cause(apemu):
-    import json
     import resource
-    import socket
+
+    from apemutest import probe_client
 
     inst = apemu.start()
     pid = inst.daemon_pid()
@@ -365,19 +365,9 @@ def test_a_refused_client_is_told_the_cause(apemu):
     try:
         # clients fill whatever descriptor numbers are still free below the limit
         for i in range(64):
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            s, r = probe_client(inst.socket, i)
             held.append(s)
-            s.settimeout(10)
-            s.connect(inst.socket)
-            try:
-                s.send(json.dumps({"op": "frobnicate", "tag": i}).encode())
-            except BrokenPipeError:
-                pass
-            try:
-                msg = s.recv(65536)
-            except ConnectionResetError:
-                msg = s.recv(65536)
-            if json.loads(msg).get("tag") != i:
+            if r.get("tag") != i:
                 break
         rc, out, err = inst.cli("status")
     finally:
