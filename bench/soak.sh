@@ -4,8 +4,8 @@
 # with RSA on every queue, random configuration changes, hot plug and faults
 # at once. It prints the seed, the requests answered per second, apemud's
 # RSS at the start, after every tenth of the run (every queue reached has
-# its ring after the first; it must not grow after that) and at the end,
-# and the count of each kind of change; it fails if a request is lost, an invariant breaks or
+# its ring after the first; it must not grow after that: growth_after_warm)
+# and after the final checks, and the count of each kind of change; it fails if a request is lost, an invariant breaks or
 # anything hangs (tests/functional/stress.py).
 #   bench/soak.sh [BUILD-DIR] [--seconds S] [--seed N]
 set -euo pipefail

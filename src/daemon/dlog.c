@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,11 +30,18 @@ struct dlog {
 	struct dlog_uevent uevent[DLOG_UEVENTS];
 };
 
+/*
+ * The rings (about 950 KiB) are mapped with every page resident from the
+ * start, like the kernel's static log buffer: allocated lazily, they were
+ * touched page by page as they filled, and apemud's RSS climbed for the
+ * first thousand messages of a long run, which looked like a leak.
+ */
 int dlog_new(struct dlog **ret)
 {
-	struct dlog *d = calloc(1, sizeof(*d));
+	struct dlog *d = mmap(NULL, sizeof(*d), PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
-	if (!d)
+	if (d == MAP_FAILED)
 		return -ENOMEM;
 	pthread_mutex_init(&d->mutex, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &d->boot);
@@ -46,7 +54,7 @@ void dlog_free(struct dlog *d)
 	if (!d)
 		return;
 	pthread_mutex_destroy(&d->mutex);
-	free(d);
+	munmap(d, sizeof(*d));
 }
 
 /* Write all of buf to stderr in one write() where possible, so that lines
