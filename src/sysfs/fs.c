@@ -5,10 +5,11 @@
  *
  * Caching: names and attributes that can never change (the fixed skeleton,
  * the attribute files of a device while it exists) are given to the kernel
- * for STATIC_TIMEOUT; everything that comes and goes (cards, queues, mdevs,
- * links, files that depend on a driver) gets 0, so lookups and listings
- * are never stale. File contents are never cached (direct_io): every read
- * at offset 0 runs the show function again.
+ * for STATIC_TIMEOUT; names that come and go (cards, queues, mdevs, links,
+ * files that depend on a driver) for DYN_TIMEOUT while namecache.c records
+ * them, which takes them back before a topology change is reported, else
+ * for 0: lookups and listings are never stale. File contents are never
+ * cached (direct_io): every read at offset 0 runs the show function again.
  *
  * Permissions are checked here, not by the kernel (no default_permissions):
  * like kernfs, a file without read bits cannot be opened for reading and
