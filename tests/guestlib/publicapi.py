@@ -2,7 +2,7 @@
 # them: the headers are run through the preprocessor, so conditionals and
 # macros count as they do for a user of the library, and only declarations
 # written in those headers are kept (not those of <stdint.h> and friends).
-# Used by check-symbols.py.
+# Shared by check-symbols.py and check-headers.py.
 import os
 import re
 import subprocess
