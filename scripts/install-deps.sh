@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	meson ninja-build gcc pkg-config
+	meson ninja-build gcc g++ pkg-config
 	libfuse3-dev fuse3
 	libssl-dev openssl
 	libjson-c-dev

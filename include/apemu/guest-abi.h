@@ -170,12 +170,21 @@ struct apemu_qring {
 	/* nslots slots follow, each APEMU_QSLOT_STRIDE(slot_size) bytes */
 };
 
+/* A flexible array member is C99 but only an extension in C++ (g++ and
+ * clang++ have it, with the same layout); hush -pedantic there. */
+#ifdef __cplusplus
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
 struct apemu_qslot {
 	uint64_t psmid;
 	uint32_t len;	/* bytes of the request, then of the reply */
 	uint32_t taken; /* the guest's: bytes of the reply a partial DQAP handed out */
 	uint8_t data[];
 };
+#ifdef __cplusplus
+#pragma GCC diagnostic pop
+#endif
 
 #define APEMU_QSLOT_STRIDE(slot_size) ((16u + (uint32_t)(slot_size) + 63u) & ~63u)
 #define APEMU_QRING_BYTES(nslots, slot_size)                                                      \

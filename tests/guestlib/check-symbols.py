@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# libapemu-guest exports exactly what include/apemu/guest.h declares: every
+# function of the public headers is in the shared library's dynamic symbol
+# table, under the version node of src/guest/libapemu-guest.map, and nothing
+# else is. The list comes from the headers themselves (publicapi.py), so a
+# new public function without a map entry fails here, and so does an
+# internal one that leaks out through the map.
+#
+# usage: check-symbols.py LIBRARY MAP INCLUDE_DIR CC...
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import publicapi  # noqa: E402
+
+
+def map_file(path):
+    """(version node, global names) of a linker version script."""
+    text = re.sub(r"/\*.*?\*/", " ", open(path).read(), flags=re.S)
+    text = re.sub(r"#[^\n]*", " ", text)
+    node = re.match(r"\s*([A-Za-z_][\w.]*)\s*\{", text)
+    glob = re.search(r"global\s*:(.*?)(?:local\s*:|\})", text, flags=re.S)
+    if not node or not glob:
+        sys.exit("%s: no version node with a global: list" % path)
+    return node.group(1), {n.strip() for n in glob.group(1).split(";") if n.strip()}
+
+
+def exported(lib):
+    """{name: version} of the library's defined dynamic symbols (the
+    version node's own absolute symbol left out)."""
+    nm = os.environ.get("NM", "nm")
+    out = subprocess.run([nm, "-D", "--defined-only", "--with-symbol-versions", lib],
+                         capture_output=True, text=True, check=True).stdout
+    syms = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 3:
+            continue
+        kind, name = f[-2], f[-1]
+        base, _, ver = name.partition("@")
+        if kind == "A" and (not ver or base == ver.lstrip("@")):
+            continue
+        syms[base] = ver.lstrip("@")
+    return syms
+
+
+def main(argv):
+    if len(argv) < 5:
+        sys.exit("usage: check-symbols.py LIBRARY MAP INCLUDE_DIR CC...")
+    lib, mapf, include_dir, cc = argv[1], argv[2], argv[3], argv[4:]
+    want = publicapi.declared_symbols(cc, include_dir)
+    node, listed = map_file(mapf)
+    have = exported(lib)
+    problems = []
+    if not want:
+        problems.append("no function found in %s/apemu/*.h: the header parser is broken"
+                        % include_dir)
+    for n in sorted(want - listed):
+        problems.append("%s: declared in include/apemu but missing from %s" % (n, mapf))
+    for n in sorted(listed - want):
+        problems.append("%s: listed in %s but declared in no public header" % (n, mapf))
+    for n in sorted(want - set(have)):
+        problems.append("%s: declared in include/apemu but not exported by %s" % (n, lib))
+    for n in sorted(set(have) - want):
+        problems.append("%s: exported by %s but declared in no public header (leaked)"
+                        % (n, lib))
+    for n in sorted(want & set(have)):
+        if have[n] != node:
+            problems.append("%s: exported with version %r, not %s" % (n, have[n] or "none", node))
+    for p in problems:
+        print(p)
+    if problems:
+        return 1
+    print("%d symbols exported, all declared in include/apemu, all %s" % (len(have), node))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
