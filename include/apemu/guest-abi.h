@@ -43,7 +43,7 @@
 #define APEMU_RING_MAGIC   0x4150454du /* "APEM" */
 #define APEMU_RING_VERSION 1
 
-/* Instructions (the opcodes of the machine). */
+/* Instructions (the opcodes of the machine; src/guest/abi_check.c pins them). */
 #define APEMU_OPC_PQAP 0xb2af
 #define APEMU_OPC_NQAP 0xb2ad
 #define APEMU_OPC_DQAP 0xb2ae

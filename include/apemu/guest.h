@@ -63,6 +63,11 @@ extern "C" {
 #define APEMU_GUEST_MSG_ADDR  0x1000u
 #define APEMU_GUEST_USER_ADDR 0x10000u
 
+/*
+ * The machine's numbers below are apemud's too; libapemu-guest's build
+ * checks each against apemud's definition (src/guest/abi_check.c).
+ */
+
 /* The longest message NQAP takes (15 units of 4 KiB, the ML field). */
 #define APEMU_AP_MSG_MAX (15u * 4096u)
 

@@ -115,7 +115,7 @@ static void usage(FILE *f)
 {
 	fputs("Usage: apemu COMMAND [--mount DIR] [OPTIONS] [ARGS]\n\n"
 	      "Emulated s390 AP bus and vfio_ap: control an apemud instance. DIR is where its\n"
-	      "sysfs tree is mounted (default " CLIENT_DEFAULT_MOUNT ").\n\nCommands:\n",
+	      "sysfs tree is mounted (default " INSTPATH_DEFAULT_MOUNT ").\n\nCommands:\n",
 	      f);
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		fprintf(f, "  %-7s %s\n", cmds[i].name, cmds[i].synopsis);
@@ -125,7 +125,7 @@ static void usage(FILE *f)
 static void cmd_usage(const struct cmd *cmd, FILE *f)
 {
 	fprintf(f, "Usage: apemu %s %s\n\n%s  --mount DIR     the instance (default %s)\n",
-		cmd->name, cmd->synopsis, cmd->help, CLIENT_DEFAULT_MOUNT);
+		cmd->name, cmd->synopsis, cmd->help, INSTPATH_DEFAULT_MOUNT);
 }
 
 static int usage_error(const struct cmd *cmd, const char *fmt, ...)
@@ -155,7 +155,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	};
 	struct option opts[ARRAY_SIZE(all) + 1] = {{0}};
-	const char *mount = CLIENT_DEFAULT_MOUNT;
+	const char *mount = INSTPATH_DEFAULT_MOUNT;
 	size_t n = 0;
 	int o, r;
 

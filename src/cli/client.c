@@ -10,43 +10,14 @@
 #include "client.h"
 #include "ctlwire.h"
 
-static int join(char *out, size_t size, const char *a, const char *b)
-{
-	int n = snprintf(out, size, "%s%s", a, b);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
 int client_paths_init(struct client_paths *p, const char *mount)
 {
-	char cwd[PATH_MAX];
-	size_t len;
 	int r;
 
-	if (!mount || !*mount)
-		return -EINVAL;
-	if (mount[0] == '/') {
-		r = join(p->mount, sizeof(p->mount), mount, "");
-	} else {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -errno;
-		if (!strcmp(cwd, "/"))
-			cwd[0] = '\0';
-		r = snprintf(p->mount, sizeof(p->mount), "%s/%s", cwd, mount) >=
-			    (int)sizeof(p->mount)
-			? -ENAMETOOLONG
-			: 0;
-	}
-	if (r < 0)
-		return r;
-	len = strlen(p->mount);
-	while (len > 1 && p->mount[len - 1] == '/')
-		p->mount[--len] = '\0';
-	if (!strcmp(p->mount, "/"))
-		return -EINVAL;
-	if ((r = join(p->socket, sizeof(p->socket), p->mount, ".sock")) < 0 ||
-	    (r = join(p->log, sizeof(p->log), p->mount, ".log")) < 0 ||
-	    (r = join(p->mdevctl, sizeof(p->mdevctl), p->mount, ".mdevctl.d")) < 0)
+	if ((r = instpath_mount(mount, p->mount, sizeof(p->mount))) < 0 ||
+	    (r = instpath_derive(p->mount, ".sock", p->socket, sizeof(p->socket))) < 0 ||
+	    (r = instpath_derive(p->mount, ".log", p->log, sizeof(p->log))) < 0 ||
+	    (r = instpath_derive(p->mount, ".mdevctl.d", p->mdevctl, sizeof(p->mdevctl))) < 0)
 		return r;
 	return 0;
 }

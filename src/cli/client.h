@@ -9,16 +9,16 @@
 #include <limits.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include <sys/un.h>
 
 #include <json-c/json.h>
 
-#define CLIENT_DEFAULT_MOUNT "/run/apemu/sys"
-#define CLIENT_TIMEOUT_MS    15000
+#include "instpath.h"
+
+#define CLIENT_TIMEOUT_MS 15000
 
 struct client_paths {
-	char mount[PATH_MAX]; /* absolute, no trailing '/' */
-	char socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char mount[PATH_MAX]; /* absolute, no trailing '/' (instpath_mount()) */
+	char socket[INSTPATH_SOCKET_MAX];
 	char log[PATH_MAX];
 	char mdevctl[PATH_MAX];
 };

@@ -613,7 +613,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *mount = CLIENT_DEFAULT_MOUNT;
+	const char *mount = INSTPATH_DEFAULT_MOUNT;
 	bool have_mdev = false;
 	int o, r;
 

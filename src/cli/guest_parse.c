@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ap_arch.h"
 #include "guest_parse.h"
+#include "hexnum.h"
 
 #define MAX_TOKENS	20 /* raw: the word, OPC, R1, R2 and 16 registers */
 #define READ_MAX	65536u
@@ -40,34 +42,14 @@ static int fail(struct ctx *c, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* AA.DDDD: exactly two and four hex digits; the domain fits 8 bits. */
 static int parse_apqn(struct ctx *c, const char *s)
 {
-	unsigned int apid = 0, apqi = 0;
+	unsigned int apid, apqi;
 
-	if (strlen(s) != 7 || s[2] != '.')
+	if (strlen(s) != 7 || s[2] != '.' || hexnum_fixed(s, 2, false, &apid) < 0 ||
+	    hexnum_fixed(s + 3, 4, false, &apqi) < 0)
 		goto bad;
-	for (int i = 0; i < 7; i++) {
-		if (i == 2)
-			continue;
-		if (hexval(s[i]) < 0)
-			goto bad;
-		if (i < 2)
-			apid = apid << 4 | (unsigned int)hexval(s[i]);
-		else
-			apqi = apqi << 4 | (unsigned int)hexval(s[i]);
-	}
 	if (apqi > 0xff)
 		return fail(c, "bad APQN \"%s\": domain 0x%x above 0xff", s, apqi);
 	c->l->apqn = (uint16_t)(apid << 8 | apqi);
@@ -95,19 +77,17 @@ static int parse_num(struct ctx *c, const char *what, const char *s, uint64_t ma
 /* An even number of hex digits into a new buffer. */
 static int parse_hex(struct ctx *c, const char *what, const char *s)
 {
-	size_t len = strlen(s);
+	size_t len = strlen(s), good = hexnum_span(s, len);
 	uint8_t *data;
 
 	if (len % 2)
 		return fail(c, "bad %s \"%s\": odd number of hex digits (%zu)", what, s, len);
-	for (size_t i = 0; i < len; i++)
-		if (hexval(s[i]) < 0)
-			return fail(c, "bad %s \"%s\": '%c' is not a hex digit", what, s, s[i]);
+	if (good < len)
+		return fail(c, "bad %s \"%s\": '%c' is not a hex digit", what, s, s[good]);
 	data = malloc(len / 2 ? len / 2 : 1);
 	if (!data)
 		return -ENOMEM;
-	for (size_t i = 0; i < len / 2; i++)
-		data[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	hexnum_bytes(s, len, data); /* cannot fail: checked above */
 	c->l->data = data;
 	c->l->data_len = len / 2;
 	return 0;
@@ -205,7 +185,7 @@ static int p_raw(struct ctx *c)
 	static const struct {
 		const char *name;
 		uint16_t opc;
-	} names[] = {{"pqap", 0xb2af}, {"nqap", 0xb2ad}, {"dqap", 0xb2ae}};
+	} names[] = {{"pqap", AP_OPC_PQAP}, {"nqap", AP_OPC_NQAP}, {"dqap", AP_OPC_DQAP}};
 	uint64_t v;
 	int r = -EINVAL;
 
@@ -257,7 +237,7 @@ static bool uuid_ok(const char *s, char out[GUEST_UUID_LEN + 1])
 	for (int i = 0; i < GUEST_UUID_LEN; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (dash ? s[i] != '-' : hexval(s[i]) < 0)
+		if (dash ? s[i] != '-' : hexnum_digit((unsigned char)s[i]) >= 16)
 			return false;
 		out[i] = (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 'a' : s[i]);
 	}

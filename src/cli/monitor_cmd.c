@@ -51,7 +51,7 @@ static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 	char *end;
 	int c;
 
-	*o = (struct monitor_opts){.mount = CLIENT_DEFAULT_MOUNT};
+	*o = (struct monitor_opts){.mount = INSTPATH_DEFAULT_MOUNT};
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
@@ -82,7 +82,7 @@ static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 		case 'h':
 			printf("Usage: apemu monitor %s\n\n%s  --mount DIR  the instance (default "
 			       "%s)\n",
-			       MONITOR_CMD_SYNOPSIS, MONITOR_CMD_HELP, CLIENT_DEFAULT_MOUNT);
+			       MONITOR_CMD_SYNOPSIS, MONITOR_CMD_HELP, INSTPATH_DEFAULT_MOUNT);
 			return 1;
 		case ':':
 			return usage_error("option \"%s\" needs a value", argv[optind - 1]);

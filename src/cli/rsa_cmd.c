@@ -94,7 +94,7 @@ static int parse(int argc, char **argv, struct rsa_opts *o)
 	    {"keep-going", no_argument, NULL, 'K'},  {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *mount = CLIENT_DEFAULT_MOUNT;
+	const char *mount = INSTPATH_DEFAULT_MOUNT;
 	double v;
 	int c, r = 0;
 

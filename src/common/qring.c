@@ -67,13 +67,13 @@ uint32_t qring_status(const struct apemu_qring *r, const struct qring_geom *g)
 
 	snap(r, g, &c);
 	if (!c.sane)
-		return QRING_STATUS_F;
+		return AP_STATUS_F;
 	if (c.req == c.cons)
-		s |= QRING_STATUS_E;
+		s |= AP_STATUS_E;
 	if (c.prod != c.cons)
-		s |= QRING_STATUS_R;
+		s |= AP_STATUS_R;
 	if (c.req - c.cons >= g->nslots)
-		s |= QRING_STATUS_F;
+		s |= AP_STATUS_F;
 	return s;
 }
 
@@ -255,7 +255,7 @@ void qring_host_reset(struct qring_host *h)
 
 uint32_t qring_host_status(const struct qring_host *h)
 {
-	return qring_status(h->r, &h->g) | (h->irq ? QRING_STATUS_I : 0);
+	return qring_status(h->r, &h->g) | (h->irq ? AP_STATUS_I : 0);
 }
 
 void qring_host_set_irq(struct qring_host *h, bool on, uint8_t isc, uint64_t nib)

@@ -31,11 +31,7 @@
 
 #include <apemu/guest-abi.h>
 
-/* AP queue status bits (GR1 bits 32-63), as insn.h has them. */
-#define QRING_STATUS_E 0x80000000u
-#define QRING_STATUS_R 0x40000000u
-#define QRING_STATUS_F 0x20000000u
-#define QRING_STATUS_I 0x01000000u
+#include "ap_arch.h"
 
 struct qring_geom {
 	uint32_t nslots;    /* 1..APEMU_QRING_SLOTS_MAX */

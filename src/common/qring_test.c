@@ -26,10 +26,10 @@
 #define EPOCH  0x1234u
 #define APQN   0x0506u
 
-#define E QRING_STATUS_E
-#define R QRING_STATUS_R
-#define F QRING_STATUS_F
-#define I QRING_STATUS_I
+#define E AP_STATUS_E
+#define R AP_STATUS_R
+#define F AP_STATUS_F
+#define I AP_STATUS_I
 
 struct fx {
 	struct apemu_qring *r;

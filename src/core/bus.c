@@ -12,6 +12,7 @@
 
 #include "bus.h"
 #include "busorder.h"
+#include "hexnum.h"
 #include "matrix.h"
 #include "uevent.h"
 
@@ -305,29 +306,22 @@ void ap_system_clear(struct ap_system *s)
 
 /* ---- device names, bind and unbind ---- */
 
-static int hexval(char c)
+int apbus_parse_device_name(const char *name, size_t len, unsigned int *ret_apid,
+			    unsigned int *ret_apqi)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+	unsigned int apid, apqi;
 
-/* Parse exactly n lower-case hex digits. */
-static int parse_hex_n(const char *p, unsigned int n, unsigned int *ret)
-{
-	unsigned int v = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		int h = hexval(p[i]);
-
-		if (h < 0)
-			return -1;
-		v = v << 4 | (unsigned int)h;
+	if (len == 6 && !strncmp(name, "card", 4) && !hexnum_fixed(name + 4, 2, true, &apid)) {
+		*ret_apid = apid;
+		return AP_DEVNAME_CARD;
 	}
-	*ret = v;
-	return 0;
+	if (len == 7 && name[2] == '.' && !hexnum_fixed(name, 2, true, &apid) &&
+	    !hexnum_fixed(name + 3, 4, true, &apqi) && apqi < AP_DOMAINS) {
+		*ret_apid = apid;
+		*ret_apqi = apqi;
+		return AP_DEVNAME_QUEUE;
+	}
+	return -EINVAL;
 }
 
 int apbus_lookup_device(const struct ap_system *s, const char *buf, size_t len,
@@ -339,20 +333,20 @@ int apbus_lookup_device(const struct ap_system *s, const char *buf, size_t len,
 	/* sysfs_streq: one trailing newline is ignored */
 	if (n > 0 && buf[n - 1] == '\n')
 		n--;
-	if (n == 6 && !strncmp(buf, "card", 4) && !parse_hex_n(buf + 4, 2, &apid)) {
+	switch (apbus_parse_device_name(buf, n, &apid, &apqi)) {
+	case AP_DEVNAME_CARD:
 		if (!apbus_card_exists(s, apid))
 			return -ENODEV;
 		*ret_id = apid;
 		return 0;
-	}
-	if (n == 7 && buf[2] == '.' && !parse_hex_n(buf, 2, &apid) &&
-	    !parse_hex_n(buf + 3, 4, &apqi) && apqi < AP_DOMAINS) {
+	case AP_DEVNAME_QUEUE:
 		if (!apbus_queue_exists(s, apid, apqi))
 			return -ENODEV;
 		*ret_id = AP_APQN(apid, apqi);
 		return 1;
+	default:
+		return -ENODEV;
 	}
-	return -ENODEV;
 }
 
 /* A device that has a driver: today's driver core says EBUSY, 4.x's ENODEV. */

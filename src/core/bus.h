@@ -27,6 +27,17 @@ bool apbus_apqn_reserved(const struct ap_system *s, unsigned int apid, unsigned 
 bool apbus_has_masks(const struct ap_system *s);
 
 /*
+ * The name of an AP device, exactly as the kernel names it: "card04"
+ * (returns AP_DEVNAME_CARD, *ret_apid) or "04.0047" with a domain below
+ * 0x100 (AP_DEVNAME_QUEUE, *ret_apid and *ret_apqi), in lower-case hex.
+ * name is len bytes, without a terminating NUL or newline (a bind write's
+ * newline is the caller's). Anything else: -EINVAL, outputs untouched.
+ */
+enum { AP_DEVNAME_CARD = 0, AP_DEVNAME_QUEUE = 1 };
+int apbus_parse_device_name(const char *name, size_t len, unsigned int *ret_apid,
+			    unsigned int *ret_apqi);
+
+/*
  * Parse a device name as written to bind/unbind: "card04" or "04.0047"
  * (lower case, as the device is named), with an optional trailing '\n'.
  * Returns 0 for a card (*ret_id = apid) and 1 for a queue (*ret_id = apqn);

@@ -491,6 +491,42 @@ static void test_unbind_and_bind_card_on_cex4card(void **state)
 	sys_free(s);
 }
 
+/* Only the names the kernel gives: lower-case hex, two and four digits, domain below 0x100. */
+static void test_parse_device_name_takes_exactly_the_kernels_names(void **state)
+{
+	static const struct {
+		const char *name;
+		int kind;
+		unsigned int apid, apqi;
+	} cases[] = {
+	    {"card05", AP_DEVNAME_CARD, 0x05, 0},   {"cardff", AP_DEVNAME_CARD, 0xff, 0},
+	    {"05.0047", AP_DEVNAME_QUEUE, 5, 0x47}, {"ff.00ff", AP_DEVNAME_QUEUE, 0xff, 0xff},
+	    {"05", -EINVAL, 0, 0},		    {"card5", -EINVAL, 0, 0},
+	    {"card005", -EINVAL, 0, 0},		    {"Card05", -EINVAL, 0, 0},
+	    {"cardFF", -EINVAL, 0, 0},		    {"05.004", -EINVAL, 0, 0},
+	    {"05.00470", -EINVAL, 0, 0},	    {"05:0047", -EINVAL, 0, 0},
+	    {"0A.0047", -EINVAL, 0, 0},		    {"05.0100", -EINVAL, 0, 0},
+	    {"5.00047", -EINVAL, 0, 0},		    {"", -EINVAL, 0, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned int apid = 0x1234, apqi = 0x5678;
+		int r = apbus_parse_device_name(cases[i].name, strlen(cases[i].name), &apid, &apqi);
+
+		assert_int_equal(r, cases[i].kind);
+		assert_int_equal(apid, r < 0 ? 0x1234 : cases[i].apid);
+		assert_int_equal(apqi, r == AP_DEVNAME_QUEUE ? cases[i].apqi : 0x5678);
+	}
+	/* len bounds the name: a bind write's newline is the caller's to drop */
+	assert_int_equal(apbus_parse_device_name("card05\n", 7, &(unsigned int){0},
+						 &(unsigned int){0}),
+			 -EINVAL);
+	assert_int_equal(apbus_parse_device_name("card05\n", 6, &(unsigned int){0},
+						 &(unsigned int){0}),
+			 AP_DEVNAME_CARD);
+}
+
 static void test_bind_unknown_device_is_enodev(void **state)
 {
 	static const char *const names[] = {
@@ -1587,6 +1623,7 @@ int main(void)
 	    cmocka_unit_test(test_unbind_and_bind_reserved_queue_on_cex4queue),
 	    cmocka_unit_test(test_unbind_and_bind_free_queue_on_vfio_ap),
 	    cmocka_unit_test(test_unbind_and_bind_card_on_cex4card),
+	    cmocka_unit_test(test_parse_device_name_takes_exactly_the_kernels_names),
 	    cmocka_unit_test(test_bind_unknown_device_is_enodev),
 	    cmocka_unit_test(test_bind_card_to_queue_driver_is_enodev),
 	    cmocka_unit_test(test_bind_reserved_queue_to_vfio_ap_is_enodev),

@@ -40,14 +40,7 @@
 #define DQAP_GR0_MBZ 0x70ff0000u
 /* DQAP's buffer length (R2+1): at least 1 and below 1 MiB. */
 #define DQAP_LEN_LIMIT (1ull << 20)
-/* AQIC GR1: bit 16 IR (enable), bits 61-63 ISC. */
-#define AQIC_GR1_IR  0x0000800000000000ull
-#define AQIC_GR1_ISC 0x7ull
-
-#define STATUS_RC_MASK 0x00ff0000u
-
 /* QCI block (facts 7.5). */
-#define QCI_LEN	   128
 #define QCI_FLAG_N 0x40 /* byte 0, bit 1: APXA */
 #define QCI_NA	   4
 #define QCI_ND	   5
@@ -57,8 +50,7 @@
 #define QCI_ALIGN  8
 
 /* TAPQ GR2: ND is 8 bits, ML (4 KiB units) and QD 4 bits each. */
-#define TAPQ_ND_MAX  255u
-#define TAPQ_ML_UNIT 4096u
+#define TAPQ_ND_MAX 255u
 
 /* ---- helpers ---- */
 
@@ -152,7 +144,7 @@ static uint32_t queue_bits(const struct qring_host *q)
 static int answer(struct ap_regs *r, uint32_t status, int *cc)
 {
 	r->gr[1] = status;
-	*cc = (status & STATUS_RC_MASK) ? 3 : 0;
+	*cc = (status & AP_STATUS_RC_MASK) ? 3 : 0;
 	return 0;
 }
 
@@ -222,7 +214,7 @@ uint64_t ap_tapq_info(const struct ap_system *sys, unsigned int apid)
 	if (nd > TAPQ_ND_MAX)
 		nd = TAPQ_ND_MAX;
 	low = (uint32_t)(machine_hwtype(a) & 0xffu) << 24 | (uint32_t)nd << 16 |
-	      (uint32_t)((a->max_msg_size / TAPQ_ML_UNIT) & 0xfu) << 8 |
+	      (uint32_t)((a->max_msg_size / AP_ML_UNIT) & 0xfu) << 8 |
 	      (uint32_t)(a->depth & 0xfu);
 	return (uint64_t)machine_functions(&sys->hw, a) << 32 | low;
 }
@@ -300,12 +292,12 @@ static int do_reset(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 static int do_qci(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 {
 	uint64_t addr = r->gr[2];
-	uint8_t block[QCI_LEN] = {0};
+	uint8_t block[AP_QCI_LEN] = {0};
 	struct ap_mask apm, aqm, adm;
 
 	if (addr % QCI_ALIGN)
 		return AP_PGM_SPECIFICATION;
-	if (!mem_ok(env, addr, QCI_LEN))
+	if (!mem_ok(env, addr, AP_QCI_LEN))
 		return AP_PGM_ADDRESSING;
 	if (crycb_has_apxa(env->crycbd)) {
 		block[0] = QCI_FLAG_N;
@@ -319,7 +311,7 @@ static int do_qci(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 	memcpy(block + QCI_APM, apm.b, AP_MASK_BYTES);
 	memcpy(block + QCI_AQM, aqm.b, AP_MASK_BYTES);
 	memcpy(block + QCI_ADM, adm.b, AP_MASK_BYTES);
-	gcopy(guest_ptr(env, addr), block, QCI_LEN); /* guest memory: gcopy.h */
+	gcopy(guest_ptr(env, addr), block, AP_QCI_LEN); /* guest memory: gcopy.h */
 	*cc = 0;
 	return 0;
 }
@@ -351,7 +343,7 @@ static int aqic_enable(const struct ap_insn_env *env, struct qring_host *q, uint
 		return AP_RC_INVALID_ADDRESS;
 	if (q->irq)
 		return AP_RC_OTHERWISE_CHANGED;
-	qring_host_set_irq(q, true, (uint8_t)(gr1 & AQIC_GR1_ISC), nib);
+	qring_host_set_irq(q, true, (uint8_t)(gr1 & AP_AQIC_ISC), nib);
 	return AP_RC_NORMAL;
 }
 
@@ -367,7 +359,7 @@ static int do_aqic(const struct ap_insn_env *env, struct ap_regs *r, int *cc)
 {
 	struct qring_host *q = NULL;
 	int pgm = aqic_check(env, r->gr[0]);
-	bool enable = (r->gr[1] & AQIC_GR1_IR) != 0;
+	bool enable = (r->gr[1] & AP_AQIC_IR) != 0;
 	int rc;
 
 	if (pgm)

@@ -14,49 +14,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ap_arch.h"
 #include "crycb.h"
 #include "qring.h"
 #include "hwview.h"
 #include "system.h"
-
-#define AP_OPC_PQAP 0xb2af
-#define AP_OPC_NQAP 0xb2ad
-#define AP_OPC_DQAP 0xb2ae
-
-/* PQAP function codes (GR0 bits 32-39). */
-#define AP_FC_TAPQ 0x00
-#define AP_FC_RAPQ 0x01
-#define AP_FC_ZAPQ 0x02
-#define AP_FC_AQIC 0x03
-#define AP_FC_QCI  0x04
-
-/* GR0 bits. */
-#define AP_GR0_T_BIT    0x00800000u /* TAPQ: facilities test (needs APFT) */
-#define AP_GR0_F_BIT    0x00400000u /* RAPQ/ZAPQ: full variant */
-#define AP_GR0_RESERVED 0x003f0000u /* bits 42-47 */
-
-/* Status word (GR1 bits 32-63). */
-#define AP_STATUS_E 0x80000000u /* queue empty */
-#define AP_STATUS_R 0x40000000u /* replies waiting */
-#define AP_STATUS_F 0x20000000u /* queue full */
-#define AP_STATUS_I 0x01000000u /* interruptions enabled */
-#define AP_STATUS_RC(rc) ((uint32_t)(rc) << 16)
-
-/* Response codes beyond machine.h's. */
-#define AP_RC_INVALID_ADDRESS   0x06
-#define AP_RC_OTHERWISE_CHANGED 0x07
-#define AP_RC_INVALID_GISA      0x08
-#define AP_RC_Q_FULL            0x10 /* NQAP: queue full; DQAP: no reply pending */
-#define AP_RC_MESSAGE_TOO_BIG   0x15
-
-/* Program interruption codes. */
-#define AP_PGM_OPERATION     0x0001
-#define AP_PGM_PRIVILEGED    0x0002
-#define AP_PGM_ADDRESSING    0x0005
-#define AP_PGM_SPECIFICATION 0x0006
-
-/* The longest message NQAP takes at all: 15 units of 4 KiB (the ML field). */
-#define AP_MSG_MAX (15u * 4096u)
 
 /* A guest CPU model's AP features (QEMU's names). */
 struct ap_cpu_model {

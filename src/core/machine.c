@@ -9,7 +9,6 @@
 
 #define DEFAULT_DEPTH        7
 #define DEFAULT_MAX_MSG_SIZE 12288
-#define MAX_MSG_SIZE_LIMIT   (15 * 4096) /* the ML field is 4 bits of 4 KiB units */
 
 unsigned int machine_max_apid(const struct ap_machine *m)
 {
@@ -158,10 +157,10 @@ static int check_adapter_desc(const struct ap_machine *m, const struct ap_adapte
 		return -EINVAL;
 	if (d->mode != AP_MODE_ACCEL && d->mode != AP_MODE_CCA && d->mode != AP_MODE_EP11)
 		return -EINVAL;
-	if (d->depth < -1 || d->depth > 15)
+	if (d->depth < -1 || d->depth > AP_QD_MAX)
 		return -EINVAL;
 	if (d->max_msg_size != -1 &&
-	    (d->max_msg_size <= 0 || d->max_msg_size % 4096 || d->max_msg_size > MAX_MSG_SIZE_LIMIT))
+	    (d->max_msg_size <= 0 || d->max_msg_size % 4096 || d->max_msg_size > (int)AP_MSG_MAX))
 		return -EINVAL;
 	if (check_adapter_kind(d) < 0)
 		return -EINVAL;

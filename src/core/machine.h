@@ -13,42 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ap_arch.h"
 #include "mask.h"
-
-#define AP_DEVICES 256
-#define AP_DOMAINS 256
-#define AP_APQNS   (AP_DEVICES * AP_DOMAINS)
-
-#define AP_APQN(apid, apqi) ((unsigned int)(((apid) & 0xff) << 8 | ((apqi) & 0xff)))
-#define AP_APQN_APID(apqn)  (((apqn) >> 8) & 0xff)
-#define AP_APQN_APQI(apqn)  ((apqn) & 0xff)
-
-/* Without APXA the architecture limits adapters to 0-63 and domains to 0-15. */
-#define AP_NO_APXA_MAX_APID 63
-#define AP_NO_APXA_MAX_APQI 15
 
 /* Device type numbers reported by TAPQ (raw_hwtype, hwtype). */
 #define AP_HWTYPE_CEX4 10
 #define AP_GEN_MIN     4
 #define AP_GEN_MAX     8
-
-/* ap_functions bits: the high 32 bits of TAPQ GR2, MSB-0 bit n = 0x80000000 >> n. */
-#define AP_FUNC_APSC  0x80000000u
-#define AP_FUNC_MEX4K 0x40000000u
-#define AP_FUNC_CRT4K 0x20000000u
-#define AP_FUNC_COPRO 0x10000000u
-#define AP_FUNC_ACCEL 0x08000000u
-#define AP_FUNC_EP11  0x04000000u
-#define AP_FUNC_APXA  0x02000000u
-#define AP_FUNC_FULL  0x00800000u /* classification: full function set */
-
-/* AP response codes (status word bits 40-47). */
-#define AP_RC_NORMAL            0x00
-#define AP_RC_Q_NOT_AVAIL       0x01
-#define AP_RC_RESET_IN_PROGRESS 0x02
-#define AP_RC_DECONFIGURED      0x03
-#define AP_RC_CHECKSTOPPED      0x04
-#define AP_RC_BUSY              0x05
 
 /* Master-key verification patterns a coprocessor domain shows (mkvps). */
 enum ap_mk_state {

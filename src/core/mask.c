@@ -176,7 +176,7 @@ static int parse_absolute(struct cursor *c, struct ap_mask *ret)
 	if (peek(c, 0) == 'x')
 		take(c);
 
-	while (ndigits < 2 * AP_MASK_BYTES && (v = hex_value(peek(c, 0))) < 16) {
+	while (ndigits < 2 * AP_MASK_BYTES && (v = hexnum_digit(peek(c, 0))) < 16) {
 		tmp.b[ndigits / 2] |= (uint8_t)(ndigits % 2 ? v : v << 4);
 		ndigits++;
 		take(c);
@@ -206,13 +206,13 @@ static bool scan_number(struct cursor *c, uint64_t *ret_val)
 
 	if (peek(c, 0) == '0') {
 		base = 8;
-		if ((peek(c, 1) | 0x20) == 'x' && hex_value(peek(c, 2)) < 16) {
+		if ((peek(c, 1) | 0x20) == 'x' && hexnum_digit(peek(c, 2)) < 16) {
 			base = 16;
 			c->p += 2;
 		}
 	}
 
-	while ((v = hex_value(peek(c, 0))) < base) {
+	while ((v = hexnum_digit(peek(c, 0))) < base) {
 		val = val * base + v;
 		any = true;
 		take(c);

@@ -44,7 +44,7 @@ static unsigned int auto_base(struct cursor *c)
 {
 	if (peek(c, 0) != '0')
 		return 10;
-	if ((peek(c, 1) | 0x20) == 'x' && hex_value(peek(c, 2)) < 16) {
+	if ((peek(c, 1) | 0x20) == 'x' && hexnum_digit(peek(c, 2)) < 16) {
 		c->p += 2;
 		return 16;
 	}
@@ -64,7 +64,7 @@ static void scan_digits(struct cursor *c, unsigned int base, struct number *n)
 	n->val = 0;
 	n->ndigits = 0;
 	n->overflow = false;
-	while ((v = hex_value(peek(c, 0))) < base) {
+	while ((v = hexnum_digit(peek(c, 0))) < base) {
 		if (n->val > (UINT64_MAX - v) / base)
 			n->overflow = true;
 		n->val = n->val * base + v;
@@ -238,7 +238,7 @@ static bool uuid_is_canonical(const char *s)
 	size_t i;
 
 	for (i = 0; i < AP_UUID_STR_LEN; i++) {
-		if (uuid_dash_at(i) ? s[i] != '-' : hex_value((unsigned char)s[i]) >= 16)
+		if (uuid_dash_at(i) ? s[i] != '-' : hexnum_digit((unsigned char)s[i]) >= 16)
 			return false;
 	}
 	return true;
@@ -263,8 +263,8 @@ int ap_uuid_parse(const char *buf, size_t len, bool strict, uint8_t ret_uuid[AP_
 	for (i = 0; i < AP_UUID_LEN; i++) {
 		if (buf[pos] == '-')
 			pos++;
-		tmp[i] = (uint8_t)(hex_value((unsigned char)buf[pos]) << 4 |
-				   hex_value((unsigned char)buf[pos + 1]));
+		tmp[i] = (uint8_t)(hexnum_digit((unsigned char)buf[pos]) << 4 |
+				   hexnum_digit((unsigned char)buf[pos + 1]));
 		pos += 2;
 	}
 

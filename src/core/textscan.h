@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "hexnum.h" /* hexnum_digit(), for the parsers using the cursor */
+
 struct cursor {
 	const char *p;
 	const char *end;
@@ -40,18 +42,6 @@ static inline int peek(const struct cursor *c, size_t i)
 static inline bool at_end(const struct cursor *c)
 {
 	return c->p >= c->end;
-}
-
-/* The value of a hex digit (either case), or 16 for anything else. */
-static inline unsigned int hex_value(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return (unsigned int)(ch - '0');
-	if (ch >= 'a' && ch <= 'f')
-		return (unsigned int)(ch - 'a' + 10);
-	if (ch >= 'A' && ch <= 'F')
-		return (unsigned int)(ch - 'A' + 10);
-	return 16;
 }
 
 #endif

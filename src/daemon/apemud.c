@@ -66,7 +66,7 @@ static void usage(FILE *f)
 		"ready\n"
 		"  -p, --print-default  print the built-in machine description and exit\n"
 		"  -h, --help           this text\n",
-		INSTANCE_DEFAULT_MOUNT);
+		INSTPATH_DEFAULT_MOUNT);
 }
 
 /* 0: run; 1: exit 0 (help); -1: usage error (message printed). */
@@ -87,7 +87,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	long n;
 	int c;
 
-	*a = (struct args){.mount = INSTANCE_DEFAULT_MOUNT, .ready_fd = -1, .group = (gid_t)-1};
+	*a = (struct args){.mount = INSTPATH_DEFAULT_MOUNT, .ready_fd = -1, .group = (gid_t)-1};
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":m:a:M:s:g:r:ph", opts, NULL)) != -1) {
 		switch (c) {

@@ -19,39 +19,13 @@
 
 int instance_paths_init(struct instance_paths *p, const char *mount, const char *socket)
 {
-	char cwd[PATH_MAX];
-	size_t len;
-	int n;
+	int r = instpath_mount(mount, p->mount, sizeof(p->mount));
 
-	if (!mount || !*mount)
-		return -EINVAL;
-	if (mount[0] == '/') {
-		n = snprintf(p->mount, sizeof(p->mount), "%s", mount);
-	} else {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -errno;
-		n = snprintf(p->mount, sizeof(p->mount), "%s/%s", strcmp(cwd, "/") ? cwd : "",
-			     mount);
-	}
-	if (n < 0 || (size_t)n >= sizeof(p->mount))
-		return -ENAMETOOLONG;
-	len = strlen(p->mount);
-	while (len > 1 && p->mount[len - 1] == '/')
-		p->mount[--len] = '\0';
-	if (!strcmp(p->mount, "/"))
-		return -EINVAL;
-	if (socket && *socket && socket[0] != '/') {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -errno;
-		n = snprintf(p->socket, sizeof(p->socket), "%s/%s", cwd, socket);
-	} else if (socket && *socket) {
-		n = snprintf(p->socket, sizeof(p->socket), "%s", socket);
-	} else {
-		n = snprintf(p->socket, sizeof(p->socket), "%s.sock", p->mount);
-	}
-	if (n < 0 || (size_t)n >= sizeof(p->socket))
-		return -ENAMETOOLONG;
-	return 0;
+	if (r < 0)
+		return r;
+	if (socket && *socket)
+		return instpath_absolute(socket, p->socket, sizeof(p->socket));
+	return instpath_derive(p->mount, ".sock", p->socket, sizeof(p->socket));
 }
 
 int instance_check_socket(const char *socket_path)

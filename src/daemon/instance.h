@@ -8,21 +8,19 @@
 #define APEMU_INSTANCE_H
 
 #include <limits.h>
-#include <sys/un.h>
 
-#define INSTANCE_DEFAULT_MOUNT "/run/apemu/sys"
-#define INSTANCE_SOCKET_MAX    (sizeof(((struct sockaddr_un *)0)->sun_path))
+#include "instpath.h"
 
 struct instance_paths {
 	char mount[PATH_MAX];		  /* absolute, no trailing '/' */
-	char socket[INSTANCE_SOCKET_MAX]; /* absolute */
+	char socket[INSTPATH_SOCKET_MAX]; /* absolute */
 };
 
 /*
- * Make mount absolute (relative to the working directory, symlinks kept),
- * drop trailing slashes; socket NULL means "<mount>.sock". -EINVAL for an
- * empty path or "/", -ENAMETOOLONG when the socket path does not fit a
- * sockaddr_un, -errno from getcwd().
+ * The mount point as instpath_mount() makes it; socket (made absolute)
+ * NULL or "" means "<mount>.sock". -EINVAL for an empty mount or "/",
+ * -ENAMETOOLONG when the socket path does not fit a sockaddr_un, -errno
+ * from getcwd().
  */
 int instance_paths_init(struct instance_paths *p, const char *mount, const char *socket);
 

@@ -363,13 +363,13 @@ static int parse_adapter_opts(struct mj *c, struct json_object *o, const char *p
 	d->max_msg_size = -1;
 	snprintf(fpath, sizeof(fpath), "%s.depth", path);
 	if (json_object_object_get_ex(o, "depth", &v)) {
-		if ((r = jfield_uint(&c->jf, v, fpath, 0, 15, &n)) < 0)
+		if ((r = jfield_uint(&c->jf, v, fpath, 0, AP_QD_MAX, &n)) < 0)
 			return r;
 		d->depth = (int)n;
 	}
 	snprintf(fpath, sizeof(fpath), "%s.max_msg_size", path);
 	if (json_object_object_get_ex(o, "max_msg_size", &v)) {
-		if ((r = jfield_uint(&c->jf, v, fpath, 4096, 15 * 4096, &n)) < 0)
+		if ((r = jfield_uint(&c->jf, v, fpath, AP_ML_UNIT, AP_MSG_MAX, &n)) < 0)
 			return r;
 		if (n % 4096)
 			return jfield_fail(&c->jf, fpath, "%lu is not a multiple of 4096", n);

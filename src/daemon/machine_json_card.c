@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hexnum.h"
 #include "machine_json_card.h"
 
 static const char *const cca_regs[AP_CCA_MK_REGS] = {
@@ -191,13 +192,8 @@ static int parse_mk_reg(struct jfield *jf, const char *path, const char *s, size
 		if (!sp)
 			return 0;
 		if (strncmp(sp + 1, "0x", 2) || strlen(sp + 3) != hexlen ||
-		    strspn(sp + 3, "0123456789abcdefABCDEF") != hexlen)
+		    hexnum_bytes(sp + 3, hexlen, ret_vp) < 0)
 			break;
-		for (size_t b = 0; b < hexlen / 2; b++) {
-			char byte[3] = {sp[3 + 2 * b], sp[4 + 2 * b], 0};
-
-			ret_vp[b] = (uint8_t)strtoul(byte, NULL, 16);
-		}
 		return 0;
 	}
 	return jfield_fail(jf, path,

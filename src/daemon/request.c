@@ -103,12 +103,12 @@ static int ev_adapter_add(struct apemud *d, struct req *r, char *msg)
 				   "unknown adapter type %s (expected CEX4A..CEX8P)",
 				   json_object_to_json_string(v));
 	if (json_object_object_get_ex(r->o, "depth", &v)) {
-		if ((e = jfield_uint(&r->jf, v, "depth", 0, 15, &n)) < 0)
+		if ((e = jfield_uint(&r->jf, v, "depth", 0, AP_QD_MAX, &n)) < 0)
 			return e;
 		desc.depth = (int)n;
 	}
 	if (json_object_object_get_ex(r->o, "max_msg_size", &v)) {
-		if ((e = jfield_uint(&r->jf, v, "max_msg_size", 4096, 15 * 4096, &n)) < 0)
+		if ((e = jfield_uint(&r->jf, v, "max_msg_size", AP_ML_UNIT, AP_MSG_MAX, &n)) < 0)
 			return e;
 		if (n % 4096)
 			return jfield_fail(&r->jf, "max_msg_size", "%lu is not a multiple of 4096",

@@ -17,24 +17,9 @@
 #include "guest.h"
 #include "guest_int.h"
 #include "matrix.h"
+#include "vfio_abi.h"
 
 #define MSG_LEN 512
-
-/* VFIO ioctl numbers (_IO(';', 100 + n)) and their flags. */
-#define VFIO_DEVICE_GET_INFO	 0x3b6b
-#define VFIO_DEVICE_GET_IRQ_INFO 0x3b6d
-#define VFIO_DEVICE_SET_IRQS	 0x3b6e
-#define VFIO_DEVICE_RESET	 0x3b6f
-
-#define VFIO_DEVICE_FLAGS_RESET	    (1u << 0)
-#define VFIO_DEVICE_FLAGS_AP	    (1u << 5)
-#define VFIO_IRQ_INFO_EVENTFD	    (1u << 0)
-#define VFIO_IRQ_SET_DATA_EVENTFD   (1u << 2)
-#define VFIO_IRQ_SET_ACTION_TRIGGER (1u << 5)
-
-#define DEVICE_INFO_MINSZ 16 /* argsz, flags, num_regions, num_irqs */
-#define IRQ_INFO_MINSZ	  16 /* argsz, flags, index, count */
-#define IRQ_SET_MINSZ	  20 /* argsz, flags, index, start, count */
 
 static const struct {
 	const char *name;
@@ -293,9 +278,9 @@ static int ioctl_get_info(struct ioctl_ctx *c)
 
 	if ((e = guest_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0)
 		return e;
-	if (argsz < DEVICE_INFO_MINSZ) {
+	if (argsz < VFIO_DEVICE_INFO_MINSZ) {
 		snprintf(c->msg, MSG_LEN, "GET_INFO: argsz %" PRId64 " below %d", argsz,
-			 DEVICE_INFO_MINSZ);
+			 VFIO_DEVICE_INFO_MINSZ);
 		return -EINVAL;
 	}
 	c->reply = reply_ok();
@@ -314,9 +299,9 @@ static int ioctl_get_irq_info(struct ioctl_ctx *c)
 	if ((e = guest_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0 ||
 	    (e = guest_get_int(c->jf, c->req, "index", true, 0, 0, UINT32_MAX, &index)) < 0)
 		return e;
-	if (argsz < IRQ_INFO_MINSZ || index >= GUEST_NUM_IRQS) {
+	if (argsz < VFIO_IRQ_INFO_MINSZ || index >= GUEST_NUM_IRQS) {
 		snprintf(c->msg, MSG_LEN, "GET_IRQ_INFO: %s",
-			 argsz < IRQ_INFO_MINSZ ? "argsz below 16" : "no such interrupt index");
+			 argsz < VFIO_IRQ_INFO_MINSZ ? "argsz below 16" : "no such interrupt index");
 		return -EINVAL;
 	}
 	c->reply = reply_ok();
@@ -347,7 +332,7 @@ static int ioctl_set_irqs(struct ioctl_ctx *c)
 	    (e = guest_get_int(c->jf, c->req, "count", true, 0, 0, UINT32_MAX, &count)) < 0 ||
 	    (e = guest_get_int(c->jf, c->req, "fd", false, 0, INT32_MIN, INT32_MAX, &fd)) < 0)
 		return e;
-	if (argsz < IRQ_SET_MINSZ)
+	if (argsz < VFIO_IRQ_SET_MINSZ)
 		return set_irqs_fail(c, EINVAL, "argsz below 20");
 	if (flags != action)
 		return set_irqs_fail(c, EINVAL,
@@ -356,7 +341,7 @@ static int ioctl_set_irqs(struct ioctl_ctx *c)
 		return set_irqs_fail(c, EINVAL, "no such interrupt index");
 	if (start != 0 || count != 1)
 		return set_irqs_fail(c, EINVAL, "start must be 0 and count 1");
-	if (argsz < IRQ_SET_MINSZ + 4)
+	if (argsz < VFIO_IRQ_SET_ONE_FD_SZ)
 		return set_irqs_fail(c, EINVAL, "argsz too small for the data (one s32)");
 	if (c->fds->n > 1)
 		return set_irqs_fail(c, EINVAL, "more than one descriptor");

@@ -279,7 +279,7 @@ static void test_request_comes_back_computed_with_its_psmid(void **state)
 	assert_result(reply, n, expect);
 	assert_int_equal(apbus_queue_request_count(&f->sys, AP_APQN(3, 6)), 1);
 	/* dequeued: the queue is empty again */
-	assert_int_equal(status(f, AP_APQN(3, 6)), QRING_STATUS_E);
+	assert_int_equal(status(f, AP_APQN(3, 6)), AP_STATUS_E);
 	BN_free(expect);
 }
 
@@ -298,7 +298,7 @@ static void test_queue_holds_depth_plus_one_and_replies_in_order(void **state)
 	assert_int_equal(put(f, AP_APQN(4, 7), 100, req[0], MEB1_LEN), 0);
 	assert_int_equal(put(f, AP_APQN(4, 7), 101, req[1], MEB1_LEN), 0);
 	/* depth 1: two messages fill the queue, replies included */
-	assert_int_equal(status(f, AP_APQN(4, 7)) & QRING_STATUS_F, QRING_STATUS_F);
+	assert_int_equal(status(f, AP_APQN(4, 7)) & AP_STATUS_F, AP_STATUS_F);
 	assert_int_equal(put(f, AP_APQN(4, 7), 102, req[2], MEB1_LEN), -ENOSPC);
 	n = take(f, AP_APQN(4, 7), &psmid, reply, sizeof(reply));
 	assert_int_equal(psmid, 100);
@@ -310,7 +310,7 @@ static void test_queue_holds_depth_plus_one_and_replies_in_order(void **state)
 	n = take(f, AP_APQN(4, 7), &psmid, reply, sizeof(reply));
 	assert_int_equal(psmid, 102);
 	assert_result(reply, n, expect[2]);
-	assert_int_equal(status(f, AP_APQN(4, 7)), QRING_STATUS_E);
+	assert_int_equal(status(f, AP_APQN(4, 7)), AP_STATUS_E);
 	for (unsigned int i = 0; i < 3; i++)
 		BN_free(expect[i]);
 }
@@ -405,7 +405,7 @@ static void test_reset_discards_requests_and_replies(void **state)
 	engine_reset(f->e, q);
 	nanosleep(&wait, NULL);
 	assert_int_equal(get(f, q, &psmid, reply, sizeof(reply)), -ENOENT);
-	assert_int_equal(status(f, q), QRING_STATUS_E);
+	assert_int_equal(status(f, q), AP_STATUS_E);
 	assert_int_equal(apbus_queue_pendingq_count(&f->sys, q), 0);
 	assert_int_equal(apbus_queue_requestq_count(&f->sys, q), 0);
 	assert_int_equal(apbus_queue_load(&f->sys, q), 0);
@@ -416,7 +416,7 @@ static void test_reset_discards_requests_and_replies(void **state)
 	st = qring_host_status(hq);
 	engine_unlock(f->e, q);
 	assert_false(irq);
-	assert_int_equal(st, QRING_STATUS_E);
+	assert_int_equal(st, AP_STATUS_E);
 	assert_int_equal(__atomic_load_n(&rg->r->irq, __ATOMIC_ACQUIRE), 0);
 	/* (a reply the adapter produced before the reset may have interrupted: forget it) */
 	__atomic_store_n(&f->mem[NIB], 0, __ATOMIC_RELEASE);
@@ -428,7 +428,7 @@ static void test_reset_discards_requests_and_replies(void **state)
 	assert_int_equal(psmid, 3);
 	assert_result(reply, take(f, q, &psmid, reply, sizeof(reply)), expect);
 	assert_int_equal(psmid, 4);
-	assert_int_equal(status(f, q), QRING_STATUS_E);
+	assert_int_equal(status(f, q), AP_STATUS_E);
 	/* and, interruptions being off, no interruption came of it */
 	barrier(f, q);
 	assert_int_equal(__atomic_load_n(&f->mem[NIB], __ATOMIC_ACQUIRE), 0);
@@ -453,7 +453,7 @@ static void test_aqic_sets_the_notification_byte_and_signals(void **state)
 	qring_host_set_irq(hq, true, 3, NIB);
 	st = qring_host_status(hq);
 	engine_unlock(f->e, q);
-	assert_int_equal(st, QRING_STATUS_E | QRING_STATUS_I);
+	assert_int_equal(st, AP_STATUS_E | AP_STATUS_I);
 	assert_int_equal(__atomic_load_n(&rg->r->irq, __ATOMIC_ACQUIRE), 1);
 
 	/* a reply: the byte is set and the owner signalled once */

@@ -68,7 +68,7 @@ static struct apemu_qring *live_ring(struct apemu_guest *g, uint16_t apqn)
 static uint32_t status_of(struct apemu_qring *r, const struct qring_geom *geo)
 {
 	return qring_status(r, geo) |
-	       (__atomic_load_n(&r->irq, __ATOMIC_RELAXED) ? QRING_STATUS_I : 0);
+	       (__atomic_load_n(&r->irq, __ATOMIC_RELAXED) ? AP_STATUS_I : 0);
 }
 
 static void answer(struct apemu_ap_result *ret, uint32_t status)

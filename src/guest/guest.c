@@ -27,17 +27,12 @@
 
 #include "ctlwire.h"
 #include "guest_int.h"
+#include "hexnum.h"
+#include "vfio_abi.h"
 
 #define POLL_NS	     100000000ll   /* then sleep on the futex, checking apemud meanwhile */
 #define EXEC_TIMEOUT 30000000000ll /* give up on a request */
 #define PAGE	     4096u
-
-/* VFIO numbers (linux/vfio.h) for SET_IRQS. */
-#define VFIO_IRQ_SET_DATA_EVENTFD   (1u << 2)
-#define VFIO_IRQ_SET_ACTION_TRIGGER (1u << 5)
-#define VFIO_DEVICE_INFO_ARGSZ	    16 /* argsz, flags, num_regions, num_irqs */
-#define VFIO_IRQ_INFO_ARGSZ	    16 /* argsz, flags, index, count */
-#define VFIO_IRQ_SET_ARGSZ	    24 /* argsz, flags, index, start, count, one s32 fd */
 
 /* The message of a failed apemu_guest_new(), for apemu_guest_message(NULL). */
 static _Thread_local char new_message[GUEST_MESSAGE_MAX];
@@ -355,7 +350,7 @@ static struct json_object *ioctl_req(const char *request, uint32_t argsz)
 
 APEMU_PUBLIC int apemu_guest_get_info(struct apemu_guest *g, struct apemu_vfio_info *ret)
 {
-	struct json_object *req = ioctl_req("GET_INFO", VFIO_DEVICE_INFO_ARGSZ), *reply = NULL;
+	struct json_object *req = ioctl_req("GET_INFO", VFIO_DEVICE_INFO_MINSZ), *reply = NULL;
 	struct apemu_vfio_info info;
 	int r = ctl_call(g, req, NULL, 0, &reply);
 
@@ -378,7 +373,7 @@ APEMU_PUBLIC int apemu_guest_get_info(struct apemu_guest *g, struct apemu_vfio_i
 APEMU_PUBLIC int apemu_guest_get_irq_info(struct apemu_guest *g, unsigned int index,
 					  struct apemu_vfio_irq_info *ret)
 {
-	struct json_object *req = ioctl_req("GET_IRQ_INFO", VFIO_IRQ_INFO_ARGSZ), *reply = NULL;
+	struct json_object *req = ioctl_req("GET_IRQ_INFO", VFIO_IRQ_INFO_MINSZ), *reply = NULL;
 	struct apemu_vfio_irq_info info;
 	int r;
 
@@ -401,7 +396,7 @@ APEMU_PUBLIC int apemu_guest_get_irq_info(struct apemu_guest *g, unsigned int in
 
 APEMU_PUBLIC int apemu_guest_set_irq(struct apemu_guest *g, unsigned int index, int eventfd)
 {
-	struct json_object *req = ioctl_req("SET_IRQS", VFIO_IRQ_SET_ARGSZ), *reply = NULL;
+	struct json_object *req = ioctl_req("SET_IRQS", VFIO_IRQ_SET_ONE_FD_SZ), *reply = NULL;
 	int r;
 
 	if (eventfd < -1) {
@@ -427,17 +422,6 @@ APEMU_PUBLIC int apemu_guest_reset(struct apemu_guest *g)
 	return simple_call(g, ioctl_req("RESET", 0));
 }
 
-static int unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 APEMU_PUBLIC int apemu_guest_crycb(struct apemu_guest *g, uint8_t out[256], uint32_t *ret_crycbd)
 {
 	struct json_object *req = new_req("crycb"), *reply = NULL, *bytes;
@@ -456,13 +440,8 @@ APEMU_PUBLIC int apemu_guest_crycb(struct apemu_guest *g, uint8_t out[256], uint
 	    json_object_get_string_len(bytes) != 2 * (int)sizeof(block))
 		goto out;
 	hex = json_object_get_string(bytes);
-	for (size_t i = 0; i < sizeof(block); i++) {
-		int hi = unhex(hex[2 * i]), lo = unhex(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			goto out;
-		block[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (hexnum_bytes(hex, 2 * sizeof(block), block) < 0)
+		goto out;
 	r = 0;
 	memcpy(out, block, sizeof(block));
 	if (ret_crycbd)

@@ -9,29 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ap_arch.h"
 #include "guest_int.h"
-
-/* PQAP function codes, in GR0 bits 32-39. */
-#define FC_TAPQ 0x00u
-#define FC_RAPQ 0x01u
-#define FC_ZAPQ 0x02u
-#define FC_AQIC 0x03u
-#define FC_QCI	0x04u
-
-#define GR0_FC(fc) ((uint64_t)(fc) << 24)
-#define GR0_T_BIT  0x00800000u /* TAPQ facilities test */
-#define GR0_F_BIT  0x00400000u /* RAPQ/ZAPQ full variant */
-#define NQAP_LAST  0x40000000u /* Linux sets it on every NQAP: last part of the message */
-#define DQAP_BIT   0x80000000u /* Linux sets it on every DQAP */
-
-/* AQIC GR1: bit 16 IR (enable), bits 61-63 the ISC. */
-#define AQIC_IR	 0x0000800000000000ull
-#define AQIC_ISC 0x7ull
 
 #define PAIR_PSMID 4 /* R1: GR4 high word, GR5 low word */
 #define PAIR_MSG   6 /* R2: GR6 address, GR7 length */
-
-#define QCI_LEN 128
 
 static void result(struct apemu_ap_result *ret, const struct apemu_exec_result *res,
 		   const uint64_t gr[16], bool has_status)
@@ -73,7 +55,7 @@ static bool completed(const struct apemu_ap_result *ret)
 APEMU_PUBLIC int apemu_tapq(struct apemu_guest *g, uint16_t apqn, bool t,
 			    struct apemu_ap_result *ret, uint64_t *ret_info)
 {
-	uint64_t gr[16] = {GR0_FC(FC_TAPQ) | (t ? GR0_T_BIT : 0) | apqn};
+	uint64_t gr[16] = {AP_GR0_FC(AP_FC_TAPQ) | (t ? AP_GR0_T_BIT : 0) | apqn};
 	int r = pqap(g, gr, true, ret);
 
 	if (r == 0 && completed(ret) && t && ret_info)
@@ -84,7 +66,7 @@ APEMU_PUBLIC int apemu_tapq(struct apemu_guest *g, uint16_t apqn, bool t,
 APEMU_PUBLIC int apemu_rapq(struct apemu_guest *g, uint16_t apqn, bool fbit,
 			    struct apemu_ap_result *ret)
 {
-	uint64_t gr[16] = {GR0_FC(FC_RAPQ) | (fbit ? GR0_F_BIT : 0) | apqn};
+	uint64_t gr[16] = {AP_GR0_FC(AP_FC_RAPQ) | (fbit ? AP_GR0_F_BIT : 0) | apqn};
 
 	return pqap(g, gr, true, ret);
 }
@@ -92,7 +74,7 @@ APEMU_PUBLIC int apemu_rapq(struct apemu_guest *g, uint16_t apqn, bool fbit,
 APEMU_PUBLIC int apemu_zapq(struct apemu_guest *g, uint16_t apqn, bool fbit,
 			    struct apemu_ap_result *ret)
 {
-	uint64_t gr[16] = {GR0_FC(FC_ZAPQ) | (fbit ? GR0_F_BIT : 0) | apqn};
+	uint64_t gr[16] = {AP_GR0_FC(AP_FC_ZAPQ) | (fbit ? AP_GR0_F_BIT : 0) | apqn};
 
 	return pqap(g, gr, true, ret);
 }
@@ -100,10 +82,10 @@ APEMU_PUBLIC int apemu_zapq(struct apemu_guest *g, uint16_t apqn, bool fbit,
 APEMU_PUBLIC int apemu_aqic(struct apemu_guest *g, uint16_t apqn, bool enable, uint8_t isc,
 			    uint64_t nib_addr, struct apemu_ap_result *ret)
 {
-	uint64_t gr[16] = {GR0_FC(FC_AQIC) | apqn};
+	uint64_t gr[16] = {AP_GR0_FC(AP_FC_AQIC) | apqn};
 
 	if (enable) {
-		gr[1] = AQIC_IR | (isc & AQIC_ISC);
+		gr[1] = AP_AQIC_IR | (isc & AP_AQIC_ISC);
 		gr[2] = nib_addr;
 	}
 	return pqap(g, gr, true, ret);
@@ -111,20 +93,20 @@ APEMU_PUBLIC int apemu_aqic(struct apemu_guest *g, uint16_t apqn, bool enable, u
 
 APEMU_PUBLIC int apemu_qci(struct apemu_guest *g, uint8_t info[128], struct apemu_ap_result *ret)
 {
-	uint64_t gr[16] = {GR0_FC(FC_QCI)};
+	uint64_t gr[16] = {AP_GR0_FC(AP_FC_QCI)};
 	int r;
 
 	gr[2] = APEMU_GUEST_QCI_ADDR;
 	r = pqap(g, gr, false, ret);
 	if (r == 0 && completed(ret) && info)
-		memcpy(info, g->mem + APEMU_GUEST_QCI_ADDR, QCI_LEN);
+		memcpy(info, g->mem + APEMU_GUEST_QCI_ADDR, AP_QCI_LEN);
 	return r;
 }
 
 APEMU_PUBLIC int apemu_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *msg,
 			    size_t len, struct apemu_ap_result *ret)
 {
-	uint64_t gr[16] = {NQAP_LAST | apqn};
+	uint64_t gr[16] = {AP_GR0_NQAP_LAST | apqn};
 	struct apemu_exec_result res;
 	int r;
 
@@ -151,7 +133,7 @@ APEMU_PUBLIC int apemu_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_
 			    size_t len, size_t *ret_len, size_t *ret_residual,
 			    struct apemu_ap_result *ret)
 {
-	uint64_t gr[16] = {DQAP_BIT | apqn};
+	uint64_t gr[16] = {AP_GR0_DQAP_B32 | apqn};
 	struct apemu_exec_result res;
 	uint64_t got;
 	int r;

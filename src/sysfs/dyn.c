@@ -18,49 +18,19 @@
 /* bus/ap/devices lists card XX (ordinal XX * 257) then its queues. */
 #define DEV_ORDS_PER_CARD 257u
 
-static int hexdigit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
-/* Exactly n lower-case hex digits and then the end of the string. */
-static bool parse_hex(const char *s, unsigned int n, unsigned int *ret)
-{
-	unsigned int v = 0;
-
-	for (unsigned int i = 0; i < n; i++) {
-		int h = hexdigit(s[i]);
-
-		if (h < 0)
-			return false;
-		v = v << 4 | (unsigned int)h;
-	}
-	if (s[n])
-		return false;
-	*ret = v;
-	return true;
-}
-
+/* "cardXX" (apbus_parse_device_name()) */
 static bool parse_card_name(const char *name, unsigned int *ret_apid)
 {
-	return !strncmp(name, "card", 4) && parse_hex(name + 4, 2, ret_apid);
+	unsigned int apqi;
+
+	return apbus_parse_device_name(name, strlen(name), ret_apid, &apqi) == AP_DEVNAME_CARD;
 }
 
-/* "XX.YYYY" with YYYY below 0x100 */
+/* "XX.YYYY" with YYYY below 0x100 (apbus_parse_device_name()) */
 static bool parse_queue_name(const char *name, unsigned int *ret_apid, unsigned int *ret_apqi)
 {
-	char a[3];
-
-	if (strlen(name) != 7 || name[2] != '.')
-		return false;
-	memcpy(a, name, 2);
-	a[2] = '\0';
-	return parse_hex(a, 2, ret_apid) && parse_hex(name + 3, 4, ret_apqi) &&
-	       *ret_apqi < AP_DOMAINS;
+	return apbus_parse_device_name(name, strlen(name), ret_apid, ret_apqi) ==
+	       AP_DEVNAME_QUEUE;
 }
 
 static void dev_node(struct node *n, unsigned int kind, unsigned int apid, unsigned int apqi,

@@ -7,8 +7,8 @@
  * hand ownership on and leave the variable empty. In one function use either
  * these or goto unwinding, never both.
  */
-#ifndef APEMU_CLEANUP_H
-#define APEMU_CLEANUP_H
+#ifndef APEMU_COMMON_CLEANUP_H
+#define APEMU_COMMON_CLEANUP_H
 
 #include <errno.h>
 #include <stdio.h>
