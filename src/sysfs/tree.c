@@ -369,6 +369,16 @@ bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret)
 	return d->dyn_lookup && d->dyn_lookup(c, name, ret);
 }
 
+int tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysfs_ctx *ret)
+{
+	if (!node_is_dir(&dir->n))
+		return -ENOTDIR;
+	*ret = *dir;
+	if (!tree_lookup(dir, name, &ret->n) || !ctx_resolve(ret))
+		return -ENOENT;
+	return 0;
+}
+
 bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret,
 	       uint64_t *ret_pos)
 {
