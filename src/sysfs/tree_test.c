@@ -163,6 +163,31 @@ static void test_decode_rejects_numbers_of_no_kind(void **state)
 	}
 }
 
+/* Only node_encode's own numbers decode: no two numbers name one node. */
+static void test_decode_rejects_unused_bits(void **state)
+{
+	const uint64_t card05 = node_encode(&(struct node){.kind = K_CARD, .apid = 0x05});
+	const uint64_t bad[] = {
+	    card05 | 1ull << 17, card05 | 1ull << 19, card05 | 1ull << 24,
+	    card05 | 1ull << 47, (uint64_t)K_ROOT << 56, /* the root is 1, nothing else */
+	};
+	struct node n;
+
+	(void)state;
+	assert_true(node_decode(card05, &n));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(node_decode(bad[i], &n));
+	/* each payload bit alone, for a kind of each shape */
+	for (unsigned int bit = 0; bit < 48; bit++) {
+		uint64_t dev = (uint64_t)K_QUEUE << 56 | 1ull << bit;
+		uint64_t mdev = (uint64_t)K_MDEV << 56 | 1ull << bit;
+		bool used = bit < 17 || (bit >= 20 && bit < 24);
+
+		assert_int_equal(node_decode(dev, &n), used);
+		assert_true(node_decode(mdev, &n)); /* slot and seq use all 48 */
+	}
+}
+
 /* ---- which numbers resolve ---- */
 
 static bool resolves(struct fix *f, const struct node *n)
@@ -628,6 +653,7 @@ int main(void)
 	    cmocka_unit_test(test_encode_decode_round_trips_mdev_kinds),
 	    cmocka_unit_test(test_mdev_kinds_are_the_mdev_nodes),
 	    cmocka_unit_test(test_decode_rejects_numbers_of_no_kind),
+	    cmocka_unit_test(test_decode_rejects_unused_bits),
 	    cmocka_unit_test(test_resolve_needs_the_device),
 	    cmocka_unit_test(test_resolve_needs_the_binding),
 	    cmocka_unit_test(test_resolve_checks_the_entry_index),
