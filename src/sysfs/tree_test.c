@@ -262,6 +262,18 @@ static void test_resolve_needs_the_binding(void **state)
 	assert_false(resolves(f, &drvlink));
 	drvlink.drv = AP_DRV_NONE;
 	assert_false(resolves(f, &drvlink)); /* no driver, no link */
+	/* rebound to another driver: the old number names nothing */
+	drvlink = (struct node){.kind = K_QUEUE,
+				.apid = 0x05,
+				.apqi = 0x47,
+				.idx = (uint8_t)entry_index(K_QUEUE, "driver", AV_ALL),
+				.drv = AP_DRV_CEX4QUEUE};
+	assert_true(resolves(f, &drvlink));
+	assert_int_equal(fix_write(f, "/sys/bus/ap/apmask", "-0x05"), 0);
+	assert_int_equal(node_driver(&(struct sysfs_ctx){.s = f->s, .n = drvlink}), AP_DRV_VFIO_AP);
+	assert_false(resolves(f, &drvlink));
+	drvlink.drv = AP_DRV_VFIO_AP;
+	assert_true(resolves(f, &drvlink));
 	fix_free(f);
 }
 
