@@ -281,37 +281,6 @@ static int check_instance(const struct instance_paths *p, char *err)
 	return r;
 }
 
-/* A queue instructions can no longer reach: empty it once more (see hwview.h). */
-static void view_gone(void *ctx, unsigned int apqn)
-{
-	struct apemud *d = ctx;
-
-	guests_queue_gone(d, apqn);
-}
-
-static void audit_line(void *ctx, const char *text)
-{
-	(void)ctx;
-	dlog_daemon(AP_LOG_ERR, "AUDIT: %s", text);
-}
-
-void apemud_audit(struct apemud *d)
-{
-#ifdef APEMU_AUDIT
-	if (d->guests)
-		guests_audit(d, audit_line, NULL);
-#else
-	(void)d;
-	(void)audit_line;
-#endif
-}
-
-void apemud_publish(struct apemud *d)
-{
-	ap_view_update(&d->view, d->sys, view_gone, d);
-	apemud_audit(d);
-}
-
 /* A store through the tree may have changed the machine (a card's config). */
 static void on_store(void *ctx)
 {

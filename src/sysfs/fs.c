@@ -77,15 +77,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pthread_mutex_lock(fs->lock);
 	if (!ctx_get(fs, parent, &c))
 		err = ENOENT;
-	else if (!node_is_dir(&c.n))
-		err = ENOTDIR;
-	else {
-		child = c;
-		if (!tree_lookup(&c, name, &child.n) || !ctx_resolve(&child))
-			err = ENOENT;
-		else
-			fill_entry(&child, parent, name, &e);
-	}
+	else
+		err = -tree_lookup_child(&c, name, &child);
+	if (!err)
+		fill_entry(&child, parent, name, &e);
 	pthread_mutex_unlock(fs->lock);
 	if (err)
 		fuse_reply_err(req, err);

@@ -209,6 +209,12 @@ bool node_name_static(const struct sysfs_ctx *c);
 /* Look a name up in the resolved directory c. */
 bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret);
 /*
+ * Look name up in the resolved node dir and resolve it into *ret (same fs
+ * and system): 0, -ENOTDIR when dir is not a directory, -ENOENT when
+ * nothing of that name exists now.
+ */
+int tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysfs_ctx *ret);
+/*
  * The first listed child of the resolved directory c at position >= pos
  * (see DIRPOS_*): its name and node, and its position in *ret_pos.
  */

@@ -22,6 +22,7 @@
  * the low bits of the mdev's creation number (a reused slot gives new
  * numbers), else apqi, apid, the queue flag and a driver. The root must be
  * FUSE's root id 1; any other node has a kind above 0 in the top byte.
+ * Every other number (another kind, a bit no field uses) names no node.
  */
 uint64_t node_encode(const struct node *n)
 {
@@ -60,6 +61,9 @@ bool node_decode(uint64_t ino, struct node *ret)
 		n.isq = (p >> 16) & 1;
 		n.drv = (uint8_t)((p >> 20) & 0xf);
 	}
+	/* one number per node: bits no field uses would make aliases */
+	if (node_encode(&n) != ino)
+		return false;
 	*ret = n;
 	return true;
 }
@@ -367,6 +371,16 @@ bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret)
 		return true;
 	}
 	return d->dyn_lookup && d->dyn_lookup(c, name, ret);
+}
+
+int tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysfs_ctx *ret)
+{
+	if (!node_is_dir(&dir->n))
+		return -ENOTDIR;
+	*ret = *dir;
+	if (!tree_lookup(dir, name, &ret->n) || !ctx_resolve(ret))
+		return -ENOENT;
+	return 0;
 }
 
 bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret,

@@ -9,8 +9,9 @@
  * message, never a read beyond the message; every check returns 0 or
  * -EINVAL with its message.
  *
- * Not covered here: the operations themselves (they need a running
- * apemud; the functional tests send them malformed requests).
+ * Not covered here: the operations themselves (src/daemon/request_test.c
+ * calls them in-process; the functional tests send them malformed
+ * requests through a running apemud).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,40 @@
+/*
+ * publish - after every change of the model (lock held): the machine as
+ * the lock-free readers see it, renewed, and with -Daudit=true every
+ * invariant checked (apemud.h). Apart from apemud.c's main() so that unit
+ * tests can link the request handlers without the daemon's start-up.
+ */
+#include "apemud.h"
+#include "dlog.h"
+#include "guest.h"
+
+/* A queue instructions can no longer reach: empty it once more (see hwview.h). */
+static void view_gone(void *ctx, unsigned int apqn)
+{
+	struct apemud *d = ctx;
+
+	guests_queue_gone(d, apqn);
+}
+
+static void audit_line(void *ctx, const char *text)
+{
+	(void)ctx;
+	dlog_daemon(AP_LOG_ERR, "AUDIT: %s", text);
+}
+
+void apemud_audit(struct apemud *d)
+{
+#ifdef APEMU_AUDIT
+	if (d->guests)
+		guests_audit(d, audit_line, NULL);
+#else
+	(void)d;
+	(void)audit_line;
+#endif
+}
+
+void apemud_publish(struct apemud *d)
+{
+	ap_view_update(&d->view, d->sys, view_gone, d);
+	apemud_audit(d);
+}
