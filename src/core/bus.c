@@ -64,8 +64,7 @@ static void bindings_check(struct ap_system *s)
 
 	if (!apbus_has_masks(s) || s->bus.scans < 1 || s->bus.bindings_done)
 		return;
-	apbus_bindings(s, &bound, &total);
-	if (bound != total)
+	if (!apbus_bindings(s, &bound, &total))
 		return;
 	s->bus.bindings_done = true;
 	snprintf(count, sizeof(count), "COMPLETECOUNT=%llu", ++s->bus.bindings_count);
@@ -550,7 +549,7 @@ int apbus_store_aqmask(struct ap_system *s, const char *buf, size_t len)
 	return store_mask(s, false, buf, len);
 }
 
-void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total)
+bool apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total)
 {
 	unsigned int bound = 0, total = 0;
 
@@ -567,6 +566,7 @@ void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned
 	}
 	*ret_bound = bound;
 	*ret_total = total;
+	return s->bus.scans >= 1 && bound == total;
 }
 
 /* ---- card and queue attributes ---- */

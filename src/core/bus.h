@@ -82,8 +82,12 @@ int apbus_store_scans(struct ap_system *s, const char *buf, size_t len);
 int apbus_drivers_probe(struct ap_system *s, const char *buf, size_t len);
 int apbus_store_autoprobe(struct ap_system *s, unsigned int bus, const char *buf, size_t len);
 
-/* bindings: bound queue devices and all queue devices. */
-void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total);
+/*
+ * bindings: bound queue devices and all queue devices. Returns whether the
+ * bindings are complete: every queue device has a driver, after the first
+ * scan (ap_bus.c's "(complete)").
+ */
+bool apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total);
 
 /* Card attributes. config: %d 0/1 else -EINVAL. online: %d 0/1 else -EINVAL;
  * 1 on a deconfigured or check-stopped card -ENODEV; needs cex4card (-ENODEV
@@ -116,7 +120,8 @@ int apbus_store_queue_reset(struct ap_system *s, unsigned int apqn);
 /*
  * Hardware events. Changing the configuration rescans the bus: devices
  * appear or go, new queues are probed, vfio_ap's guests are updated.
- * -ENODEV for an unknown adapter, -EEXIST/-EINVAL from machine_add_adapter.
+ * -ENODEV for an unknown adapter, -EEXIST/-EINVAL from machine_add_adapter
+ * (-EINVAL also for an id machine_check_apid() refuses).
  */
 int apbus_add_adapter(struct ap_system *s, const struct ap_adapter_desc *d);
 int apbus_remove_adapter(struct ap_system *s, unsigned int apid);

@@ -244,8 +244,7 @@ static int show_bindings(struct sysfs_ctx *c, char *buf)
 {
 	unsigned int bound, total;
 
-	apbus_bindings(c->s, &bound, &total);
-	if (c->s->bus.scans >= 1 && bound == total)
+	if (apbus_bindings(c->s, &bound, &total))
 		return emit(buf, "%u/%u (complete)\n", bound, total);
 	return emit(buf, "%u/%u\n", bound, total);
 }
