@@ -103,7 +103,7 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
 /* request_count of a card (sum of its queues) or a queue; any write zeroes it. */
 unsigned long long apbus_card_request_count(const struct ap_system *s, unsigned int apid);
 void apbus_card_reset_counts(struct ap_system *s, unsigned int apid);
-/* One queue's counters (atomic: the adapters' threads update them). */
+/* One queue's counters (ops.queue_counters: the adapters' threads own them). */
 unsigned long long apbus_queue_request_count(const struct ap_system *s, unsigned int apqn);
 unsigned int apbus_queue_requestq_count(const struct ap_system *s, unsigned int apqn);
 unsigned int apbus_queue_pendingq_count(const struct ap_system *s, unsigned int apqn);
