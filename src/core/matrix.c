@@ -785,8 +785,8 @@ int matrix_device_reset(struct ap_system *s, struct ap_mdev *m)
 {
 	int a, d, e = 0;
 
-	ap_mask_for_each(a, &m->apm) {
-		ap_mask_for_each(d, &m->aqm) {
+	ap_mask_for_each (a, &m->apm) {
+		ap_mask_for_each (d, &m->aqm) {
 			unsigned int apqn = AP_APQN((unsigned int)a, (unsigned int)d);
 			int r;
 

@@ -64,7 +64,7 @@ enum ap_uevent_action {
  * the model: the core asks for them through ops.queue_counters.
  */
 struct ap_queue_counters {
-	uint64_t request_count; /* requests completed since the last write to request_count */
+	uint64_t request_count;	 /* requests completed since the last write to request_count */
 	uint32_t requestq_count; /* requests not started */
 	uint32_t pendingq_count; /* the request being computed plus replies not dequeued */
 	uint32_t load;		 /* requests the adapter has not completed */

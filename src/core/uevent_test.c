@@ -458,21 +458,21 @@ static void test_synth_parse_refuses_each_bad_write(void **state)
 		const char *in;
 		int err;
 	} bad[] = {
-	    {"", -EINVAL},			 /* empty */
-	    {"\n", -EINVAL},			 /* only the newline */
-	    {"chang", -EINVAL},			 /* unknown action */
-	    {"Add", -EINVAL},			 /* actions are lower case */
-	    {" add", -EINVAL},			 /* no action before the space */
-	    {"add ", -EINVAL},			 /* a space and no UUID */
-	    {"add x", -EINVAL},			 /* not a UUID */
-	    {"add " UUID1 "x", -EINVAL},	 /* no space after the UUID */
-	    {"add " UUID1 " ", -EINVAL},	 /* a space and no pair */
-	    {"add " UUID1 " A", -EINVAL},	 /* no '=' */
-	    {"add " UUID1 " A=", -EINVAL},	 /* no value */
-	    {"add " UUID1 " =1", -EINVAL},	 /* no key */
-	    {"add " UUID1 " A-B=1", -EINVAL},	 /* key not alphanumeric */
-	    {"add " UUID1 " A=1-2", -EINVAL},	 /* value not alphanumeric */
-	    {"add " UUID1 "  A=1", -EINVAL},	 /* two spaces */
+	    {"", -EINVAL},			    /* empty */
+	    {"\n", -EINVAL},			    /* only the newline */
+	    {"chang", -EINVAL},			    /* unknown action */
+	    {"Add", -EINVAL},			    /* actions are lower case */
+	    {" add", -EINVAL},			    /* no action before the space */
+	    {"add ", -EINVAL},			    /* a space and no UUID */
+	    {"add x", -EINVAL},			    /* not a UUID */
+	    {"add " UUID1 "x", -EINVAL},	    /* no space after the UUID */
+	    {"add " UUID1 " ", -EINVAL},	    /* a space and no pair */
+	    {"add " UUID1 " A", -EINVAL},	    /* no '=' */
+	    {"add " UUID1 " A=", -EINVAL},	    /* no value */
+	    {"add " UUID1 " =1", -EINVAL},	    /* no key */
+	    {"add " UUID1 " A-B=1", -EINVAL},	    /* key not alphanumeric */
+	    {"add " UUID1 " A=1-2", -EINVAL},	    /* value not alphanumeric */
+	    {"add " UUID1 "  A=1", -EINVAL},	    /* two spaces */
 	    {"add " UUID1 " A=1 B=2\n\n", -EINVAL}, /* one newline only */
 	    {"add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 J=1 K=1 L=1 M=1 N=1 O=1 P=1",
 	     -ENOMEM}, /* a 16th pair */
@@ -481,18 +481,20 @@ static void test_synth_parse_refuses_each_bad_write(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(uevent_synth_parse(bad[i].in, strlen(bad[i].in), &syn), bad[i].err);
+		assert_int_equal(uevent_synth_parse(bad[i].in, strlen(bad[i].in), &syn),
+				 bad[i].err);
 		/* untouched on failure */
 		assert_int_equal(syn.action, AP_UEVENT_BIND);
 		assert_int_equal(syn.nvars, 7);
 	}
 	/* fifteen pairs fit */
-	assert_int_equal(uevent_synth_parse("add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 "
-					    "J=1 K=1 L=1 M=1 N=1 O=1",
-					    strlen("add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 "
-						   "J=1 K=1 L=1 M=1 N=1 O=1"),
-					    &syn),
-			 0);
+	assert_int_equal(
+	    uevent_synth_parse("add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 "
+			       "J=1 K=1 L=1 M=1 N=1 O=1",
+			       strlen("add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 "
+				      "J=1 K=1 L=1 M=1 N=1 O=1"),
+			       &syn),
+	    0);
 	assert_int_equal(syn.nvars, AP_SYNTH_VARS);
 	assert_string_equal(syn.vars[AP_SYNTH_VARS - 1], "SYNTH_ARG_O=1");
 }

@@ -135,8 +135,8 @@ static int ev_adapter_add(struct apemud *d, struct req *r, char *msg)
 			 "adapter-add: adapter %lu (0x%02lx) above the highest adapter id %u", id,
 			 id, machine_max_apid(&d->sys->hw));
 	else if (e == -EINVAL)
-		snprintf(msg, MSG_LEN, "adapter-add: the machine refuses adapter 0x%02lx as described",
-			 id);
+		snprintf(msg, MSG_LEN,
+			 "adapter-add: the machine refuses adapter 0x%02lx as described", id);
 	apemud_publish(d);
 	pthread_mutex_unlock(&d->lock);
 	if (e == -EEXIST)
