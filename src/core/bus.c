@@ -65,8 +65,7 @@ static void bindings_check(struct ap_system *s)
 
 	if (!apbus_has_masks(s) || s->bus.scans < 1 || s->bus.bindings_done)
 		return;
-	apbus_bindings(s, &bound, &total);
-	if (bound != total)
+	if (!apbus_bindings(s, &bound, &total))
 		return;
 	s->bus.bindings_done = true;
 	snprintf(count, sizeof(count), "COMPLETECOUNT=%llu", ++s->bus.bindings_count);
@@ -103,9 +102,6 @@ static void queue_flush(struct ap_system *s, unsigned int apqn, bool zeroize)
 	struct ap_queue_dev *q = &s->bus.queue[apqn];
 
 	q->irq = false;
-	__atomic_store_n(&q->requestq_count, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&q->pendingq_count, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&q->load, 0, __ATOMIC_RELAXED);
 	if (s->ops.queue_reset)
 		s->ops.queue_reset(s->ops_ctx, apqn, zeroize);
 }
@@ -544,7 +540,7 @@ int apbus_store_aqmask(struct ap_system *s, const char *buf, size_t len)
 	return store_mask(s, false, buf, len);
 }
 
-void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total)
+bool apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total)
 {
 	unsigned int bound = 0, total = 0;
 
@@ -561,6 +557,7 @@ void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned
 	}
 	*ret_bound = bound;
 	*ret_total = total;
+	return s->bus.scans >= 1 && bound == total;
 }
 
 /* ---- card and queue attributes ---- */
@@ -737,26 +734,24 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
 	return 0;
 }
 
-/*
- * The counters are written by the adapters' threads without the
- * configuration lock (atomic stores, src/engine), so every access here is
- * atomic too.
- */
+/* The counters belong to the adapters' threads (system.h): ask for them. */
 enum qcounter { QC_REQUEST, QC_REQUESTQ, QC_PENDINGQ, QC_LOAD };
 
 static unsigned long long counter(const struct ap_system *s, unsigned int apqn, enum qcounter c)
 {
-	const struct ap_queue_dev *q = &s->bus.queue[apqn];
+	struct ap_queue_counters q = {0};
 
+	if (s->ops.queue_counters)
+		s->ops.queue_counters(s->ops_ctx, apqn, &q);
 	switch (c) {
 	case QC_REQUEST:
-		return __atomic_load_n(&q->request_count, __ATOMIC_RELAXED);
+		return q.request_count;
 	case QC_REQUESTQ:
-		return __atomic_load_n(&q->requestq_count, __ATOMIC_RELAXED);
+		return q.requestq_count;
 	case QC_PENDINGQ:
-		return __atomic_load_n(&q->pendingq_count, __ATOMIC_RELAXED);
+		return q.pendingq_count;
 	default:
-		return __atomic_load_n(&q->load, __ATOMIC_RELAXED);
+		return q.load;
 	}
 }
 
@@ -793,7 +788,8 @@ unsigned int apbus_queue_load(const struct ap_system *s, unsigned int apqn)
 
 void apbus_queue_reset_count(struct ap_system *s, unsigned int apqn)
 {
-	__atomic_store_n(&s->bus.queue[apqn].request_count, 0, __ATOMIC_RELAXED);
+	if (s->ops.queue_count_reset)
+		s->ops.queue_count_reset(s->ops_ctx, apqn);
 }
 
 unsigned long long apbus_card_request_count(const struct ap_system *s, unsigned int apid)

@@ -93,8 +93,12 @@ int apbus_store_scans(struct ap_system *s, const char *buf, size_t len);
 int apbus_drivers_probe(struct ap_system *s, const char *buf, size_t len);
 int apbus_store_autoprobe(struct ap_system *s, unsigned int bus, const char *buf, size_t len);
 
-/* bindings: bound queue devices and all queue devices. */
-void apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total);
+/*
+ * bindings: bound queue devices and all queue devices. Returns whether the
+ * bindings are complete: every queue device has a driver, after the first
+ * scan (ap_bus.c's "(complete)").
+ */
+bool apbus_bindings(const struct ap_system *s, unsigned int *ret_bound, unsigned int *ret_total);
 
 /* Card attributes. config: %d 0/1 else -EINVAL. online: %d 0/1 else -EINVAL;
  * 1 on a deconfigured or check-stopped card -ENODEV; needs cex4card (-ENODEV
@@ -110,7 +114,7 @@ int apbus_store_queue_online(struct ap_system *s, unsigned int apqn, const char 
 /* request_count of a card (sum of its queues) or a queue; any write zeroes it. */
 unsigned long long apbus_card_request_count(const struct ap_system *s, unsigned int apid);
 void apbus_card_reset_counts(struct ap_system *s, unsigned int apid);
-/* One queue's counters (atomic: the adapters' threads update them). */
+/* One queue's counters (ops.queue_counters: the adapters' threads own them). */
 unsigned long long apbus_queue_request_count(const struct ap_system *s, unsigned int apqn);
 unsigned int apbus_queue_requestq_count(const struct ap_system *s, unsigned int apqn);
 unsigned int apbus_queue_pendingq_count(const struct ap_system *s, unsigned int apqn);
@@ -127,7 +131,8 @@ int apbus_store_queue_reset(struct ap_system *s, unsigned int apqn);
 /*
  * Hardware events. Changing the configuration rescans the bus: devices
  * appear or go, new queues are probed, vfio_ap's guests are updated.
- * -ENODEV for an unknown adapter, -EEXIST/-EINVAL from machine_add_adapter.
+ * -ENODEV for an unknown adapter, -EEXIST/-EINVAL from machine_add_adapter
+ * (-EINVAL also for an id machine_check_apid() refuses).
  */
 int apbus_add_adapter(struct ap_system *s, const struct ap_adapter_desc *d);
 int apbus_remove_adapter(struct ap_system *s, unsigned int apid);

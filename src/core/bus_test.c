@@ -1212,18 +1212,23 @@ static void test_bindings_count_bound_and_all_queue_devices(void **state)
 	unsigned int bound, total;
 
 	(void)state;
-	apbus_bindings(s, &bound, &total);
+	assert_true(apbus_bindings(s, &bound, &total)); /* complete */
 	assert_int_equal(bound, 8);
 	assert_int_equal(total, 8);
 	doc_free_queues(s); /* queues on vfio_ap are bound too */
-	apbus_bindings(s, &bound, &total);
+	assert_true(apbus_bindings(s, &bound, &total));
 	assert_int_equal(bound, 8);
 	assert_int_equal(total, 8);
 	assert_int_equal(unbind_from(s, AP_DRV_VFIO_AP, "06.00ff"), 0);
 	assert_int_equal(unbind_from(s, AP_DRV_CEX4CARD, "card05"), 0); /* cards do not count */
-	apbus_bindings(s, &bound, &total);
+	assert_false(apbus_bindings(s, &bound, &total));
 	assert_int_equal(bound, 7);
 	assert_int_equal(total, 8);
+	/* before the first scan nothing is complete */
+	assert_int_equal(apbus_bind(s, AP_DRV_VFIO_AP, "06.00ff", 7), 0);
+	s->bus.scans = 0;
+	assert_false(apbus_bindings(s, &bound, &total));
+	assert_int_equal(bound, 8);
 	sys_free(s);
 }
 

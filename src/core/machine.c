@@ -15,6 +15,11 @@ unsigned int machine_max_apid(const struct ap_machine *m)
 	return m->info.qci && m->info.apxa ? m->info.na : AP_NO_APXA_MAX_APID;
 }
 
+int machine_check_apid(const struct ap_machine *m, unsigned long apid)
+{
+	return apid > machine_max_apid(m) ? -EINVAL : 0;
+}
+
 unsigned int machine_max_apqi(const struct ap_machine *m)
 {
 	return m->info.qci && m->info.apxa ? m->info.nd : AP_NO_APXA_MAX_APQI;
@@ -151,7 +156,7 @@ static int check_adapter_kind(const struct ap_adapter_desc *d)
 
 static int check_adapter_desc(const struct ap_machine *m, const struct ap_adapter_desc *d)
 {
-	if (d->id > machine_max_apid(m))
+	if (machine_check_apid(m, d->id) < 0)
 		return -EINVAL;
 	if (d->gen < AP_GEN_MIN || d->gen > AP_GEN_MAX)
 		return -EINVAL;

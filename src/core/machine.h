@@ -143,6 +143,8 @@ void machine_unconfigure_adapter(struct ap_machine *m, unsigned int id);
 
 unsigned int machine_max_apid(const struct ap_machine *m);
 unsigned int machine_max_apqi(const struct ap_machine *m);
+/* Can the machine have an adapter with this id (QCI Na; 63 without APXA)? 0 or -EINVAL. */
+int machine_check_apid(const struct ap_machine *m, unsigned long apid);
 /* The QCI APM: the adapters present (configured or in standby). */
 void machine_adapter_mask(const struct ap_machine *m, struct ap_mask *ret);
 bool machine_apqn_exists(const struct ap_machine *m, unsigned int apid, unsigned int apqi);

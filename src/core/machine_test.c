@@ -181,6 +181,9 @@ static void test_limits_without_apxa_are_63_and_15(void **state)
 	(void)state;
 	assert_int_equal(machine_max_apid(m), 63);
 	assert_int_equal(machine_max_apqi(m), 15);
+	assert_int_equal(machine_check_apid(m, 63), 0);
+	assert_int_equal(machine_check_apid(m, 64), -EINVAL);
+	assert_int_equal(machine_check_apid(m, 1000), -EINVAL);
 	free(m);
 }
 
@@ -197,6 +200,8 @@ static void test_limits_with_apxa_are_na_and_nd(void **state)
 	assert_int_equal(machine_init(m, &info), 0);
 	assert_int_equal(machine_max_apid(m), 100);
 	assert_int_equal(machine_max_apqi(m), 84);
+	assert_int_equal(machine_check_apid(m, 100), 0);
+	assert_int_equal(machine_check_apid(m, 101), -EINVAL);
 	info.na = 255;
 	info.nd = 255;
 	assert_int_equal(machine_init(m, &info), 0);

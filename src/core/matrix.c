@@ -152,6 +152,11 @@ int matrix_mdev_drivers_probe(const struct ap_system *s, const char *buf, size_t
 	return matrix_find_name(s, name) ? 0 : -ENODEV;
 }
 
+int matrix_mdev_drv_bind(const struct ap_system *s, const char *buf, size_t len)
+{
+	return matrix_mdev_drivers_probe(s, buf, len) == 0 ? -EBUSY : -ENODEV;
+}
+
 uint32_t matrix_available(const struct ap_system *s)
 {
 	return s->matrix.max_instances - s->matrix.count;
@@ -755,6 +760,49 @@ void matrix_detach(struct ap_system *s, struct ap_mdev *m)
 		return;
 	m->guest = 0;
 	reset_all_queues(s, m);
+}
+
+int matrix_open_check(const struct ap_system *s, const struct ap_mdev *m, bool open, bool kvm)
+{
+	if (!m || m->remove_requested)
+		return -ENODEV;
+	if (open)
+		return -EBUSY;
+	if (!kvm && s->abi == AP_ABI_CUR)
+		return -EINVAL;
+	return 0;
+}
+
+/* v8: the errno of one queue's reset response code (0 for 0x00). */
+static int v8_reset_errno(int rc)
+{
+	if (rc == AP_RC_NORMAL)
+		return 0;
+	return rc == AP_RC_RESET_IN_PROGRESS || rc == AP_RC_BUSY ? -EBUSY : -EIO;
+}
+
+int matrix_device_reset(struct ap_system *s, struct ap_mdev *m)
+{
+	int a, d, e = 0;
+
+	ap_mask_for_each (a, &m->apm) {
+		ap_mask_for_each (d, &m->aqm) {
+			unsigned int apqn = AP_APQN((unsigned int)a, (unsigned int)d);
+			int r;
+
+			if (s->abi == AP_ABI_V8) {
+				r = v8_reset_errno(apbus_queue_reset(s, apqn, true));
+				e = r ? r : e;
+				continue;
+			}
+			if (!bound_to_vfio(s, (unsigned int)a, (unsigned int)d))
+				continue;
+			mdev_reset_queue(s, (unsigned int)a, (unsigned int)d);
+			if (s->bus.queue[apqn].reset_rc != AP_RC_NORMAL)
+				e = -EIO;
+		}
+	}
+	return e;
 }
 
 void matrix_destroy(struct ap_system *s, struct ap_mdev *m)

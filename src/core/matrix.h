@@ -71,6 +71,13 @@ static inline struct ap_mdev *matrix_slot(const struct ap_system *s, uint32_t sl
  */
 int matrix_bus_drivers_probe(const struct ap_system *s, const char *buf, size_t len);
 int matrix_mdev_drivers_probe(const struct ap_system *s, const char *buf, size_t len);
+/*
+ * bind and unbind of the vfio_ap_mdev driver: every mdev is bound to it
+ * from its creation on, so a bind finds the device busy; unbinding an mdev
+ * from its driver is not modelled and is refused as busy as well. -EBUSY
+ * for an mdev's name (as drivers_probe takes it), -ENODEV for any other.
+ */
+int matrix_mdev_drv_bind(const struct ap_system *s, const char *buf, size_t len);
 uint32_t matrix_available(const struct ap_system *s);
 
 /* The mdevs' limits (from QCI, 1.3). */
@@ -132,5 +139,23 @@ void matrix_config_changed(struct ap_system *s);
  */
 int matrix_attach(struct ap_system *s, struct ap_mdev *m, uint64_t guest);
 void matrix_detach(struct ap_system *s, struct ap_mdev *m);
+
+/*
+ * May a VMM open m (VFIO's GET_DEVICE_FD, then vfio_ap's open_device)?
+ * m is NULL when no device has the name. open: the device is open
+ * already; kvm: the opener has a KVM guest. -ENODEV: no such mdev, or its
+ * removal is under way; -EBUSY: open already; -EINVAL (cur): no KVM, which
+ * vfio_ap needs to install the matrix (v8 opens and installs nothing).
+ */
+int matrix_open_check(const struct ap_system *s, const struct ap_mdev *m, bool open, bool kvm);
+
+/*
+ * VFIO_DEVICE_RESET: zeroize the mdev's queues. cur: every linked queue
+ * (assigned and bound to vfio_ap), its response code recorded for the
+ * guest matrix's filter; -EIO when any of them is not 0x00. v8 (4.20):
+ * every APQN of APM x AQM; -EBUSY for rc 0x02 or 0x05, -EIO for any other
+ * failure, the last failure deciding.
+ */
+int matrix_device_reset(struct ap_system *s, struct ap_mdev *m);
 
 #endif

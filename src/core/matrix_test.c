@@ -1678,6 +1678,105 @@ static void test_detach_zeroizes_the_mdevs_queues(void **state)
 	sys_free(s);
 }
 
+/* ---- open and VFIO_DEVICE_RESET ---- */
+
+static void test_open_check_refuses_missing_removing_open_and_kvmless_mdev(void **state)
+{
+	struct ap_system *s = doc_sys(AP_ABI_CUR);
+	struct ap_system *v8 = doc_sys(AP_ABI_V8);
+	struct ap_mdev *m = mdev_new(s, UUID1);
+	struct ap_mdev *m8 = mdev_new(v8, UUID1);
+
+	(void)state;
+	assert_int_equal(matrix_open_check(s, m, false, true), 0);
+	assert_int_equal(matrix_open_check(s, NULL, false, true), -ENODEV);
+	assert_int_equal(matrix_open_check(s, m, true, true), -EBUSY);
+	assert_int_equal(matrix_open_check(s, m, false, false), -EINVAL); /* no KVM */
+	/* the first failing check decides */
+	assert_int_equal(matrix_open_check(s, m, true, false), -EBUSY);
+	m->remove_requested = true;
+	assert_int_equal(matrix_open_check(s, m, true, false), -ENODEV);
+	/* 4.20 opens without KVM (and installs nothing) */
+	assert_int_equal(matrix_open_check(v8, m8, false, false), 0);
+	assert_int_equal(matrix_open_check(v8, m8, true, false), -EBUSY);
+	assert_int_equal(matrix_open_check(v8, NULL, false, true), -ENODEV);
+	sys_free(v8);
+	sys_free(s);
+}
+
+/* vfio_ap_mdev's bind and unbind: an mdev's name is busy, any other no device. */
+static void test_mdev_driver_bind_is_ebusy_for_an_mdev_enodev_else(void **state)
+{
+	struct ap_system *s = doc_sys(AP_ABI_CUR);
+
+	(void)state;
+	mdev_new(s, UUID1);
+	assert_int_equal(matrix_mdev_drv_bind(s, UUID1, strlen(UUID1)), -EBUSY);
+	assert_int_equal(matrix_mdev_drv_bind(s, UUID1 "\n", strlen(UUID1) + 1), -EBUSY);
+	assert_int_equal(matrix_mdev_drv_bind(s, UUID2, strlen(UUID2)), -ENODEV);
+	assert_int_equal(matrix_mdev_drv_bind(s, "matrix", 6), -ENODEV);
+	assert_int_equal(matrix_mdev_drv_bind(s, "", 0), -ENODEV);
+	sys_free(s);
+}
+
+/* cur: only linked queues are zeroized, and each one's rc is recorded. */
+static void test_device_reset_zeroizes_linked_queues_and_records_rc(void **state)
+{
+	struct ap_system *s = doc_sys(AP_ABI_CUR);
+	struct ap_mdev *m = mdev_new(s, UUID1);
+
+	(void)state;
+	assert_int_equal(assign(s, m, AP_KIND_ADAPTER, "5"), 0);
+	assert_int_equal(assign(s, m, AP_KIND_ADAPTER, "6"), 0);
+	assert_int_equal(assign(s, m, AP_KIND_DOMAIN, "4"), 0);
+	assert_int_equal(assign(s, m, AP_KIND_DOMAIN, "0xff"), 0);
+	assert_int_equal(apbus_unbind(s, AP_DRV_VFIO_AP, "06.00ff", 7), 0);
+	rec_clear(s);
+	assert_int_equal(matrix_device_reset(s, m), 0);
+	assert_true(rec_was_zeroized(s, 5, 4));
+	assert_true(rec_was_zeroized(s, 5, 0xff));
+	assert_true(rec_was_zeroized(s, 6, 4));
+	assert_false(rec_was_zeroized(s, 6, 0xff)); /* not bound to vfio_ap */
+	assert_false(rec_was_zeroized(s, 5, 0x47)); /* not assigned */
+	assert_int_equal(rec_of(s)->nreset, 3);
+	assert_int_equal(s->bus.queue[AP_APQN(5, 4)].reset_rc, AP_RC_NORMAL);
+
+	/* a check-stopped adapter answers rc 0x04: recorded, and the reset fails */
+	assert_int_equal(apbus_set_chkstop(s, 5, true), 0);
+	assert_int_equal(matrix_device_reset(s, m), -EIO);
+	assert_int_equal(s->bus.queue[AP_APQN(5, 4)].reset_rc, AP_RC_CHECKSTOPPED);
+	assert_int_equal(s->bus.queue[AP_APQN(5, 0xff)].reset_rc, AP_RC_CHECKSTOPPED);
+	assert_int_equal(s->bus.queue[AP_APQN(6, 4)].reset_rc, AP_RC_NORMAL);
+	assert_int_equal(apbus_set_chkstop(s, 5, false), 0);
+	assert_int_equal(matrix_device_reset(s, m), 0);
+	assert_int_equal(s->bus.queue[AP_APQN(5, 4)].reset_rc, AP_RC_NORMAL);
+	sys_free(s);
+}
+
+/* v8 (4.20): every APQN of APM x AQM, bound or not; a failure is -EIO. */
+static void test_v8_device_reset_zeroizes_every_assigned_apqn(void **state)
+{
+	struct ap_system *s = doc_sys(AP_ABI_V8);
+	struct ap_mdev *m = mdev_new(s, UUID1);
+
+	(void)state;
+	assert_int_equal(bus_move(s, AP_DRV_CEX4QUEUE, AP_DRV_VFIO_AP, "05.0004"), 0);
+	assert_int_equal(assign(s, m, AP_KIND_ADAPTER, "5"), 0);
+	assert_int_equal(assign(s, m, AP_KIND_DOMAIN, "4"), 0);
+	assert_int_equal(apbus_unbind(s, AP_DRV_VFIO_AP, "05.0004", 7), 0);
+	rec_clear(s);
+	assert_int_equal(matrix_device_reset(s, m), 0);
+	assert_true(rec_was_zeroized(s, 5, 4));
+	assert_int_equal(apbus_set_chkstop(s, 5, true), 0);
+	assert_int_equal(matrix_device_reset(s, m), -EIO);
+	/* v8 records nothing for the guest matrix's filter */
+	assert_int_equal(s->bus.queue[AP_APQN(5, 4)].reset_rc, AP_RC_NORMAL);
+	assert_int_equal(apbus_set_chkstop(s, 5, false), 0);
+	assert_int_equal(apbus_set_usage_domain(s, 4, false), 0);
+	assert_int_equal(matrix_device_reset(s, m), -EIO); /* rc 0x01: the queue is gone */
+	sys_free(s);
+}
+
 /*
  * fact 11.3: with Guest1 running, adapter 7 is plugged into the guest only
  * when 07.0004 and 07.00ab are both bound to vfio_ap; unassigning it
@@ -1910,6 +2009,10 @@ int main(void)
 	    cmocka_unit_test(test_ap_config_store_unplugs_removed_adapter_from_running_guest),
 	    cmocka_unit_test(test_unbinding_guest_queue_unplugs_whole_adapter_and_zeroizes_it),
 	    cmocka_unit_test(test_detach_zeroizes_the_mdevs_queues),
+	    cmocka_unit_test(test_open_check_refuses_missing_removing_open_and_kvmless_mdev),
+	    cmocka_unit_test(test_mdev_driver_bind_is_ebusy_for_an_mdev_enodev_else),
+	    cmocka_unit_test(test_device_reset_zeroizes_linked_queues_and_records_rc),
+	    cmocka_unit_test(test_v8_device_reset_zeroizes_every_assigned_apqn),
 	    cmocka_unit_test(test_doc_11_3_hot_plug_needs_every_queue_of_the_adapter_bound),
 	    cmocka_unit_test(test_doc_11_1_relative_masks_and_three_mdevs),
 	    cmocka_unit_test(test_doc_11_1_absolute_masks_give_the_same_matrices),

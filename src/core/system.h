@@ -59,7 +59,19 @@ enum ap_uevent_action {
 };
 
 /*
- * What the core tells its edges. Every member may be NULL.
+ * A queue's request counters (ap_queue.c's request_count, requestq_count,
+ * pendingq_count; zcrypt's load). The adapters' threads own them, outside
+ * the model: the core asks for them through ops.queue_counters.
+ */
+struct ap_queue_counters {
+	uint64_t request_count;	 /* requests completed since the last write to request_count */
+	uint32_t requestq_count; /* requests not started */
+	uint32_t pendingq_count; /* the request being computed plus replies not dequeued */
+	uint32_t load;		 /* requests the adapter has not completed */
+};
+
+/*
+ * What the core tells its edges, and asks them. Every member may be NULL.
  * - log: a kernel message (dmesg), with the device it is about ("05.0047",
  *   a UUID, "ap"), already formatted.
  * - queue_reset: a queue was reset or zeroized (flush its requests).
@@ -67,12 +79,18 @@ enum ap_uevent_action {
  *   guest's CRYCB from mdev->shadow_*.
  * - uevent: a uevent the kernel would send, complete with its sequence
  *   number (uevent.h); valid only during the call.
+ * - queue_counters: a queue's counters as they are now (NULL: all zero).
+ * - queue_count_reset: a write to request_count zeroes the queue's.
+ * A reset (queue_reset) empties the queue, so its requestq_count,
+ * pendingq_count and load read zero afterwards; request_count stays.
  */
 struct ap_sys_ops {
 	void (*log)(void *ctx, enum ap_log_level level, const char *dev, const char *msg);
 	void (*queue_reset)(void *ctx, unsigned int apqn, bool zeroize);
 	void (*guest_update)(void *ctx, struct ap_mdev *mdev);
 	void (*uevent)(void *ctx, const struct ap_uevent *ev);
+	void (*queue_counters)(void *ctx, unsigned int apqn, struct ap_queue_counters *ret);
+	void (*queue_count_reset)(void *ctx, unsigned int apqn);
 };
 
 /* One AP card device (exists while the adapter is present). */
@@ -91,11 +109,6 @@ struct ap_queue_dev {
 	bool pending;      /* during a scan: in the hardware, its device not added yet */
 	uint32_t regseq;   /* when its device was added (the bus's list order) */
 	uint32_t bindseq;  /* when it was last bound (its driver's list order) */
-	/* published by the adapters' threads (atomic; see bus.h's accessors) */
-	uint64_t request_count;
-	uint32_t requestq_count;
-	uint32_t pendingq_count;
-	uint32_t load; /* requests the adapter has not completed */
 };
 
 struct ap_bus {

@@ -255,8 +255,8 @@ static const char *word_end(const char *p, const char *end, char delim)
 	return p == start ? NULL : p;
 }
 
-/* "UUID[ KEY=VALUE]..." into SYNTH_UUID and SYNTH_ARG_KEY=VALUE (strings in store). */
-static int synth_args(const char *p, size_t len, char store[][160], size_t nstore, size_t *ret_n)
+/* "UUID[ KEY=VALUE]..." into SYNTH_UUID and SYNTH_ARG_KEY=VALUE (in ret->vars). */
+static int synth_args(const char *p, size_t len, struct ap_uevent_synth *ret)
 {
 	uint8_t uuid[AP_UUID_LEN];
 	const char *end, *key, *val;
@@ -266,7 +266,7 @@ static int synth_args(const char *p, size_t len, char store[][160], size_t nstor
 		len--;
 	if (len < AP_UUID_STR_LEN || ap_uuid_parse(p, AP_UUID_STR_LEN, false, uuid) < 0)
 		return -EINVAL;
-	snprintf(store[n++], sizeof(store[0]), "SYNTH_UUID=%.*s", AP_UUID_STR_LEN, p);
+	snprintf(ret->vars[n++], AP_SYNTH_VAR_LEN, "SYNTH_UUID=%.*s", AP_UUID_STR_LEN, p);
 	end = p + len;
 	p += AP_UUID_STR_LEN;
 	while (p < end) {
@@ -280,20 +280,19 @@ static int synth_args(const char *p, size_t len, char store[][160], size_t nstor
 		p = word_end(p, end, ' ');
 		if (!p)
 			return -EINVAL;
-		if (n == nstore)
+		if (n == AP_SYNTH_VARS)
 			return -ENOMEM;
-		snprintf(store[n++], sizeof(store[0]), "SYNTH_ARG_%.*s%.*s", (int)(val - key), key,
-			 (int)(p - val), val);
+		snprintf(ret->vars[n++], AP_SYNTH_VAR_LEN, "SYNTH_ARG_%.*s%.*s", (int)(val - key),
+			 key, (int)(p - val), val);
 	}
-	*ret_n = n;
+	ret->nvars = n;
 	return 0;
 }
 
-int uevent_synth(struct ap_system *s, const struct ap_obj *o, const char *buf, size_t len)
+int uevent_synth_parse(const char *buf, size_t len, struct ap_uevent_synth *ret)
 {
-	char store[16][160];
-	const char *extra[17];
-	size_t n = len, first, nargs = 0;
+	struct ap_uevent_synth out;
+	size_t n = len, first;
 	const char *sp;
 	int action = -1, r;
 
@@ -308,17 +307,30 @@ int uevent_synth(struct ap_system *s, const struct ap_obj *o, const char *buf, s
 			action = i;
 	if (action < 0)
 		return -EINVAL;
+	out.action = (enum ap_uevent_action)action;
 	if (!sp) {
-		snprintf(store[0], sizeof(store[0]), "SYNTH_UUID=0");
-		nargs = 1;
+		snprintf(out.vars[0], AP_SYNTH_VAR_LEN, "SYNTH_UUID=0");
+		out.nvars = 1;
 	} else {
-		r = synth_args(sp + 1, len - first - 1, store, 16, &nargs);
+		r = synth_args(sp + 1, len - first - 1, &out);
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < nargs; i++)
-		extra[i] = store[i];
-	extra[nargs] = NULL;
-	uevent_send(s, o, (enum ap_uevent_action)action, extra);
+	memcpy(ret, &out, sizeof(out));
+	return 0;
+}
+
+int uevent_synth(struct ap_system *s, const struct ap_obj *o, const char *buf, size_t len)
+{
+	struct ap_uevent_synth syn;
+	const char *extra[AP_SYNTH_VARS + 1];
+	int r = uevent_synth_parse(buf, len, &syn);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < syn.nvars; i++)
+		extra[i] = syn.vars[i];
+	extra[syn.nvars] = NULL;
+	uevent_send(s, o, syn.action, extra);
 	return 0;
 }

@@ -76,11 +76,26 @@ size_t uevent_show(const struct ap_system *s, const struct ap_obj *o, char *out,
 void uevent_send(struct ap_system *s, const struct ap_obj *o, enum ap_uevent_action action,
 		 const char *const *extra);
 
+/* A synthetic uevent's variables: SYNTH_UUID and up to 15 SYNTH_ARG_*. */
+#define AP_SYNTH_VARS	 16
+#define AP_SYNTH_VAR_LEN 160
+
+struct ap_uevent_synth {
+	enum ap_uevent_action action;
+	size_t nvars;
+	char vars[AP_SYNTH_VARS][AP_SYNTH_VAR_LEN]; /* "KEY=VALUE", SYNTH_UUID first */
+};
+
 /*
- * A write to o's uevent file (kobject_synth_uevent): "ACTION" or
- * "ACTION UUID [KEY=VALUE ...]". -EINVAL for an unknown action or bad
- * arguments; otherwise the event is sent with SYNTH_UUID and SYNTH_ARG_*.
+ * Parse a write to a uevent file (kobject_synth_uevent): "ACTION" or
+ * "ACTION UUID [KEY=VALUE ...]", one trailing newline or NUL allowed;
+ * KEY and VALUE are letters and digits, one space before each pair.
+ * Without a UUID, SYNTH_UUID is "0". -EINVAL for an empty write, an
+ * unknown action, a bad UUID or a bad pair; -ENOMEM for more pairs than
+ * the environment holds. *ret is untouched on failure.
  */
+int uevent_synth_parse(const char *buf, size_t len, struct ap_uevent_synth *ret);
+/* A write to o's uevent file: parsed as above, then sent for o. */
 int uevent_synth(struct ap_system *s, const struct ap_obj *o, const char *buf, size_t len);
 
 /* The "kobj" helpers for bus.c and matrix.c. */

@@ -416,6 +416,89 @@ static void test_events_follow_the_bus_list_order(void **state)
 
 /* ---- synthetic events, the uevent file, the v8 ABI ---- */
 
+/* kobject_synth_uevent's syntax, one case per rule (uevent_synth_parse). */
+static void test_synth_parse_accepts_action_uuid_and_pairs(void **state)
+{
+	static const struct {
+		const char *in;
+		enum ap_uevent_action action;
+		const char *vars[4];
+	} ok[] = {
+	    {"add", AP_UEVENT_ADD, {"SYNTH_UUID=0"}},
+	    {"change\n", AP_UEVENT_CHANGE, {"SYNTH_UUID=0"}},
+	    {"unbind", AP_UEVENT_UNBIND, {"SYNTH_UUID=0"}},
+	    {"remove " UUID1, AP_UEVENT_REMOVE, {"SYNTH_UUID=" UUID1}},
+	    {"online " UUID1 "\n", AP_UEVENT_ONLINE, {"SYNTH_UUID=" UUID1}},
+	    {"add " UUID1 " A=1 b2=x",
+	     AP_UEVENT_ADD,
+	     {"SYNTH_UUID=" UUID1, "SYNTH_ARG_A=1", "SYNTH_ARG_b2=x"}},
+	};
+	struct ap_uevent_synth syn;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		size_t n = 0;
+
+		assert_int_equal(uevent_synth_parse(ok[i].in, strlen(ok[i].in), &syn), 0);
+		assert_int_equal(syn.action, ok[i].action);
+		while (n < 4 && ok[i].vars[n])
+			n++;
+		assert_int_equal(syn.nvars, n);
+		for (size_t v = 0; v < n; v++)
+			assert_string_equal(syn.vars[v], ok[i].vars[v]);
+	}
+	/* a trailing NUL counts as the newline does */
+	assert_int_equal(uevent_synth_parse("move", 5, &syn), 0);
+	assert_int_equal(syn.action, AP_UEVENT_MOVE);
+}
+
+static void test_synth_parse_refuses_each_bad_write(void **state)
+{
+	static const struct {
+		const char *in;
+		int err;
+	} bad[] = {
+	    {"", -EINVAL},			    /* empty */
+	    {"\n", -EINVAL},			    /* only the newline */
+	    {"chang", -EINVAL},			    /* unknown action */
+	    {"Add", -EINVAL},			    /* actions are lower case */
+	    {" add", -EINVAL},			    /* no action before the space */
+	    {"add ", -EINVAL},			    /* a space and no UUID */
+	    {"add x", -EINVAL},			    /* not a UUID */
+	    {"add " UUID1 "x", -EINVAL},	    /* no space after the UUID */
+	    {"add " UUID1 " ", -EINVAL},	    /* a space and no pair */
+	    {"add " UUID1 " A", -EINVAL},	    /* no '=' */
+	    {"add " UUID1 " A=", -EINVAL},	    /* no value */
+	    {"add " UUID1 " =1", -EINVAL},	    /* no key */
+	    {"add " UUID1 " A-B=1", -EINVAL},	    /* key not alphanumeric */
+	    {"add " UUID1 " A=1-2", -EINVAL},	    /* value not alphanumeric */
+	    {"add " UUID1 "  A=1", -EINVAL},	    /* two spaces */
+	    {"add " UUID1 " A=1 B=2\n\n", -EINVAL}, /* one newline only */
+	    {"add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 J=1 K=1 L=1 M=1 N=1 O=1 P=1",
+	     -ENOMEM}, /* a 16th pair */
+	};
+	struct ap_uevent_synth syn = {.action = AP_UEVENT_BIND, .nvars = 7};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(uevent_synth_parse(bad[i].in, strlen(bad[i].in), &syn),
+				 bad[i].err);
+		/* untouched on failure */
+		assert_int_equal(syn.action, AP_UEVENT_BIND);
+		assert_int_equal(syn.nvars, 7);
+	}
+	/* fifteen pairs fit */
+	assert_int_equal(
+	    uevent_synth_parse("add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 "
+			       "J=1 K=1 L=1 M=1 N=1 O=1",
+			       strlen("add " UUID1 " A=1 B=2 C=3 D=4 E=5 F=6 G=7 H=8 I=9 "
+				      "J=1 K=1 L=1 M=1 N=1 O=1"),
+			       &syn),
+	    0);
+	assert_int_equal(syn.nvars, AP_SYNTH_VARS);
+	assert_string_equal(syn.vars[AP_SYNTH_VARS - 1], "SYNTH_ARG_O=1");
+}
+
 static void test_synthetic_uevents(void **state)
 {
 	struct ap_system *s = sys_new(AP_ABI_CUR);
@@ -582,6 +665,8 @@ int main(void)
 	    cmocka_unit_test(test_autoprobe_off_leaves_new_devices_unbound),
 	    cmocka_unit_test(test_unbind_and_bind_by_hand),
 	    cmocka_unit_test(test_events_follow_the_bus_list_order),
+	    cmocka_unit_test(test_synth_parse_accepts_action_uuid_and_pairs),
+	    cmocka_unit_test(test_synth_parse_refuses_each_bad_write),
 	    cmocka_unit_test(test_synthetic_uevents),
 	    cmocka_unit_test(test_uevent_file_shows_what_dev_uevent_adds),
 	    cmocka_unit_test(test_v8_keys),

@@ -161,6 +161,21 @@ static void on_queue_reset(void *ctx, unsigned int apqn, bool zeroize)
 		gs->prev_ops.queue_reset(gs->prev_ctx, apqn, zeroize);
 }
 
+/* The queue's request counters: the engine owns them. */
+static void on_queue_counters(void *ctx, unsigned int apqn, struct ap_queue_counters *ret)
+{
+	struct guests *gs = ctx;
+
+	engine_counters(gs->engine, apqn, ret);
+}
+
+static void on_queue_count_reset(void *ctx, unsigned int apqn)
+{
+	struct guests *gs = ctx;
+
+	engine_reset_request_count(gs->engine, apqn);
+}
+
 /*
  * An attached mdev's guest matrix changed (attach, hot plug/unplug,
  * filtering): KVM's set-masks, then the config-change eventfd. While a
@@ -194,7 +209,7 @@ int guests_init(struct apemud *d)
 	if (!gs)
 		return -ENOMEM;
 	gs->d = d;
-	r = engine_new(&d->view, d->sys->bus.queue, &gs->engine);
+	r = engine_new(&d->view, &gs->engine);
 	if (r < 0) {
 		free(gs);
 		return r;
@@ -214,6 +229,8 @@ int guests_init(struct apemud *d)
 	    .queue_reset = on_queue_reset,
 	    .guest_update = on_guest_update,
 	    .uevent = on_uevent,
+	    .queue_counters = on_queue_counters,
+	    .queue_count_reset = on_queue_count_reset,
 	};
 	d->sys->ops_ctx = gs;
 	d->guests = gs;

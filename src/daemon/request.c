@@ -129,14 +129,14 @@ static int ev_adapter_add(struct apemud *d, struct req *r, char *msg)
 	}
 	desc.id = (unsigned int)id;
 	pthread_mutex_lock(&d->lock);
-	if (id > machine_max_apid(&d->sys->hw))
-		e = -EINVAL;
-	else
-		e = apbus_add_adapter(d->sys, &desc);
-	if (e == -EINVAL)
+	e = apbus_add_adapter(d->sys, &desc);
+	if (e == -EINVAL && machine_check_apid(&d->sys->hw, id) < 0)
 		snprintf(msg, MSG_LEN,
 			 "adapter-add: adapter %lu (0x%02lx) above the highest adapter id %u", id,
 			 id, machine_max_apid(&d->sys->hw));
+	else if (e == -EINVAL)
+		snprintf(msg, MSG_LEN,
+			 "adapter-add: the machine refuses adapter 0x%02lx as described", id);
 	apemud_publish(d);
 	pthread_mutex_unlock(&d->lock);
 	if (e == -EEXIST)

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bus.h"
 #include "dlog.h"
 #include "efd.h"
 #include "guest.h"
@@ -156,22 +155,19 @@ static int do_open(struct guests *gs, struct gconn *gc, const char *uuid, char *
 	struct gopen *o;
 	int e;
 
-	if (!m || m->remove_requested) {
+	e = matrix_open_check(s, m, m && vfio_find_open(gs, m), g != NULL);
+	if (e == -ENODEV)
 		snprintf(msg, MSG_LEN, "mdev-open: %s: no such mdev%s", uuid,
 			 m ? " (being removed)" : "");
-		return -ENODEV;
-	}
-	if (vfio_find_open(gs, m)) {
+	else if (e == -EBUSY)
 		snprintf(msg, MSG_LEN, "mdev-open: %s is open already", uuid);
-		return -EBUSY;
-	}
-	if (!g && s->abi == AP_ABI_CUR) {
+	else if (e == -EINVAL)
 		snprintf(msg, MSG_LEN,
 			 "mdev-open: %s: no guest (KVM) on this connection: "
 			 "guest-create first",
 			 uuid);
-		return -EINVAL;
-	}
+	if (e < 0)
+		return e;
 	o = calloc(1, sizeof(*o));
 	if (!o) {
 		snprintf(msg, MSG_LEN, "out of memory");
@@ -368,39 +364,11 @@ static int ioctl_set_irqs(struct ioctl_ctx *c)
 	return 0;
 }
 
-/*
- * Zeroize the mdev's queues. cur: each linked queue (assigned and bound to
- * vfio_ap), its rc recorded; EIO when any recorded rc is non-zero. v8
- * (4.20): every APQN of APM x AQM; EBUSY for rc 0x02/0x05, EIO for others,
- * the last failure wins.
- */
+/* Zeroize the mdev's queues: the rules and errnos are matrix_device_reset()'s. */
 static int ioctl_reset(struct ioctl_ctx *c)
 {
-	struct ap_system *s = c->gs->d->sys;
-	int a, dom, e = 0;
+	int e = matrix_device_reset(c->gs->d->sys, c->m);
 
-	ap_mask_for_each (a, &c->m->apm) {
-		ap_mask_for_each (dom, &c->m->aqm) {
-			unsigned int apqn = AP_APQN((unsigned int)a, (unsigned int)dom);
-			struct ap_queue_dev *q = &s->bus.queue[apqn];
-			int rc;
-
-			if (s->abi == AP_ABI_V8) {
-				rc = apbus_queue_reset(s, apqn, true);
-				if (rc == AP_RC_RESET_IN_PROGRESS || rc == AP_RC_BUSY)
-					e = -EBUSY;
-				else if (rc != AP_RC_NORMAL)
-					e = -EIO;
-				continue;
-			}
-			if (!apbus_queue_exists(s, (unsigned int)a, (unsigned int)dom) ||
-			    q->driver != AP_DRV_VFIO_AP)
-				continue;
-			q->reset_rc = (uint8_t)apbus_queue_reset(s, apqn, true);
-			if (q->reset_rc != AP_RC_NORMAL)
-				e = -EIO;
-		}
-	}
 	if (e < 0)
 		snprintf(c->msg, MSG_LEN, "RESET: a queue could not be zeroized");
 	else

@@ -59,11 +59,13 @@ struct eng_queue {
 	uint8_t fault_rc;
 	uint32_t fault_left;
 	uint32_t reset_armed;
+	/* what sysfs shows (engine_counters): published at every touch of
+	 * the queue, request_count counted at every reply */
+	struct ap_queue_counters cnt;
 };
 
 struct engine {
 	const struct ap_view *view;
-	struct ap_queue_dev *counters;
 	unsigned int nworkers; /* atomic */
 	pthread_mutex_t workers_mu; /* starting workers */
 	struct worker *workers[AP_DEVICES]; /* atomic pointers */
@@ -96,20 +98,16 @@ static struct eng_queue *queue_get(struct engine *e, unsigned int apqn, bool cre
 	return old;
 }
 
-/* The queue's counters into the bus (lock held). */
-static void publish(struct engine *e, struct eng_queue *eq)
+/* The ring's state into the queue's counters (lock held). */
+static void publish(struct eng_queue *eq)
 {
-	struct ap_queue_dev *c;
 	unsigned int waiting = 0, pending = 0, incomplete = 0;
 
-	if (!e->counters)
-		return;
-	c = &e->counters[eq->apqn];
 	if (eq->bound)
 		qring_host_counts(&eq->h, &waiting, &pending, &incomplete);
-	__atomic_store_n(&c->requestq_count, waiting, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->pendingq_count, pending, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->load, incomplete, __ATOMIC_RELAXED);
+	eq->cnt.requestq_count = waiting;
+	eq->cnt.pendingq_count = pending;
+	eq->cnt.load = incomplete;
 }
 
 /* What the ring tells its guest (lock held): a pending fault sends every
@@ -252,7 +250,7 @@ static bool run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 	r = eq->bound && eq->live ? qring_host_take(&eq->h, s->req, sizeof(s->req), &psmid, &len, &gen)
 				  : -ENOENT;
 	if (r == 0)
-		publish(e, eq);
+		publish(eq);
 	pthread_mutex_unlock(&eq->mu);
 	if (r < 0)
 		return false;
@@ -264,12 +262,10 @@ static bool run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 	pthread_mutex_lock(&eq->mu);
 	/* a reset or revocation meanwhile discarded the request: the reply goes nowhere */
 	if (eq->bound && qring_host_complete(&eq->h, gen, psmid, s->reply, n)) {
-		if (e->counters)
-			__atomic_fetch_add(&e->counters[eq->apqn].request_count, 1,
-					   __ATOMIC_RELAXED);
+		eq->cnt.request_count++;
 		notify(eq);
 	}
-	publish(e, eq);
+	publish(eq);
 	pthread_mutex_unlock(&eq->mu);
 	return true;
 }
@@ -386,7 +382,7 @@ static bool doorbell_used(struct engine *e, unsigned int apid, unsigned int exce
 }
 
 /* Drop eq's binding (lock held); returns its owner's doorbell, to deregister. */
-static int drop(struct engine *e, struct eng_queue *eq)
+static int drop(struct eng_queue *eq)
 {
 	int fd = eq->owner.doorbell_fd;
 
@@ -394,7 +390,7 @@ static int drop(struct engine *e, struct eng_queue *eq)
 	qring_host_set_need_wakeup(&eq->h, false);
 	eq->bound = eq->live = eq->irq_due = false;
 	eq->owner = (struct eng_owner){.irq_fd = -1, .doorbell_fd = -1};
-	publish(e, eq);
+	publish(eq);
 	return fd;
 }
 
@@ -430,14 +426,14 @@ int engine_bind(struct engine *e, unsigned int apqn, const struct qring_host *h,
 	pthread_mutex_lock(&eq->mu);
 	if (eq->bound && eq->owner.id != owner->id) {
 		old_id = eq->owner.id;
-		old_fd = drop(e, eq);
+		old_fd = drop(eq);
 	}
 	eq->h = *h;
 	eq->owner = *owner;
 	eq->bound = eq->live = true;
 	show_state(eq);
 	bound_set(w, AP_APQN_APQI(apqn), true);
-	publish(e, eq);
+	publish(eq);
 	pthread_mutex_unlock(&eq->mu);
 	if (old_id)
 		doorbell_del(w, apqn, old_id, old_fd);
@@ -463,7 +459,7 @@ const void *engine_unbind(struct engine *e, unsigned int apqn, const void *owner
 	pthread_mutex_lock(&eq->mu);
 	if (eq->bound && (!owner_id || eq->owner.id == owner_id)) {
 		had = eq->owner.id;
-		fd = drop(e, eq);
+		fd = drop(eq);
 		bound_set(w, AP_APQN_APQI(apqn), false);
 	}
 	pthread_mutex_unlock(&eq->mu);
@@ -517,7 +513,7 @@ void engine_unlock(struct engine *e, unsigned int apqn)
 {
 	struct eng_queue *eq = queue_get(e, apqn, false);
 
-	publish(e, eq);
+	publish(eq);
 	pthread_mutex_unlock(&eq->mu);
 }
 
@@ -656,20 +652,44 @@ void engine_reset(struct engine *e, unsigned int apqn)
 	if (eq->bound)
 		qring_host_reset(&eq->h);
 	engine_after_reset(eq);
-	publish(e, eq);
+	publish(eq);
+	pthread_mutex_unlock(&eq->mu);
+}
+
+/* ---- counters ---- */
+
+void engine_counters(struct engine *e, unsigned int apqn, struct ap_queue_counters *ret)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+
+	*ret = (struct ap_queue_counters){0};
+	if (!eq)
+		return;
+	pthread_mutex_lock(&eq->mu);
+	*ret = eq->cnt;
+	pthread_mutex_unlock(&eq->mu);
+}
+
+void engine_reset_request_count(struct engine *e, unsigned int apqn)
+{
+	struct eng_queue *eq = queue_get(e, apqn, false);
+
+	if (!eq)
+		return;
+	pthread_mutex_lock(&eq->mu);
+	eq->cnt.request_count = 0;
 	pthread_mutex_unlock(&eq->mu);
 }
 
 /* ---- life cycle ---- */
 
-int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, struct engine **ret)
+int engine_new(const struct ap_view *view, struct engine **ret)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return -ENOMEM;
 	e->view = view;
-	e->counters = counters;
 	pthread_mutex_init(&e->workers_mu, NULL);
 	for (unsigned int apid = 0; apid < AP_DEVICES; apid++)
 		if (ap_view_adapter_rc(view, apid) != AP_RC_Q_NOT_AVAIL && !worker_get(e, apid)) {

@@ -30,9 +30,11 @@
  *   the guests that own its rings; a guest writes its doorbell only when it
  *   sees need_wakeup, so a busy adapter costs no wake-ups. No spinning: a
  *   spinning thread takes the CPU an adapter or a guest needs.
- * - Counters: each queue's requestq_count, pendingq_count, load and
- *   request_count are published into the bus's struct ap_queue_dev with
- *   atomic stores whenever the worker or the trap path touches the queue.
+ * - Counters: the engine owns each queue's request counters (struct
+ *   ap_queue_counters), under the queue's mutex: requestq_count,
+ *   pendingq_count and load are taken from the ring whenever the worker,
+ *   the trap path or a reset touches the queue, request_count goes up with
+ *   every reply. The model asks for them (engine_counters).
  * - AQIC: when a reply arrives on a queue with interruptions enabled, the
  *   owner's notification byte becomes 0xff and, if it was not 0xff
  *   already, the owner's eventfd is signalled.
@@ -60,10 +62,9 @@ struct eng_owner {
 
 /*
  * Start a worker for every adapter present in view (more start as adapters
- * appear). counters: the bus's queue devices (AP_APQNS of them), or NULL.
- * -errno.
+ * appear). -errno.
  */
-int engine_new(const struct ap_view *view, struct ap_queue_dev *counters, struct engine **ret);
+int engine_new(const struct ap_view *view, struct engine **ret);
 /* Stop the workers and free every queue. Accepts NULL. */
 void engine_free(struct engine *e);
 /* Worker threads running. */
@@ -99,6 +100,11 @@ void engine_kick(struct engine *e, unsigned int apqn);
 void engine_reset(struct engine *e, unsigned int apqn);
 /* The same for the trap path's RAPQ/ZAPQ, on a binding engine_lock() returned. */
 void engine_queue_reset(struct engine *e, struct qring_host *h);
+
+/* apqn's counters as last published (all zero for a queue never used). */
+void engine_counters(struct engine *e, unsigned int apqn, struct ap_queue_counters *ret);
+/* A write to request_count: zero apqn's. */
+void engine_reset_request_count(struct engine *e, unsigned int apqn);
 
 /* ---- injected faults (apemu event fault-*, docs/apemu-cli.md) ---- */
 

@@ -51,6 +51,21 @@ struct fx {
 	struct apemu_qring *extra; /* a second ring a test laid out itself */
 };
 
+/* The model asks the engine for the counters, as apemud's ops do. */
+static void fx_counters(void *ctx, unsigned int apqn, struct ap_queue_counters *ret)
+{
+	struct fx *f = ctx;
+
+	engine_counters(f->e, apqn, ret);
+}
+
+static void fx_count_reset(void *ctx, unsigned int apqn)
+{
+	struct fx *f = ctx;
+
+	engine_reset_request_count(f->e, apqn);
+}
+
 /* Adapters 3 (CEX7A), 4 (CEX8A) and 5 (CEX8C); with more, accelerators 8.. too. */
 static int setup_n(void **state, unsigned int more)
 {
@@ -87,7 +102,10 @@ static int setup_n(void **state, unsigned int more)
 				      .irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK),
 				      .doorbell_fd = -1};
 	assert_true(f->owner.irq_fd >= 0);
-	assert_int_equal(engine_new(&f->view, f->sys.bus.queue, &f->e), 0);
+	assert_int_equal(engine_new(&f->view, &f->e), 0);
+	f->sys.ops.queue_counters = fx_counters;
+	f->sys.ops.queue_count_reset = fx_count_reset;
+	f->sys.ops_ctx = f;
 	*state = f;
 	return 0;
 }
@@ -322,6 +340,7 @@ static void test_counters_follow_the_messages(void **state)
 	uint8_t req[MEB1_LEN], reply[T50_REPLY_MAX];
 	BIGNUM *expect = BN_new();
 	struct timespec tick = {.tv_nsec = 1000000};
+	struct ap_queue_counters c;
 	uint64_t psmid;
 
 	meb1(req, 2, expect);
@@ -342,7 +361,9 @@ static void test_counters_follow_the_messages(void **state)
 	assert_int_equal(apbus_queue_requestq_count(&f->sys, q), 0);
 	assert_int_equal(apbus_queue_pendingq_count(&f->sys, q), 1);
 	assert_int_equal(apbus_queue_load(&f->sys, q), 0); /* completed */
-	assert_int_equal(__atomic_load_n(&f->sys.bus.queue[q].pendingq_count, __ATOMIC_RELAXED), 1);
+	engine_counters(f->e, q, &c);
+	assert_int_equal(c.pendingq_count, 1);
+	assert_int_equal(c.request_count, 1);
 	assert_result(reply, take(f, q, &psmid, reply, sizeof(reply)), expect);
 	/* the guest's DQAP is seen when the trap path or the worker next publishes */
 	barrier(f, q);
@@ -350,6 +371,14 @@ static void test_counters_follow_the_messages(void **state)
 	assert_int_equal(apbus_queue_requestq_count(&f->sys, q), 0);
 	assert_int_equal(apbus_queue_load(&f->sys, q), 0);
 	assert_int_equal(apbus_queue_request_count(&f->sys, q), 1);
+	/* a reset empties the queue but keeps request_count; a write to it zeroes it */
+	engine_reset(f->e, q);
+	assert_int_equal(apbus_queue_request_count(&f->sys, q), 1);
+	apbus_queue_reset_count(&f->sys, q);
+	assert_int_equal(apbus_queue_request_count(&f->sys, q), 0);
+	/* a queue never used reads zero */
+	engine_counters(f->e, AP_APQN(5, 6), &c);
+	assert_int_equal(c.request_count + c.requestq_count + c.pendingq_count + c.load, 0);
 	BN_free(expect);
 }
 

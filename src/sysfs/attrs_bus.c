@@ -244,8 +244,7 @@ static int show_bindings(struct sysfs_ctx *c, char *buf)
 {
 	unsigned int bound, total;
 
-	apbus_bindings(c->s, &bound, &total);
-	if (c->s->bus.scans >= 1 && bound == total)
+	if (apbus_bindings(c->s, &bound, &total))
 		return emit(buf, "%u/%u (complete)\n", bound, total);
 	return emit(buf, "%u/%u\n", bound, total);
 }
@@ -287,15 +286,9 @@ static int store_unbind(struct sysfs_ctx *c, const char *buf, size_t len)
 	return apbus_unbind(c->s, c->n.apid, buf, len);
 }
 
-/*
- * vfio_ap_mdev: every mdev is bound to it from its creation on, so a bind
- * finds the device busy. Unbinding an mdev from its driver is not
- * modelled; it is refused as busy as well.
- */
 static int store_mdev_bind(struct sysfs_ctx *c, const char *buf, size_t len)
 {
-	/* the name as drivers_probe takes it: found means bound already */
-	return matrix_mdev_drivers_probe(c->s, buf, len) == 0 ? -EBUSY : -ENODEV;
+	return matrix_mdev_drv_bind(c->s, buf, len);
 }
 
 static void target_matrix(const struct sysfs_ctx *c, char *buf, size_t size)
