@@ -35,10 +35,10 @@
 #define UUID1 "0b6b1c4e-5d4a-4f2e-9a61-000000000001"
 #define UUID2 "0b6b1c4e-5d4a-4f2e-9a61-000000000002"
 
-#define F8   "ffffffff"
-#define F64  F8 F8 F8 F8 F8 F8 F8 F8
-#define Z8   "00000000"
-#define Z60  Z8 Z8 Z8 Z8 Z8 Z8 Z8 "0000"
+#define F8  "ffffffff"
+#define F64 F8 F8 F8 F8 F8 F8 F8 F8
+#define Z8  "00000000"
+#define Z60 Z8 Z8 Z8 Z8 Z8 Z8 Z8 "0000"
 
 /* Was the queue apqn reset (any kind) since the recorder was cleared? */
 static bool rec_was_reset(struct ap_system *s, unsigned int apqn, bool zeroize)
@@ -761,26 +761,158 @@ static void test_doc_11_2_ebusy_logs_the_apqn_taken_from_an_mdev(void **state)
 
 /* ---- bus attributes ---- */
 
-static void test_ap_domain_parses_like_scanf_i(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
+/* ---- the bus attributes' stores, table-driven ---- */
 
-	(void)state;
-	assert_int_equal(put(apbus_store_ap_domain, s, "0x47\n"), 0);
-	assert_int_equal(s->bus.ap_domain, 0x47);
-	assert_int_equal(put(apbus_store_ap_domain, s, "0253"), 0); /* octal 171 */
-	assert_int_equal(s->bus.ap_domain, 0xab);
-	assert_int_equal(put(apbus_store_ap_domain, s, " 255"), 0);
-	assert_int_equal(s->bus.ap_domain, 255);
-	assert_int_equal(put(apbus_store_ap_domain, s, "4 and more"), 0); /* rest ignored */
-	assert_int_equal(s->bus.ap_domain, 4);
-	/* a domain need not be a usage domain of the machine */
-	assert_int_equal(put(apbus_store_ap_domain, s, "9"), 0);
-	assert_int_equal(s->bus.ap_domain, 9);
-	/* the kernel's vsscanf takes a '-' but no '+' */
-	assert_store_fails(apbus_store_ap_domain, s, "+9", -EINVAL);
+enum bus_attr { ATTR_AP_DOMAIN, ATTR_CONFIG_TIME, ATTR_POLL_THREAD, ATTR_POLL_TIMEOUT };
+
+static unsigned long long attr_get(const struct ap_system *s, enum bus_attr a)
+{
+	switch (a) {
+	case ATTR_AP_DOMAIN:
+		return (unsigned long long)s->bus.ap_domain;
+	case ATTR_CONFIG_TIME:
+		return (unsigned long long)s->bus.config_time;
+	case ATTR_POLL_THREAD:
+		return s->bus.poll_thread;
+	case ATTR_POLL_TIMEOUT:
+		return s->bus.poll_timeout;
+	}
+	return 0;
+}
+
+static void attr_set(struct ap_system *s, enum bus_attr a, unsigned long long v)
+{
+	switch (a) {
+	case ATTR_AP_DOMAIN:
+		s->bus.ap_domain = (int)v;
+		break;
+	case ATTR_CONFIG_TIME:
+		s->bus.config_time = (int)v;
+		break;
+	case ATTR_POLL_THREAD:
+		s->bus.poll_thread = v != 0;
+		break;
+	case ATTR_POLL_TIMEOUT:
+		s->bus.poll_timeout = v;
+		break;
+	}
+}
+
+/* Storing text fails with err and changes nothing, or (err 0) the attribute
+ * then reads want. A NULL text stores nothing: the attribute reads want. */
+struct store_case {
+	const char *text;
+	int err;
+	unsigned long long want;
+};
+
+/* The cases of one attribute in one ABI, run in order on one system. */
+struct store_table {
+	const char *attr_name;
+	enum bus_attr attr;
+	store_fn store;
+	enum ap_abi abi;
+	const struct store_case *cases;
+	size_t ncases;
+};
+
+static void test_bus_attribute_store(void **state)
+{
+	const struct store_table *t = *state;
+	struct ap_system *s = doc_sys(t->abi);
+
+	for (size_t i = 0; i < t->ncases; i++) {
+		const struct store_case *c = &t->cases[i];
+		int r;
+
+		if (c->err) {
+			struct snap *p = snap_take(s);
+
+			if ((r = put(t->store, s, c->text)) != c->err)
+				fail_msg("%s \"%s\": %d, want %d", t->attr_name, c->text, r,
+					 c->err);
+			assert_unchanged(s, p);
+			continue;
+		}
+		if (c->text) {
+			attr_set(s, t->attr, c->want ^ 1); /* so that only the store can set want */
+			if ((r = put(t->store, s, c->text)) != 0)
+				fail_msg("%s \"%s\": %d, want 0", t->attr_name, c->text, r);
+		}
+		if (attr_get(s, t->attr) != c->want)
+			fail_msg("%s after \"%s\": %llu, want %llu", t->attr_name,
+				 c->text ? c->text : "(nothing)", attr_get(s, t->attr), c->want);
+	}
 	sys_free(s);
 }
+
+#define CASES(a) (a), sizeof(a) / sizeof((a)[0])
+
+/* %i as the kernel's vsscanf reads it: any base, the rest ignored, a '-' but no '+' */
+static const struct store_case ap_domain_scanf_cases[] = {
+    {"0x47\n", 0, 0x47}, {"0253", 0, 0xab}, /* octal 171 */
+    {" 255", 0, 255},	 {"4 and more", 0, 4},
+    {"9", 0, 9}, /* a domain need not be a usage domain of the machine */
+    {"+9", -EINVAL, 0},
+};
+
+static const struct store_case config_time_cases[] = {
+    {NULL, 0, 30},	 {"5\n", 0, 5},	      {"120", 0, 120},	   {"4", -EINVAL, 0},
+    {"121", -EINVAL, 0}, {"-30", -EINVAL, 0}, {"abc", -EINVAL, 0}, {"", -EINVAL, 0},
+};
+
+static const struct store_case poll_thread_cur_cases[] = {
+    {"1", 0, 1},	{"y", 0, 1},	    {"Y\n", 0, 1},    {"yes", 0, 1},	 {"t", 0, 1},
+    {"on", 0, 1},	{"ON", 0, 1},	    {"0", 0, 0},      {"n", 0, 0},	 {"N", 0, 0},
+    {"no", 0, 0},	{"f", 0, 0},	    {"off", 0, 0},    {"oF\n", 0, 0},	 {"2", -EINVAL, 0},
+    {"5", -EINVAL, 0},	{"-1", -EINVAL, 0}, {"", -EINVAL, 0}, {"x", -EINVAL, 0}, {"o", -EINVAL, 0},
+    {"\n", -EINVAL, 0},
+};
+
+static const struct store_case poll_thread_v8_cases[] = {
+    {"5\n", 0, 1}, {"0", 0, 0}, {"1", 0, 1}, {"y", -EINVAL, 0}, {"on", -EINVAL, 0},
+};
+
+/* today's kernel: kstrtoul, 0 .. 120 s; 4.x: %llu, 1 .. 120 s */
+static const struct store_case poll_timeout_cur_cases[] = {
+    {"0", 0, 0},
+    {"0x10", 0, 16},
+    {"120000000000\n", 0, 120000000000ULL},
+    {"120000000001", -EINVAL, 0},
+    {"5 ", -EINVAL, 0},
+    {"abc", -EINVAL, 0},
+    {"-5", -EINVAL, 0},
+    {"99999999999999999999", -ERANGE, 0},
+};
+
+static const struct store_case poll_timeout_v8_cases[] = {
+    {"5 junk", 0, 5},
+    {"0", -EINVAL, 0},
+    {"120000000001", -EINVAL, 0},
+};
+
+static struct store_table ap_domain_scanf = {"ap_domain", ATTR_AP_DOMAIN, apbus_store_ap_domain,
+					     AP_ABI_CUR, CASES(ap_domain_scanf_cases)};
+static struct store_table config_time = {"config_time", ATTR_CONFIG_TIME, apbus_store_config_time,
+					 AP_ABI_CUR, CASES(config_time_cases)};
+static struct store_table poll_thread_cur = {"poll_thread", ATTR_POLL_THREAD,
+					     apbus_store_poll_thread, AP_ABI_CUR,
+					     CASES(poll_thread_cur_cases)};
+static struct store_table poll_thread_v8 = {"poll_thread", ATTR_POLL_THREAD,
+					    apbus_store_poll_thread, AP_ABI_V8,
+					    CASES(poll_thread_v8_cases)};
+static struct store_table poll_timeout_cur = {"poll_timeout", ATTR_POLL_TIMEOUT,
+					      apbus_store_poll_timeout, AP_ABI_CUR,
+					      CASES(poll_timeout_cur_cases)};
+static struct store_table poll_timeout_v8 = {"poll_timeout", ATTR_POLL_TIMEOUT,
+					     apbus_store_poll_timeout, AP_ABI_V8,
+					     CASES(poll_timeout_v8_cases)};
+
+/* One named cmocka case per table. */
+#define STORE_TEST(test, table)                                                                    \
+	{                                                                                          \
+		.name = #test, .test_func = test_bus_attribute_store, .initial_state = &(table)    \
+	}
 
 static void test_ap_domain_rejects_out_of_range_and_garbage(void **state)
 {
@@ -816,95 +948,6 @@ static void test_ap_domain_must_be_in_aqmask_in_cur_only(void **state)
 	s = doc_sys(AP_ABI_V8);
 	assert_int_equal(put(apbus_store_ap_domain, s, "0x47"), 0);
 	assert_int_equal(s->bus.ap_domain, 0x47);
-	sys_free(s);
-}
-
-static void test_config_time_accepts_5_to_120(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
-
-	(void)state;
-	assert_int_equal(s->bus.config_time, 30);
-	assert_int_equal(put(apbus_store_config_time, s, "5\n"), 0);
-	assert_int_equal(s->bus.config_time, 5);
-	assert_int_equal(put(apbus_store_config_time, s, "120"), 0);
-	assert_int_equal(s->bus.config_time, 120);
-	assert_store_fails(apbus_store_config_time, s, "4", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "121", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "-30", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "abc", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "", -EINVAL);
-	sys_free(s);
-}
-
-static void test_poll_thread_cur_takes_kstrtobool(void **state)
-{
-	static const char *const on[] = {"1", "y", "Y\n", "yes", "t", "on", "ON"};
-	static const char *const off[] = {"0", "n", "N", "no", "f", "off", "oF\n"};
-	static const char *const bad[] = {"2", "5", "-1", "", "x", "o", "\n"};
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
-		s->bus.poll_thread = false;
-		assert_int_equal(put(apbus_store_poll_thread, s, on[i]), 0);
-		assert_true(s->bus.poll_thread);
-	}
-	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
-		s->bus.poll_thread = true;
-		assert_int_equal(put(apbus_store_poll_thread, s, off[i]), 0);
-		assert_false(s->bus.poll_thread);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_store_fails(apbus_store_poll_thread, s, bad[i], -EINVAL);
-	sys_free(s);
-}
-
-static void test_poll_thread_v8_takes_an_integer(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_V8);
-
-	(void)state;
-	assert_int_equal(put(apbus_store_poll_thread, s, "5\n"), 0);
-	assert_true(s->bus.poll_thread);
-	assert_int_equal(put(apbus_store_poll_thread, s, "0"), 0);
-	assert_false(s->bus.poll_thread);
-	assert_int_equal(put(apbus_store_poll_thread, s, "1"), 0);
-	assert_true(s->bus.poll_thread);
-	assert_store_fails(apbus_store_poll_thread, s, "y", -EINVAL);
-	assert_store_fails(apbus_store_poll_thread, s, "on", -EINVAL);
-	sys_free(s);
-}
-
-/* today's kernel: kstrtoul, 0 .. 120 s; 4.x: %llu, 1 .. 120 s */
-static void test_poll_timeout_cur_is_kstrtoul_up_to_120000000000(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
-
-	(void)state;
-	assert_int_equal(put(apbus_store_poll_timeout, s, "0"), 0);
-	assert_int_equal(s->bus.poll_timeout, 0);
-	assert_int_equal(put(apbus_store_poll_timeout, s, "0x10"), 0);
-	assert_int_equal(s->bus.poll_timeout, 16);
-	assert_int_equal(put(apbus_store_poll_timeout, s, "120000000000\n"), 0);
-	assert_true(s->bus.poll_timeout == 120000000000ULL);
-	assert_store_fails(apbus_store_poll_timeout, s, "120000000001", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "5 ", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "abc", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "-5", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "99999999999999999999", -ERANGE);
-	sys_free(s);
-}
-
-static void test_poll_timeout_v8_is_sscanf_from_1(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_V8);
-
-	(void)state;
-	assert_int_equal(put(apbus_store_poll_timeout, s, "5 junk"), 0);
-	assert_int_equal(s->bus.poll_timeout, 5);
-	assert_store_fails(apbus_store_poll_timeout, s, "0", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "120000000001", -EINVAL);
 	sys_free(s);
 }
 
@@ -1364,14 +1407,14 @@ int main(void)
 	    cmocka_unit_test(test_doc_11_2_short_mask_is_left_aligned),
 	    cmocka_unit_test(test_doc_11_2_relative_list_sets_and_clears_ids),
 	    cmocka_unit_test(test_doc_11_2_ebusy_logs_the_apqn_taken_from_an_mdev),
-	    cmocka_unit_test(test_ap_domain_parses_like_scanf_i),
+	    STORE_TEST(test_ap_domain_parses_like_scanf_i, ap_domain_scanf),
 	    cmocka_unit_test(test_ap_domain_rejects_out_of_range_and_garbage),
 	    cmocka_unit_test(test_ap_domain_must_be_in_aqmask_in_cur_only),
-	    cmocka_unit_test(test_config_time_accepts_5_to_120),
-	    cmocka_unit_test(test_poll_thread_cur_takes_kstrtobool),
-	    cmocka_unit_test(test_poll_thread_v8_takes_an_integer),
-	    cmocka_unit_test(test_poll_timeout_cur_is_kstrtoul_up_to_120000000000),
-	    cmocka_unit_test(test_poll_timeout_v8_is_sscanf_from_1),
+	    STORE_TEST(test_config_time_accepts_5_to_120, config_time),
+	    STORE_TEST(test_poll_thread_cur_takes_kstrtobool, poll_thread_cur),
+	    STORE_TEST(test_poll_thread_v8_takes_an_integer, poll_thread_v8),
+	    STORE_TEST(test_poll_timeout_cur_is_kstrtoul_up_to_120000000000, poll_timeout_cur),
+	    STORE_TEST(test_poll_timeout_v8_is_sscanf_from_1, poll_timeout_v8),
 	    cmocka_unit_test(test_scans_write_forces_one_rescan),
 	    cmocka_unit_test(test_bindings_count_bound_and_all_queue_devices),
 	    cmocka_unit_test(test_card_config_0_deconfigures_and_1_configures),
