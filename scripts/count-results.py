@@ -3,13 +3,23 @@
 
 Usage: count-results.py [--meson testlog.json]... [--junit report.xml]...
 Prints one line per source and the total as 'N passed, N failed'.
-An executable that failed without reporting a failing case (a crash, a
-sanitizer abort, a time-out) counts as one failure.
+A meson test that runs pytest with --junitxml=FILE (tests/functional)
+counts the cases of FILE. An executable that failed without reporting a
+failing case (a crash, a sanitizer abort, a time-out, a missing JUnit
+file) counts as one failure.
 """
 import json
 import re
 import sys
 import xml.etree.ElementTree as ET
+
+
+def junit_of(entry):
+    """The --junitxml=FILE a meson test passed to pytest, or None."""
+    for arg in entry.get("command") or []:
+        if arg.startswith("--junitxml="):
+            return arg[len("--junitxml="):]
+    return None
 
 
 def count_meson(path):
@@ -20,9 +30,16 @@ def count_meson(path):
             out = entry.get("stdout") or ""
             ok = len(re.findall(r"^ok \d+", out, re.M))
             bad = len(re.findall(r"^not ok \d+", out, re.M))
+            junit = junit_of(entry)
+            if junit:
+                try:
+                    ok, bad = count_junit(junit)
+                except (OSError, ET.ParseError) as e:
+                    print(f"  {junit}: unreadable ({e}); counted as one failure")
+                    ok, bad = 0, 1
             if entry.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
                 bad = 1
-            if ok == 0 and bad == 0 and entry.get("result") == "OK":
+            if ok == 0 and bad == 0 and entry.get("result") == "OK" and not junit:
                 ok = 1  # a plain (non-TAP) test executable
             passed += ok
             failed += bad

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Install what is missing, build apemu three times (plain, ASan+UBSan,
 # TSan) and its libFuzzer targets (clang, ASan+UBSan), run every unit test
-# in each build, each fuzz target for FUZZ_SECONDS (20), the functional tests against the
-# ASan+UBSan build and the data-plane functional tests (guests, adapters,
-# RSA) against the TSan build, build the Debian packages and smoke-test them
+# in the plain and the ASan+UBSan build and those that run threads (suite
+# 'threads') in the TSan build, each fuzz target for FUZZ_SECONDS (20), two
+# at a time, the functional tests against the ASan+UBSan build and the
+# data-plane functional tests (guests, adapters, RSA: suite 'dataplane')
+# against the TSan build, through meson, two files at a time where they
+# may share the machine, build the Debian packages and smoke-test them
 # installed (scripts/package-test.sh), and end with one line
 # 'N passed, N failed'.
 set -uo pipefail
@@ -25,34 +28,44 @@ export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 results=()
 
-for dir in build build-asan build-tsan; do
-	echo "== unit tests ($dir)"
-	suites=(--suite unit)
-	[ "$dir" = build ] && suites+=(--suite docs) # man pages, completion: once
-	meson test -C "$dir" --no-rebuild "${suites[@]}" --print-errorlogs >"$dir/unit.out" 2>&1
-	grep -E '^ *[0-9]+/[0-9]+ ' "$dir/unit.out" || cat "$dir/unit.out"
-	results+=(--meson "$dir/meson-logs/testlog.json")
-done
+# meson test DIR NAME ARGS...: run, show one line per test (and the logs
+# of what failed), keep the log as DIR/NAME-testlog.json (the next run in
+# DIR overwrites testlog.json)
+mtest() {
+	local dir=$1 name=$2
+	shift 2
+	rm -f "$dir/meson-logs/testlog.json"
+	if meson test -C "$dir" --no-rebuild --print-errorlogs "$@" >"$dir/$name.out" 2>&1; then
+		grep -E '^ *[0-9]+/[0-9]+ ' "$dir/$name.out" || cat "$dir/$name.out"
+	else
+		cat "$dir/$name.out"
+	fi
+	cp "$dir/meson-logs/testlog.json" "$dir/$name-testlog.json" 2>/dev/null
+	results+=(--meson "$dir/$name-testlog.json")
+}
 
+# The single-threaded tests give TSan nothing to check: suite 'threads'
+# there. The random test's exhaustive owner scan runs in the plain build.
+echo "== unit tests (build)"
+mtest build unit --suite unit --suite docs # man pages, completion: once
+echo "== unit tests (build-asan)"
+mtest build-asan unit --suite unit
+echo "== unit tests that run threads (build-tsan)"
+mtest build-tsan unit --suite threads
+
+# two at a time: each has its own scratch corpus and artifact names
 echo "== fuzz targets (build-fuzz, ${FUZZ_SECONDS:-20} s each)"
-meson test -C build-fuzz --no-rebuild --suite fuzz --num-processes 1 --print-errorlogs \
-	>build-fuzz/fuzz.out 2>&1
-grep -E '^ *[0-9]+/[0-9]+ ' build-fuzz/fuzz.out || cat build-fuzz/fuzz.out
-cp build-fuzz/meson-logs/testlog.json build-fuzz/fuzz-testlog.json
-results+=(--meson build-fuzz/fuzz-testlog.json)
+mtest build-fuzz fuzz --suite fuzz --num-processes 2
 
 if [ -d tests/functional ] && ls tests/functional/test_*.py >/dev/null 2>&1; then
+	# one meson test per file (tests/functional/meson.build), each writing
+	# its JUnit file there; count-results.py counts their cases. Stale
+	# JUnit files would count a crashed file's cases of an earlier run.
 	echo "== functional tests (build-asan)"
-	APEMU_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider -p no:apemu.pytest_plugin \
-		--junitxml="$root/build-asan/functional.xml" tests/functional
-	results+=(--junit "$root/build-asan/functional.xml")
+	rm -f build-asan/tests/functional/*.xml build-tsan/tests/functional/*.xml
+	mtest build-asan functional --suite functional --num-processes 2
 	echo "== data-plane functional tests (build-tsan)"
-	APEMU_BUILD="$root/build-tsan" /usr/bin/python3 -m pytest -q -p no:cacheprovider -p no:apemu.pytest_plugin \
-		--junitxml="$root/build-tsan/functional.xml" tests/functional/test_guest_protocol.py \
-		tests/functional/test_dataplane.py tests/functional/test_guest_cli.py \
-		tests/functional/test_rsa_cli.py tests/functional/test_untrusted.py \
-		tests/functional/test_faults.py tests/functional/test_stress.py
-	results+=(--junit "$root/build-tsan/functional.xml")
+	mtest build-tsan functional --suite dataplane --num-processes 2
 fi
 
 if [ -d debian ]; then

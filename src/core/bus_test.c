@@ -29,192 +29,35 @@
 #include <string.h>
 
 #include "bus.h"
+#include "core_fixture.h"
 #include "matrix.h"
-#include "uevent.h"
 
 #define UUID1 "0b6b1c4e-5d4a-4f2e-9a61-000000000001"
 #define UUID2 "0b6b1c4e-5d4a-4f2e-9a61-000000000002"
 
-#define F8   "ffffffff"
-#define F64  F8 F8 F8 F8 F8 F8 F8 F8
-#define Z8   "00000000"
-#define Z60  Z8 Z8 Z8 Z8 Z8 Z8 Z8 "0000"
-#define NREC 4096
-
-/* ---- recording ops ---- */
-
-struct rec {
-	unsigned int nlog;
-	char log[64][256];
-	char logdev[64][48];
-	unsigned int nreset;
-	unsigned int reset_apqn[NREC];
-	bool reset_zeroize[NREC];
-	unsigned int nupdate;
-	struct ap_mask upd_apm[64], upd_aqm[64];
-	unsigned int nuevent;
-	char uev_dev[64][48];  /* the last part of DEVPATH */
-	char uev_var[64][128]; /* the variable after SUBSYSTEM */
-};
-
-static void rec_log(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
-{
-	struct rec *r = ctx;
-
-	(void)level;
-	if (r->nlog < 64) {
-		snprintf(r->log[r->nlog], sizeof(r->log[0]), "%s", msg);
-		snprintf(r->logdev[r->nlog], sizeof(r->logdev[0]), "%s", dev ? dev : "");
-	}
-	r->nlog++;
-}
-
-static void rec_reset(void *ctx, unsigned int apqn, bool zeroize)
-{
-	struct rec *r = ctx;
-
-	if (r->nreset < NREC) {
-		r->reset_apqn[r->nreset] = apqn;
-		r->reset_zeroize[r->nreset] = zeroize;
-	}
-	r->nreset++;
-}
-
-static void rec_update(void *ctx, struct ap_mdev *m)
-{
-	struct rec *r = ctx;
-
-	if (r->nupdate < 64) {
-		r->upd_apm[r->nupdate] = m->shadow_apm;
-		r->upd_aqm[r->nupdate] = m->shadow_aqm;
-	}
-	r->nupdate++;
-}
-
-static void rec_uevent(void *ctx, const struct ap_uevent *ev)
-{
-	struct rec *r = ctx;
-
-	if (r->nuevent < 64) {
-		snprintf(r->uev_dev[r->nuevent], sizeof(r->uev_dev[0]), "%s",
-			 strrchr(ev->devpath, '/') + 1);
-		snprintf(r->uev_var[r->nuevent], sizeof(r->uev_var[0]), "%s", ev->var[3]);
-	}
-	r->nuevent++;
-}
-
-static struct rec *rec_of(struct ap_system *s)
-{
-	return s->ops_ctx;
-}
-
-static bool rec_has_log(struct ap_system *s, const char *dev, const char *msg)
-{
-	struct rec *r = rec_of(s);
-
-	for (unsigned int i = 0; i < r->nlog && i < 64; i++)
-		if (!strcmp(r->log[i], msg) && !strcmp(r->logdev[i], dev))
-			return true;
-	return false;
-}
+#define F8  "ffffffff"
+#define F64 F8 F8 F8 F8 F8 F8 F8 F8
+#define Z8  "00000000"
+#define Z60 Z8 Z8 Z8 Z8 Z8 Z8 Z8 "0000"
 
 /* Was the queue apqn reset (any kind) since the recorder was cleared? */
 static bool rec_was_reset(struct ap_system *s, unsigned int apqn, bool zeroize)
 {
 	struct rec *r = rec_of(s);
 
-	for (unsigned int i = 0; i < r->nreset && i < NREC; i++)
+	for (unsigned int i = 0; i < r->nreset && i < FX_NREC; i++)
 		if (r->reset_apqn[i] == apqn && r->reset_zeroize[i] == zeroize)
 			return true;
 	return false;
 }
 
-/* ---- machines and systems ---- */
-
-static void hw_init(struct ap_machine *hw, bool apxa, unsigned int max)
-{
-	struct ap_machine_info info = {
-	    .qci = true,
-	    .apft = true,
-	    .aqic = true,
-	    .apxa = apxa,
-	    .na = (uint8_t)max,
-	    .nd = (uint8_t)max,
-	};
-
-	assert_int_equal(machine_init(hw, &info), 0);
-}
-
-static void hw_adapter(struct ap_machine *hw, unsigned int id, unsigned int gen, enum ap_mode mode)
-{
-	struct ap_adapter_desc d = {
-	    .id = id,
-	    .gen = gen,
-	    .mode = mode,
-	    .depth = -1,
-	    .max_msg_size = -1,
-	};
-
-	assert_int_equal(machine_add_adapter(hw, &d), 0);
-}
-
-static void hw_domain(struct ap_machine *hw, unsigned int d)
-{
-	ap_mask_set(&hw->info.usage_domains, d);
-	ap_mask_set(&hw->info.control_domains, d);
-}
-
-/* The machine of the documentation (11.1): CEX5C 5, CEX5A 6, domains 4, 0x47, 0xab, 0xff. */
-static void doc_hw(struct ap_machine *hw)
-{
-	hw_init(hw, true, 255);
-	hw_adapter(hw, 5, 5, AP_MODE_CCA);
-	hw_adapter(hw, 6, 5, AP_MODE_ACCEL);
-	hw_domain(hw, 4);
-	hw_domain(hw, 0x47);
-	hw_domain(hw, 0xab);
-	hw_domain(hw, 0xff);
-}
-
-/* A heap system with recording ops; masks as absolute strings, NULL: all ones. */
-static struct ap_system *sys_new(enum ap_abi abi, const struct ap_machine *hw, const char *apmask,
-				 const char *aqmask)
-{
-	static const struct ap_sys_ops ops = {
-	    .log = rec_log,
-	    .queue_reset = rec_reset,
-	    .guest_update = rec_update,
-	    .uevent = rec_uevent,
-	};
-	struct ap_system *s = calloc(1, sizeof(*s));
-	struct ap_mask am, qm;
-
-	assert_non_null(s);
-	if (apmask)
-		assert_int_equal(ap_mask_parse_abs(apmask, strlen(apmask), &am), 0);
-	if (aqmask)
-		assert_int_equal(ap_mask_parse_abs(aqmask, strlen(aqmask), &qm), 0);
-	assert_int_equal(
-	    ap_system_init(s, abi, hw, apmask ? &am : NULL, aqmask ? &qm : NULL, -1, 0), 0);
-	s->ops = ops;
-	s->ops_ctx = calloc(1, sizeof(struct rec));
-	assert_non_null(s->ops_ctx);
-	return s;
-}
-
+/* The documentation's system, every queue still reserved for the host. */
 static struct ap_system *doc_sys(enum ap_abi abi)
 {
 	struct ap_machine hw;
 
 	doc_hw(&hw);
-	return sys_new(abi, &hw, NULL, NULL);
-}
-
-static void sys_free(struct ap_system *s)
-{
-	free(s->ops_ctx);
-	ap_system_clear(s);
-	free(s);
+	return sys_new(abi, &hw, NULL, NULL, 0);
 }
 
 typedef int (*store_fn)(struct ap_system *, const char *, size_t);
@@ -239,30 +82,9 @@ static enum ap_driver drv(const struct ap_system *s, unsigned int apid, unsigned
 	return (enum ap_driver)s->bus.queue[AP_APQN(apid, apqi)].driver;
 }
 
-static struct ap_mdev *mdev_new(struct ap_system *s, const char *uuid)
-{
-	struct ap_mdev *m = NULL;
-
-	assert_int_equal(matrix_create(s, uuid, strlen(uuid), &m), 0);
-	assert_non_null(m);
-	return m;
-}
-
 static void assign(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, unsigned long id)
 {
 	assert_int_equal(matrix_assign_id(s, m, kind, id), 0);
-}
-
-static const char *show_matrix(const struct ap_mdev *m, char *buf)
-{
-	matrix_show_matrix(m, buf, 4096);
-	return buf;
-}
-
-static const char *show_guest(const struct ap_mdev *m, char *buf)
-{
-	matrix_show_guest_matrix(m, buf, 4096);
-	return buf;
 }
 
 static void assert_mask_hex(const struct ap_mask *m, const char *want)
@@ -274,77 +96,6 @@ static void assert_mask_hex(const struct ap_mask *m, const char *want)
 }
 
 /* ---- "a failed store changes nothing" ---- */
-
-#define SNAP_MDEVS 4
-
-struct snap {
-	struct ap_bus bus;
-	struct ap_machine hw;
-	uint32_t count, nslots;
-	struct ap_mdev mdev[SNAP_MDEVS];
-	bool live[SNAP_MDEVS];
-	char text[SNAP_MDEVS][4096];
-	unsigned int nuevent, nupdate, nreset;
-};
-
-static struct snap *snap_take(struct ap_system *s)
-{
-	struct snap *p = malloc(sizeof(*p));
-
-	assert_non_null(p);
-	memcpy(&p->bus, &s->bus, sizeof(p->bus));
-	memcpy(&p->hw, &s->hw, sizeof(p->hw));
-	p->count = s->matrix.count;
-	p->nslots = s->matrix.nslots;
-	assert_true(p->nslots <= SNAP_MDEVS);
-	for (uint32_t i = 0; i < p->nslots; i++) {
-		const struct ap_mdev *m = matrix_slot(s, i);
-
-		p->live[i] = m != NULL;
-		if (m) {
-			p->mdev[i] = *m;
-			matrix_show_matrix(m, p->text[i], sizeof(p->text[i]));
-		}
-	}
-	p->nuevent = rec_of(s)->nuevent;
-	p->nupdate = rec_of(s)->nupdate;
-	p->nreset = rec_of(s)->nreset;
-	return p;
-}
-
-/* Compare with the snapshot (and free it): masks, bindings, owner index, mdevs. */
-static void assert_unchanged(struct ap_system *s, struct snap *p)
-{
-	char text[4096];
-
-	assert_memory_equal(&s->bus.apmask, &p->bus.apmask, sizeof(struct ap_mask));
-	assert_memory_equal(&s->bus.aqmask, &p->bus.aqmask, sizeof(struct ap_mask));
-	for (unsigned int q = 0; q < AP_APQNS; q++) {
-		const struct ap_queue_dev *a = &p->bus.queue[q], *b = &s->bus.queue[q];
-
-		if (a->driver != b->driver || a->owner != b->owner)
-			fail_msg("queue %02x.%04x changed: driver %u -> %u, owner %u -> %u",
-				 AP_APQN_APID(q), AP_APQN_APQI(q), a->driver, b->driver, a->owner,
-				 b->owner);
-	}
-	assert_memory_equal(&s->bus, &p->bus, sizeof(p->bus));
-	assert_memory_equal(&s->hw, &p->hw, sizeof(p->hw));
-	assert_int_equal(s->matrix.count, p->count);
-	assert_int_equal(s->matrix.nslots, p->nslots);
-	for (uint32_t i = 0; i < p->nslots; i++) {
-		const struct ap_mdev *m = matrix_slot(s, i);
-
-		assert_int_equal(m != NULL, p->live[i]);
-		if (!m)
-			continue;
-		assert_string_equal(show_matrix(m, text), p->text[i]);
-		assert_memory_equal(m, &p->mdev[i], sizeof(*m));
-	}
-	assert_int_equal(rec_of(s)->nuevent, p->nuevent);
-	assert_int_equal(rec_of(s)->nupdate, p->nupdate);
-	assert_int_equal(rec_of(s)->nreset, p->nreset);
-	free(p);
-}
 
 /* A store that must fail with err and change nothing. */
 static void assert_store_fails(store_fn fn, struct ap_system *s, const char *text, int err)
@@ -395,13 +146,13 @@ static void test_init_binds_free_queues_to_vfio_ap_from_command_line_masks(void 
 	struct ap_system *s;
 
 	(void)state;
-	hw_init(&hw, false, 0);
+	hw_init(&hw, false, 0, 0);
 	hw_adapter(&hw, 0, 6, AP_MODE_CCA);
 	hw_adapter(&hw, 15, 6, AP_MODE_CCA);
 	hw_adapter(&hw, 16, 6, AP_MODE_ACCEL);
 	for (unsigned int d = 0; d <= 2; d++)
 		hw_domain(&hw, d);
-	s = sys_new(AP_ABI_CUR, &hw, "0xffff", "0x40");
+	s = sys_new(AP_ABI_CUR, &hw, "0xffff", "0x40", 0);
 	assert_int_equal(drv(s, 0, 1), AP_DRV_CEX4QUEUE);
 	assert_int_equal(drv(s, 15, 1), AP_DRV_CEX4QUEUE);
 	assert_int_equal(drv(s, 16, 1), AP_DRV_VFIO_AP);
@@ -424,7 +175,7 @@ static void test_init_v8_binds_every_queue_to_cex4queue(void **state)
 	(void)state;
 	doc_hw(&hw);
 	/* masks do not exist in v8: whatever is passed, the host owns everything */
-	s = sys_new(AP_ABI_V8, &hw, "0x", "0x");
+	s = sys_new(AP_ABI_V8, &hw, "0x", "0x", 0);
 	assert_false(apbus_has_masks(s));
 	assert_int_equal(drv(s, 5, 4), AP_DRV_CEX4QUEUE);
 	assert_int_equal(drv(s, 6, 0xff), AP_DRV_CEX4QUEUE);
@@ -439,10 +190,10 @@ static void test_init_picks_lowest_usage_domain_in_aqmask_as_default_domain(void
 
 	(void)state;
 	doc_hw(&hw);
-	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
+	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
 	assert_int_equal(s->bus.ap_domain, 4);
 	sys_free(s);
-	s = sys_new(AP_ABI_CUR, &hw, NULL, "0xf7" F8 F8 F8 F8 F8 F8 F8 "ffffff");
+	s = sys_new(AP_ABI_CUR, &hw, NULL, "0xf7" F8 F8 F8 F8 F8 F8 F8 "ffffff", 0);
 	assert_int_equal(s->bus.ap_domain, 0x47);
 	sys_free(s);
 }
@@ -927,8 +678,8 @@ static void test_doc_11_1_relative_and_absolute_masks_free_the_same_queues(void 
 	doc_hw(&hw);
 	hw_adapter(&hw, 7, 6, AP_MODE_ACCEL);
 	hw_domain(&hw, 0x10);
-	rel = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
-	abs = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
+	rel = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
+	abs = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
 	doc_free_queues(rel);
 	assert_int_equal(put(apbus_store_apmask, abs, apm_abs), 0);
 	assert_int_equal(put(apbus_store_aqmask, abs, aqm_abs), 0);
@@ -959,12 +710,12 @@ static void test_doc_11_2_masks_reserve_exactly_the_listed_apqns(void **state)
 	struct ap_system *s;
 
 	(void)state;
-	hw_init(&hw, false, 0);
+	hw_init(&hw, false, 0, 0);
 	for (unsigned int a = 0; a <= 8; a++)
 		hw_adapter(&hw, a, 7, AP_MODE_CCA);
 	for (unsigned int d = 0; d <= 2; d++)
 		hw_domain(&hw, d);
-	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
+	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
 	assert_int_equal(put(apbus_store_apmask, s,
 			     "0x7d"
 			     "00" Z60),
@@ -991,11 +742,11 @@ static void test_doc_11_2_short_mask_is_left_aligned(void **state)
 	struct ap_system *s;
 
 	(void)state;
-	hw_init(&hw, false, 0);
+	hw_init(&hw, false, 0, 0);
 	for (unsigned int a = 0; a <= 8; a++)
 		hw_adapter(&hw, a, 7, AP_MODE_CCA);
 	hw_domain(&hw, 0);
-	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
+	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
 	assert_int_equal(put(apbus_store_apmask, s, "0x41"), 0); /* IDs 1 and 7 */
 	for (unsigned int a = 0; a <= 8; a++)
 		assert_int_equal(drv(s, a, 0),
@@ -1031,7 +782,7 @@ static void test_doc_11_2_ebusy_logs_the_apqn_taken_from_an_mdev(void **state)
 	(void)state;
 	doc_hw(&hw);
 	hw_domain(&hw, 0x54);
-	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
+	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
 	assert_int_equal(put(apbus_store_aqmask, s, "-0x54"), 0);
 	m = mdev_new(s, UUID2);
 	assign(s, m, AP_KIND_DOMAIN, 0x54);
@@ -1046,26 +797,158 @@ static void test_doc_11_2_ebusy_logs_the_apqn_taken_from_an_mdev(void **state)
 
 /* ---- bus attributes ---- */
 
-static void test_ap_domain_parses_like_scanf_i(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
+/* ---- the bus attributes' stores, table-driven ---- */
 
-	(void)state;
-	assert_int_equal(put(apbus_store_ap_domain, s, "0x47\n"), 0);
-	assert_int_equal(s->bus.ap_domain, 0x47);
-	assert_int_equal(put(apbus_store_ap_domain, s, "0253"), 0); /* octal 171 */
-	assert_int_equal(s->bus.ap_domain, 0xab);
-	assert_int_equal(put(apbus_store_ap_domain, s, " 255"), 0);
-	assert_int_equal(s->bus.ap_domain, 255);
-	assert_int_equal(put(apbus_store_ap_domain, s, "4 and more"), 0); /* rest ignored */
-	assert_int_equal(s->bus.ap_domain, 4);
-	/* a domain need not be a usage domain of the machine */
-	assert_int_equal(put(apbus_store_ap_domain, s, "9"), 0);
-	assert_int_equal(s->bus.ap_domain, 9);
-	/* the kernel's vsscanf takes a '-' but no '+' */
-	assert_store_fails(apbus_store_ap_domain, s, "+9", -EINVAL);
+enum bus_attr { ATTR_AP_DOMAIN, ATTR_CONFIG_TIME, ATTR_POLL_THREAD, ATTR_POLL_TIMEOUT };
+
+static unsigned long long attr_get(const struct ap_system *s, enum bus_attr a)
+{
+	switch (a) {
+	case ATTR_AP_DOMAIN:
+		return (unsigned long long)s->bus.ap_domain;
+	case ATTR_CONFIG_TIME:
+		return (unsigned long long)s->bus.config_time;
+	case ATTR_POLL_THREAD:
+		return s->bus.poll_thread;
+	case ATTR_POLL_TIMEOUT:
+		return s->bus.poll_timeout;
+	}
+	return 0;
+}
+
+static void attr_set(struct ap_system *s, enum bus_attr a, unsigned long long v)
+{
+	switch (a) {
+	case ATTR_AP_DOMAIN:
+		s->bus.ap_domain = (int)v;
+		break;
+	case ATTR_CONFIG_TIME:
+		s->bus.config_time = (int)v;
+		break;
+	case ATTR_POLL_THREAD:
+		s->bus.poll_thread = v != 0;
+		break;
+	case ATTR_POLL_TIMEOUT:
+		s->bus.poll_timeout = v;
+		break;
+	}
+}
+
+/* Storing text fails with err and changes nothing, or (err 0) the attribute
+ * then reads want. A NULL text stores nothing: the attribute reads want. */
+struct store_case {
+	const char *text;
+	int err;
+	unsigned long long want;
+};
+
+/* The cases of one attribute in one ABI, run in order on one system. */
+struct store_table {
+	const char *attr_name;
+	enum bus_attr attr;
+	store_fn store;
+	enum ap_abi abi;
+	const struct store_case *cases;
+	size_t ncases;
+};
+
+static void test_bus_attribute_store(void **state)
+{
+	const struct store_table *t = *state;
+	struct ap_system *s = doc_sys(t->abi);
+
+	for (size_t i = 0; i < t->ncases; i++) {
+		const struct store_case *c = &t->cases[i];
+		int r;
+
+		if (c->err) {
+			struct snap *p = snap_take(s);
+
+			if ((r = put(t->store, s, c->text)) != c->err)
+				fail_msg("%s \"%s\": %d, want %d", t->attr_name, c->text, r,
+					 c->err);
+			assert_unchanged(s, p);
+			continue;
+		}
+		if (c->text) {
+			attr_set(s, t->attr, c->want ^ 1); /* so that only the store can set want */
+			if ((r = put(t->store, s, c->text)) != 0)
+				fail_msg("%s \"%s\": %d, want 0", t->attr_name, c->text, r);
+		}
+		if (attr_get(s, t->attr) != c->want)
+			fail_msg("%s after \"%s\": %llu, want %llu", t->attr_name,
+				 c->text ? c->text : "(nothing)", attr_get(s, t->attr), c->want);
+	}
 	sys_free(s);
 }
+
+#define CASES(a) (a), sizeof(a) / sizeof((a)[0])
+
+/* %i as the kernel's vsscanf reads it: any base, the rest ignored, a '-' but no '+' */
+static const struct store_case ap_domain_scanf_cases[] = {
+    {"0x47\n", 0, 0x47}, {"0253", 0, 0xab}, /* octal 171 */
+    {" 255", 0, 255},	 {"4 and more", 0, 4},
+    {"9", 0, 9}, /* a domain need not be a usage domain of the machine */
+    {"+9", -EINVAL, 0},
+};
+
+static const struct store_case config_time_cases[] = {
+    {NULL, 0, 30},	 {"5\n", 0, 5},	      {"120", 0, 120},	   {"4", -EINVAL, 0},
+    {"121", -EINVAL, 0}, {"-30", -EINVAL, 0}, {"abc", -EINVAL, 0}, {"", -EINVAL, 0},
+};
+
+static const struct store_case poll_thread_cur_cases[] = {
+    {"1", 0, 1},	{"y", 0, 1},	    {"Y\n", 0, 1},    {"yes", 0, 1},	 {"t", 0, 1},
+    {"on", 0, 1},	{"ON", 0, 1},	    {"0", 0, 0},      {"n", 0, 0},	 {"N", 0, 0},
+    {"no", 0, 0},	{"f", 0, 0},	    {"off", 0, 0},    {"oF\n", 0, 0},	 {"2", -EINVAL, 0},
+    {"5", -EINVAL, 0},	{"-1", -EINVAL, 0}, {"", -EINVAL, 0}, {"x", -EINVAL, 0}, {"o", -EINVAL, 0},
+    {"\n", -EINVAL, 0},
+};
+
+static const struct store_case poll_thread_v8_cases[] = {
+    {"5\n", 0, 1}, {"0", 0, 0}, {"1", 0, 1}, {"y", -EINVAL, 0}, {"on", -EINVAL, 0},
+};
+
+/* today's kernel: kstrtoul, 0 .. 120 s; 4.x: %llu, 1 .. 120 s */
+static const struct store_case poll_timeout_cur_cases[] = {
+    {"0", 0, 0},
+    {"0x10", 0, 16},
+    {"120000000000\n", 0, 120000000000ULL},
+    {"120000000001", -EINVAL, 0},
+    {"5 ", -EINVAL, 0},
+    {"abc", -EINVAL, 0},
+    {"-5", -EINVAL, 0},
+    {"99999999999999999999", -ERANGE, 0},
+};
+
+static const struct store_case poll_timeout_v8_cases[] = {
+    {"5 junk", 0, 5},
+    {"0", -EINVAL, 0},
+    {"120000000001", -EINVAL, 0},
+};
+
+static struct store_table ap_domain_scanf = {"ap_domain", ATTR_AP_DOMAIN, apbus_store_ap_domain,
+					     AP_ABI_CUR, CASES(ap_domain_scanf_cases)};
+static struct store_table config_time = {"config_time", ATTR_CONFIG_TIME, apbus_store_config_time,
+					 AP_ABI_CUR, CASES(config_time_cases)};
+static struct store_table poll_thread_cur = {"poll_thread", ATTR_POLL_THREAD,
+					     apbus_store_poll_thread, AP_ABI_CUR,
+					     CASES(poll_thread_cur_cases)};
+static struct store_table poll_thread_v8 = {"poll_thread", ATTR_POLL_THREAD,
+					    apbus_store_poll_thread, AP_ABI_V8,
+					    CASES(poll_thread_v8_cases)};
+static struct store_table poll_timeout_cur = {"poll_timeout", ATTR_POLL_TIMEOUT,
+					      apbus_store_poll_timeout, AP_ABI_CUR,
+					      CASES(poll_timeout_cur_cases)};
+static struct store_table poll_timeout_v8 = {"poll_timeout", ATTR_POLL_TIMEOUT,
+					     apbus_store_poll_timeout, AP_ABI_V8,
+					     CASES(poll_timeout_v8_cases)};
+
+/* One named cmocka case per table. */
+#define STORE_TEST(test, table)                                                                    \
+	{                                                                                          \
+		.name = #test, .test_func = test_bus_attribute_store, .initial_state = &(table)    \
+	}
 
 static void test_ap_domain_rejects_out_of_range_and_garbage(void **state)
 {
@@ -1079,10 +962,10 @@ static void test_ap_domain_rejects_out_of_range_and_garbage(void **state)
 	assert_store_fails(apbus_store_ap_domain, s, "", -EINVAL);
 	sys_free(s);
 
-	hw_init(&hw, false, 0);
+	hw_init(&hw, false, 0, 0);
 	hw_adapter(&hw, 1, 5, AP_MODE_CCA);
 	hw_domain(&hw, 15);
-	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
+	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
 	assert_store_fails(apbus_store_ap_domain, s, "16", -EINVAL); /* ap_max_domain_id 15 */
 	assert_int_equal(put(apbus_store_ap_domain, s, "15"), 0);
 	sys_free(s);
@@ -1101,95 +984,6 @@ static void test_ap_domain_must_be_in_aqmask_in_cur_only(void **state)
 	s = doc_sys(AP_ABI_V8);
 	assert_int_equal(put(apbus_store_ap_domain, s, "0x47"), 0);
 	assert_int_equal(s->bus.ap_domain, 0x47);
-	sys_free(s);
-}
-
-static void test_config_time_accepts_5_to_120(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
-
-	(void)state;
-	assert_int_equal(s->bus.config_time, 30);
-	assert_int_equal(put(apbus_store_config_time, s, "5\n"), 0);
-	assert_int_equal(s->bus.config_time, 5);
-	assert_int_equal(put(apbus_store_config_time, s, "120"), 0);
-	assert_int_equal(s->bus.config_time, 120);
-	assert_store_fails(apbus_store_config_time, s, "4", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "121", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "-30", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "abc", -EINVAL);
-	assert_store_fails(apbus_store_config_time, s, "", -EINVAL);
-	sys_free(s);
-}
-
-static void test_poll_thread_cur_takes_kstrtobool(void **state)
-{
-	static const char *const on[] = {"1", "y", "Y\n", "yes", "t", "on", "ON"};
-	static const char *const off[] = {"0", "n", "N", "no", "f", "off", "oF\n"};
-	static const char *const bad[] = {"2", "5", "-1", "", "x", "o", "\n"};
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++) {
-		s->bus.poll_thread = false;
-		assert_int_equal(put(apbus_store_poll_thread, s, on[i]), 0);
-		assert_true(s->bus.poll_thread);
-	}
-	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++) {
-		s->bus.poll_thread = true;
-		assert_int_equal(put(apbus_store_poll_thread, s, off[i]), 0);
-		assert_false(s->bus.poll_thread);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_store_fails(apbus_store_poll_thread, s, bad[i], -EINVAL);
-	sys_free(s);
-}
-
-static void test_poll_thread_v8_takes_an_integer(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_V8);
-
-	(void)state;
-	assert_int_equal(put(apbus_store_poll_thread, s, "5\n"), 0);
-	assert_true(s->bus.poll_thread);
-	assert_int_equal(put(apbus_store_poll_thread, s, "0"), 0);
-	assert_false(s->bus.poll_thread);
-	assert_int_equal(put(apbus_store_poll_thread, s, "1"), 0);
-	assert_true(s->bus.poll_thread);
-	assert_store_fails(apbus_store_poll_thread, s, "y", -EINVAL);
-	assert_store_fails(apbus_store_poll_thread, s, "on", -EINVAL);
-	sys_free(s);
-}
-
-/* today's kernel: kstrtoul, 0 .. 120 s; 4.x: %llu, 1 .. 120 s */
-static void test_poll_timeout_cur_is_kstrtoul_up_to_120000000000(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_CUR);
-
-	(void)state;
-	assert_int_equal(put(apbus_store_poll_timeout, s, "0"), 0);
-	assert_int_equal(s->bus.poll_timeout, 0);
-	assert_int_equal(put(apbus_store_poll_timeout, s, "0x10"), 0);
-	assert_int_equal(s->bus.poll_timeout, 16);
-	assert_int_equal(put(apbus_store_poll_timeout, s, "120000000000\n"), 0);
-	assert_true(s->bus.poll_timeout == 120000000000ULL);
-	assert_store_fails(apbus_store_poll_timeout, s, "120000000001", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "5 ", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "abc", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "-5", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "99999999999999999999", -ERANGE);
-	sys_free(s);
-}
-
-static void test_poll_timeout_v8_is_sscanf_from_1(void **state)
-{
-	struct ap_system *s = doc_sys(AP_ABI_V8);
-
-	(void)state;
-	assert_int_equal(put(apbus_store_poll_timeout, s, "5 junk"), 0);
-	assert_int_equal(s->bus.poll_timeout, 5);
-	assert_store_fails(apbus_store_poll_timeout, s, "0", -EINVAL);
-	assert_store_fails(apbus_store_poll_timeout, s, "120000000001", -EINVAL);
 	sys_free(s);
 }
 
@@ -1546,7 +1340,7 @@ static void test_usage_domain_removal_keeps_adapters_and_other_queues_in_guest(v
 			fail_msg("guest update %u of %u took adapter %u out of the guest", i + 1,
 				 r->nupdate, ap_mask_test(&r->upd_apm[i], 5) ? 6 : 5);
 	}
-	for (unsigned int i = 0; i < r->nreset && i < NREC; i++) {
+	for (unsigned int i = 0; i < r->nreset && i < FX_NREC; i++) {
 		if (AP_APQN_APQI(r->reset_apqn[i]) != 0x47)
 			fail_msg("queue %02x.%04x of the guest was reset",
 				 AP_APQN_APID(r->reset_apqn[i]), AP_APQN_APQI(r->reset_apqn[i]));
@@ -1561,10 +1355,10 @@ static void test_usage_domain_above_limit_is_einval(void **state)
 	struct snap *p;
 
 	(void)state;
-	hw_init(&hw, false, 0);
+	hw_init(&hw, false, 0, 0);
 	hw_adapter(&hw, 1, 5, AP_MODE_CCA);
 	hw_domain(&hw, 2);
-	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL);
+	s = sys_new(AP_ABI_CUR, &hw, NULL, NULL, 0);
 	p = snap_take(s);
 	assert_int_equal(apbus_set_usage_domain(s, 16, true), -EINVAL);
 	assert_int_equal(apbus_set_control_domain(s, 16, true), -EINVAL);
@@ -1655,14 +1449,14 @@ int main(void)
 	    cmocka_unit_test(test_doc_11_2_short_mask_is_left_aligned),
 	    cmocka_unit_test(test_doc_11_2_relative_list_sets_and_clears_ids),
 	    cmocka_unit_test(test_doc_11_2_ebusy_logs_the_apqn_taken_from_an_mdev),
-	    cmocka_unit_test(test_ap_domain_parses_like_scanf_i),
+	    STORE_TEST(test_ap_domain_parses_like_scanf_i, ap_domain_scanf),
 	    cmocka_unit_test(test_ap_domain_rejects_out_of_range_and_garbage),
 	    cmocka_unit_test(test_ap_domain_must_be_in_aqmask_in_cur_only),
-	    cmocka_unit_test(test_config_time_accepts_5_to_120),
-	    cmocka_unit_test(test_poll_thread_cur_takes_kstrtobool),
-	    cmocka_unit_test(test_poll_thread_v8_takes_an_integer),
-	    cmocka_unit_test(test_poll_timeout_cur_is_kstrtoul_up_to_120000000000),
-	    cmocka_unit_test(test_poll_timeout_v8_is_sscanf_from_1),
+	    STORE_TEST(test_config_time_accepts_5_to_120, config_time),
+	    STORE_TEST(test_poll_thread_cur_takes_kstrtobool, poll_thread_cur),
+	    STORE_TEST(test_poll_thread_v8_takes_an_integer, poll_thread_v8),
+	    STORE_TEST(test_poll_timeout_cur_is_kstrtoul_up_to_120000000000, poll_timeout_cur),
+	    STORE_TEST(test_poll_timeout_v8_is_sscanf_from_1, poll_timeout_v8),
 	    cmocka_unit_test(test_scans_write_forces_one_rescan),
 	    cmocka_unit_test(test_bindings_count_bound_and_all_queue_devices),
 	    cmocka_unit_test(test_card_config_0_deconfigures_and_1_configures),

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "core_fixture.h"
 #include "matrix.h"
 
 #define UUID1 "62177883-f1bb-47f0-914d-32a22e3a8804"
@@ -37,178 +38,16 @@
 #define F64  F8 F8 F8 F8 F8 F8 F8 F8
 #define Z8   "00000000"
 #define Z64  Z8 Z8 Z8 Z8 Z8 Z8 Z8 Z8
-#define PAGE 4096
-#define NREC 4096
-
-/* ---- recording ops ---- */
-
-struct rec {
-	unsigned int nlog;
-	char log[64][256];
-	char logdev[64][48];
-	unsigned int nreset;
-	unsigned int reset_apqn[NREC];
-	bool reset_zeroize[NREC];
-	unsigned int nupdate;
-	struct ap_mdev *upd_mdev[64];
-	struct ap_mask upd_apm[64], upd_aqm[64], upd_adm[64];
-	unsigned int nuevent;
-};
-
-static void rec_log(void *ctx, enum ap_log_level level, const char *dev, const char *msg)
-{
-	struct rec *r = ctx;
-
-	(void)level;
-	if (r->nlog < 64) {
-		snprintf(r->log[r->nlog], sizeof(r->log[0]), "%s", msg);
-		snprintf(r->logdev[r->nlog], sizeof(r->logdev[0]), "%s", dev ? dev : "");
-	}
-	r->nlog++;
-}
-
-static void rec_reset(void *ctx, unsigned int apqn, bool zeroize)
-{
-	struct rec *r = ctx;
-
-	if (r->nreset < NREC) {
-		r->reset_apqn[r->nreset] = apqn;
-		r->reset_zeroize[r->nreset] = zeroize;
-	}
-	r->nreset++;
-}
-
-static void rec_update(void *ctx, struct ap_mdev *m)
-{
-	struct rec *r = ctx;
-
-	if (r->nupdate < 64) {
-		r->upd_mdev[r->nupdate] = m;
-		r->upd_apm[r->nupdate] = m->shadow_apm;
-		r->upd_aqm[r->nupdate] = m->shadow_aqm;
-		r->upd_adm[r->nupdate] = m->shadow_adm;
-	}
-	r->nupdate++;
-}
-
-static void rec_uevent(void *ctx, const struct ap_uevent *ev)
-{
-	struct rec *r = ctx;
-
-	(void)ev;
-	r->nuevent++;
-}
-
-static struct rec *rec_of(struct ap_system *s)
-{
-	return s->ops_ctx;
-}
-
-static void rec_clear(struct ap_system *s)
-{
-	memset(s->ops_ctx, 0, sizeof(struct rec));
-}
-
-static bool rec_has_log(struct ap_system *s, const char *dev, const char *msg)
-{
-	struct rec *r = rec_of(s);
-
-	for (unsigned int i = 0; i < r->nlog && i < 64; i++)
-		if (!strcmp(r->log[i], msg) && !strcmp(r->logdev[i], dev))
-			return true;
-	return false;
-}
+#define PAGE FX_PAGE
 
 static bool rec_was_zeroized(struct ap_system *s, unsigned int apid, unsigned int apqi)
 {
 	struct rec *r = rec_of(s);
 
-	for (unsigned int i = 0; i < r->nreset && i < NREC; i++)
+	for (unsigned int i = 0; i < r->nreset && i < FX_NREC; i++)
 		if (r->reset_apqn[i] == AP_APQN(apid, apqi) && r->reset_zeroize[i])
 			return true;
 	return false;
-}
-
-/* ---- machines and systems ---- */
-
-static void hw_init(struct ap_machine *hw, bool apxa, unsigned int na, unsigned int nd)
-{
-	struct ap_machine_info info = {
-	    .qci = true,
-	    .apft = true,
-	    .aqic = true,
-	    .apxa = apxa,
-	    .na = (uint8_t)na,
-	    .nd = (uint8_t)nd,
-	};
-
-	assert_int_equal(machine_init(hw, &info), 0);
-}
-
-static void hw_adapter(struct ap_machine *hw, unsigned int id, unsigned int gen, enum ap_mode mode)
-{
-	struct ap_adapter_desc d = {
-	    .id = id,
-	    .gen = gen,
-	    .mode = mode,
-	    .depth = -1,
-	    .max_msg_size = -1,
-	};
-
-	assert_int_equal(machine_add_adapter(hw, &d), 0);
-}
-
-static void hw_domain(struct ap_machine *hw, unsigned int d)
-{
-	ap_mask_set(&hw->info.usage_domains, d);
-	ap_mask_set(&hw->info.control_domains, d);
-}
-
-/* The documentation's machine (11.1): APXA, Na = Nd = 255, CEX5C 5, CEX5A 6,
- * usage and control domains 4, 0x47, 0xab, 0xff. */
-static void doc_hw(struct ap_machine *hw)
-{
-	hw_init(hw, true, 255, 255);
-	hw_adapter(hw, 5, 5, AP_MODE_CCA);
-	hw_adapter(hw, 6, 5, AP_MODE_ACCEL);
-	hw_domain(hw, 4);
-	hw_domain(hw, 0x47);
-	hw_domain(hw, 0xab);
-	hw_domain(hw, 0xff);
-}
-
-/* A heap system with recording ops; masks as absolute strings (NULL: all ones). */
-static struct ap_system *sys_new(enum ap_abi abi, const struct ap_machine *hw, const char *apmask,
-				 const char *aqmask, uint32_t max_instances)
-{
-	static const struct ap_sys_ops ops = {
-	    .log = rec_log,
-	    .queue_reset = rec_reset,
-	    .guest_update = rec_update,
-	    .uevent = rec_uevent,
-	};
-	struct ap_system *s = calloc(1, sizeof(*s));
-	struct ap_mask am, qm;
-
-	assert_non_null(s);
-	if (apmask)
-		assert_int_equal(ap_mask_parse_abs(apmask, strlen(apmask), &am), 0);
-	if (aqmask)
-		assert_int_equal(ap_mask_parse_abs(aqmask, strlen(aqmask), &qm), 0);
-	assert_int_equal(
-	    ap_system_init(s, abi, hw, apmask ? &am : NULL, aqmask ? &qm : NULL, -1, max_instances),
-	    0);
-	s->ops = ops;
-	s->ops_ctx = calloc(1, sizeof(struct rec));
-	assert_non_null(s->ops_ctx);
-	return s;
-}
-
-static void sys_free(struct ap_system *s)
-{
-	free(s->ops_ctx);
-	ap_system_clear(s);
-	free(s);
 }
 
 /*
@@ -228,15 +67,6 @@ static struct ap_system *doc_sys(enum ap_abi abi)
 	}
 	rec_clear(s);
 	return s;
-}
-
-static struct ap_mdev *mdev_new(struct ap_system *s, const char *uuid)
-{
-	struct ap_mdev *m = NULL;
-
-	assert_int_equal(matrix_create(s, uuid, strlen(uuid), &m), 0);
-	assert_non_null(m);
-	return m;
 }
 
 static int assign(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, const char *text)
@@ -259,24 +89,6 @@ static int bus_move(struct ap_system *s, enum ap_driver from, enum ap_driver to,
 	int r = apbus_unbind(s, from, q, strlen(q));
 
 	return r < 0 ? r : apbus_bind(s, to, q, strlen(q));
-}
-
-static const char *show_matrix(const struct ap_mdev *m, char *buf)
-{
-	matrix_show_matrix(m, buf, PAGE);
-	return buf;
-}
-
-static const char *show_guest(const struct ap_mdev *m, char *buf)
-{
-	matrix_show_guest_matrix(m, buf, PAGE);
-	return buf;
-}
-
-static const char *show_cdoms(const struct ap_mdev *m, char *buf)
-{
-	matrix_show_control_domains(m, buf, PAGE);
-	return buf;
 }
 
 /* A mask with the n ids that follow. */
@@ -307,74 +119,6 @@ static const char *config_text(char *out, struct ap_mask apm, struct ap_mask aqm
 }
 
 /* ---- "a failed store changes nothing" ---- */
-
-#define SNAP_MDEVS 4
-
-struct snap {
-	struct ap_bus bus;
-	uint32_t count, nslots, available;
-	struct ap_mdev mdev[SNAP_MDEVS];
-	bool live[SNAP_MDEVS];
-	char text[SNAP_MDEVS][PAGE];
-	unsigned int nupdate, nreset;
-};
-
-static struct snap *snap_take(struct ap_system *s)
-{
-	struct snap *p = malloc(sizeof(*p));
-
-	assert_non_null(p);
-	memcpy(&p->bus, &s->bus, sizeof(p->bus));
-	p->count = s->matrix.count;
-	p->nslots = s->matrix.nslots;
-	p->available = matrix_available(s);
-	assert_true(p->nslots <= SNAP_MDEVS);
-	for (uint32_t i = 0; i < p->nslots; i++) {
-		const struct ap_mdev *m = matrix_slot(s, i);
-
-		p->live[i] = m != NULL;
-		if (m) {
-			p->mdev[i] = *m;
-			matrix_show_matrix(m, p->text[i], PAGE);
-		}
-	}
-	p->nupdate = rec_of(s)->nupdate;
-	p->nreset = rec_of(s)->nreset;
-	return p;
-}
-
-/* Compare with the snapshot and free it: masks, bindings, owners, mdevs. */
-static void assert_unchanged(struct ap_system *s, struct snap *p)
-{
-	char text[PAGE];
-
-	assert_memory_equal(&s->bus.apmask, &p->bus.apmask, sizeof(struct ap_mask));
-	assert_memory_equal(&s->bus.aqmask, &p->bus.aqmask, sizeof(struct ap_mask));
-	for (unsigned int q = 0; q < AP_APQNS; q++) {
-		const struct ap_queue_dev *a = &p->bus.queue[q], *b = &s->bus.queue[q];
-
-		if (a->driver != b->driver || a->owner != b->owner)
-			fail_msg("queue %02x.%04x changed: driver %u -> %u, owner %u -> %u",
-				 AP_APQN_APID(q), AP_APQN_APQI(q), a->driver, b->driver, a->owner,
-				 b->owner);
-	}
-	assert_memory_equal(&s->bus, &p->bus, sizeof(p->bus));
-	assert_int_equal(s->matrix.count, p->count);
-	assert_int_equal(s->matrix.nslots, p->nslots);
-	assert_int_equal(matrix_available(s), p->available);
-	for (uint32_t i = 0; i < p->nslots; i++) {
-		const struct ap_mdev *m = matrix_slot(s, i);
-
-		assert_int_equal(m != NULL, p->live[i]);
-		if (!m)
-			continue;
-		assert_string_equal(show_matrix(m, text), p->text[i]);
-		assert_memory_equal(m, &p->mdev[i], sizeof(*m));
-	}
-	assert_int_equal(rec_of(s)->nupdate, p->nupdate);
-	assert_int_equal(rec_of(s)->nreset, p->nreset);
-	free(p);
-}
 
 static void assert_assign_fails(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind,
 				const char *text, int err)

@@ -24,27 +24,57 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include "rsakey.h"
+#include "testkeys.h"
 #include "type50.h"
 
 #define FUZZ_ROUNDS 3000
 #define FUZZ_SEED   0x5eed50u
 
-/* Keys shared by the tests, generated once (the 4096-bit one is slow). */
-static const int key_bits[] = {512, 512, 1000, 1024, 1024, 1032, 2048, 2048, 2050, 3072, 4096};
-#define NKEYS (sizeof(key_bits) / sizeof(key_bits[0]))
+/* Keys shared by the tests: fixed ones (testkeys.h), as generating them took seconds. */
+#define NKEYS (sizeof(testkeys) / sizeof(testkeys[0]))
 
 static struct rsakey keys[NKEYS];
 static struct t50_ctx *ctx;
+
+/* The numbers of a PEM key, as rsakey_generate() fills them in. 0 or -1. */
+static int key_load(const struct testkey *t, struct rsakey *k)
+{
+	static const char *const names[] = {
+	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,	  OSSL_PKEY_PARAM_RSA_D,
+	    OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+	BIGNUM **nums[] = {&k->n, &k->e, &k->d, &k->p, &k->q, &k->dp, &k->dq, &k->qinv};
+	BIO *bio = BIO_new_mem_buf(t->pem, -1);
+
+	memset(k, 0, sizeof(*k));
+	if (!bio)
+		return -1;
+	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!k->pkey || EVP_PKEY_get_bits(k->pkey) != (int)t->bits)
+		goto fail;
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (EVP_PKEY_get_bn_param(k->pkey, names[i], nums[i]) != 1)
+			goto fail;
+	k->bits = t->bits;
+	k->len = (size_t)BN_num_bytes(k->n);
+	return 0;
+fail:
+	rsakey_clear(k);
+	return -1;
+}
 
 static int group_setup(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NKEYS; i++)
-		if (rsakey_generate((unsigned int)key_bits[i], &keys[i]) < 0)
+		if (key_load(&testkeys[i], &keys[i]) < 0)
 			return -1;
 	ctx = t50_ctx_new();
 	return ctx ? 0 : -1;
