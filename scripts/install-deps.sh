@@ -15,7 +15,7 @@ PACKAGES=(
 	man-db
 	debhelper dh-python dpkg-dev lintian bash-completion
 	uuid-runtime util-linux procps
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev clang-format
 	valgrind
 )
 

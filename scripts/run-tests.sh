@@ -47,7 +47,7 @@ mtest() {
 # The single-threaded tests give TSan nothing to check: suite 'threads'
 # there. The random test's exhaustive owner scan runs in the plain build.
 echo "== unit tests (build)"
-mtest build unit --suite unit --suite docs # man pages, completion: once
+mtest build unit --suite unit --suite docs --suite style # man pages, completion, layout: once
 echo "== unit tests (build-asan)"
 mtest build-asan unit --suite unit
 echo "== unit tests that run threads (build-tsan)"
