@@ -31,11 +31,11 @@
 #include "parse.h"
 #include "system.h"
 
-#define N_MDEVS   65536u
-#define MEASURED  0x10 /* the id assigned and unassigned: "0x10" */
-#define OWN       0x20 /* the measured mdev keeps adapter 0x20 and domain 0x20 */
-#define REPS      9
-#define REP_NS    20e6 /* aim for 20 ms per repetition */
+#define N_MDEVS	 65536u
+#define MEASURED 0x10 /* the id assigned and unassigned: "0x10" */
+#define OWN	 0x20 /* the measured mdev keeps adapter 0x20 and domain 0x20 */
+#define REPS	 9
+#define REP_NS	 20e6 /* aim for 20 ms per repetition */
 
 static double now_ns(void)
 {
@@ -56,7 +56,12 @@ static void die(const char *what, int r)
 static void build_machine(struct ap_machine *hw)
 {
 	struct ap_machine_info info = {
-		.qci = true, .apft = true, .aqic = true, .apxa = true, .na = 255, .nd = 255,
+	    .qci = true,
+	    .apft = true,
+	    .aqic = true,
+	    .apxa = true,
+	    .na = 255,
+	    .nd = 255,
 	};
 	int r;
 
@@ -67,7 +72,11 @@ static void build_machine(struct ap_machine *hw)
 		die("machine_init", r);
 	for (unsigned int id = 0; id < AP_DEVICES; id++) {
 		struct ap_adapter_desc d = {
-			.id = id, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1,
+		    .id = id,
+		    .gen = 8,
+		    .mode = AP_MODE_ACCEL,
+		    .depth = -1,
+		    .max_msg_size = -1,
 		};
 
 		r = machine_add_adapter(hw, &d);
@@ -94,8 +103,8 @@ static struct ap_system *new_system(const struct ap_machine *hw)
 
 static void uuid_text(uint32_t i, char out[AP_UUID_STR_LEN + 2])
 {
-	uint8_t u[AP_UUID_LEN] = { 0xa9, 0xe5, 0x1c, 0x00, 0x00, 0x00, 0x40, 0x00,
-				   0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	uint8_t u[AP_UUID_LEN] = {0xa9, 0xe5, 0x1c, 0x00, 0x00, 0x00, 0x40, 0x00,
+				  0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
 	u[12] = (uint8_t)(i >> 24);
 	u[13] = (uint8_t)(i >> 16);
@@ -248,8 +257,8 @@ static void naive_filter(const struct naive *n, struct naive_mdev *m)
 }
 
 /* assign_adapter_store / assign_domain_store, the kernel's way. */
-static int naive_assign(struct naive *n, struct naive_mdev *m, enum ap_kind kind,
-			const char *buf, size_t len)
+static int naive_assign(struct naive *n, struct naive_mdev *m, enum ap_kind kind, const char *buf,
+			size_t len)
 {
 	uint64_t *mine = kind == AP_KIND_ADAPTER ? m->apm : m->aqm;
 	unsigned long id;
@@ -455,10 +464,10 @@ int main(void)
 	for (int k = 0; k < 2; k++) {
 		enum ap_kind kind = k ? AP_KIND_DOMAIN : AP_KIND_ADAPTER;
 		struct bench_case c[4] = {
-			{ .kind = kind, .s = one, .m = m_one },
-			{ .kind = kind, .s = full, .m = m_full },
-			{ .kind = kind, .n = n_one, .nm = nm_one },
-			{ .kind = kind, .n = n_full, .nm = nm_full },
+		    {.kind = kind, .s = one, .m = m_one},
+		    {.kind = kind, .s = full, .m = m_full},
+		    {.kind = kind, .n = n_one, .nm = nm_one},
+		    {.kind = kind, .n = n_full, .nm = nm_full},
 		};
 
 		measure(k ? "assign_domain+unassign_domain \"0x10\""

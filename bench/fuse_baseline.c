@@ -39,10 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TIMEOUT      3600.0 /* apemu's STATIC_TIMEOUT */
+#define TIMEOUT	     3600.0 /* apemu's STATIC_TIMEOUT */
 #define MAX_THREADS  64
 #define IDLE_THREADS 8
-#define PAGE         4096
+#define PAGE	     4096
 #define BIG_INO_BASE 1000 /* listed names of bus/ap/devices: ino 1000 + i */
 
 enum { DIR_NODE, FILE_NODE, BIG_DIR };
@@ -57,19 +57,19 @@ struct bnode {
 
 /* Index = inode number; 1 is the root. */
 static struct bnode nodes[] = {
-	[0] = {NULL, 0, DIR_NODE, "", 0},
-	[1] = {"", 1, DIR_NODE, "", 0},
-	[2] = {"bus", 1, DIR_NODE, "", 0},
-	[3] = {"ap", 2, DIR_NODE, "", 0},
-	[4] = {"ap_domain", 3, FILE_NODE, "4\n", 2},
-	[5] = {"apmask", 3, FILE_NODE,
-	       "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n", 67},
-	[6] = {"devices", 3, BIG_DIR, "", 0},
-	[7] = {"devices", 1, DIR_NODE, "", 0},
-	[8] = {"ap", 7, DIR_NODE, "", 0},
-	[9] = {"card05", 8, DIR_NODE, "", 0},
-	[10] = {"05.0004", 9, DIR_NODE, "", 0},
-	[11] = {"online", 10, FILE_NODE, "1\n", 2},
+    [0] = {NULL, 0, DIR_NODE, "", 0},
+    [1] = {"", 1, DIR_NODE, "", 0},
+    [2] = {"bus", 1, DIR_NODE, "", 0},
+    [3] = {"ap", 2, DIR_NODE, "", 0},
+    [4] = {"ap_domain", 3, FILE_NODE, "4\n", 2},
+    [5] = {"apmask", 3, FILE_NODE,
+	   "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n", 67},
+    [6] = {"devices", 3, BIG_DIR, "", 0},
+    [7] = {"devices", 1, DIR_NODE, "", 0},
+    [8] = {"ap", 7, DIR_NODE, "", 0},
+    [9] = {"card05", 8, DIR_NODE, "", 0},
+    [10] = {"05.0004", 9, DIR_NODE, "", 0},
+    [11] = {"online", 10, FILE_NODE, "1\n", 2},
 };
 #define N_NODES (sizeof(nodes) / sizeof(nodes[0]))
 
@@ -317,20 +317,20 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.open = op_open,
-	.read = op_read,
-	.write = op_write,
-	.flush = op_flush,
-	.release = op_release,
-	.opendir = op_opendir,
-	.readdir = op_readdir,
-	.releasedir = op_releasedir,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .releasedir = op_releasedir,
 };
 
 static void usage(FILE *f)

@@ -267,7 +267,7 @@ static const char *goal(const struct bench_case *c, int nthreads)
 static void run_case(const struct bench_case *c, const struct rsakey *k, int nthreads,
 		     double duration)
 {
-	static const enum side order[] = {SIDE_RAW, SIDE_EVP, SIDE_APEMU,
+	static const enum side order[] = {SIDE_RAW,   SIDE_EVP, SIDE_APEMU,
 					  SIDE_APEMU, SIDE_EVP, SIDE_RAW};
 	struct worker ws[MAX_THREADS];
 	unsigned long ops[NSIDES] = {0};

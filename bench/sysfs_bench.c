@@ -95,7 +95,8 @@ static double now(void)
 
 static void sleep_s(double s)
 {
-	struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+	struct timespec ts = {.tv_sec = (time_t)s,
+			      .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -268,8 +269,7 @@ static double daemon_stop(struct daemon *d)
 	}
 	t0 = now() - t0;
 	if (is_mounted(d->mount)) {
-		fprintf(stderr, "sysfs_bench: %s left %s mounted; unmounting\n", d->name,
-			d->mount);
+		fprintf(stderr, "sysfs_bench: %s left %s mounted; unmounting\n", d->name, d->mount);
 		force_unmount(d->mount);
 	}
 	track(d, false);
@@ -640,8 +640,8 @@ static int part_ops(struct daemon *base, struct daemon *apemu)
 		    read_text(base->mount, files[i][1], b, sizeof(b)) < 0)
 			return -1;
 		if (strcmp(a, b))
-			printf("note: %s differs: apemu \"%.*s\", baseline \"%.*s\"\n",
-			       files[i][1], (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
+			printf("note: %s differs: apemu \"%.*s\", baseline \"%.*s\"\n", files[i][1],
+			       (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
 	}
 	/* stores that succeed: the current values, written back */
 	if (read_text(apemu->mount, "bus/ap/ap_domain", dom, sizeof(dom)) < 0 ||
@@ -876,7 +876,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return r == -1 ? 2 : 1;
 	if (snprintf(tmpdir, sizeof(tmpdir), "%s/sysfs_bench.XXXXXX", tmp && *tmp ? tmp : "/tmp") >=
-		(int)sizeof(tmpdir)) {
+	    (int)sizeof(tmpdir)) {
 		fprintf(stderr, "sysfs_bench: TMPDIR too long\n");
 		return 1;
 	}

@@ -50,7 +50,7 @@
 
 /* Request flags. */
 #define APEMU_RING_PROBLEM_STATE 0x1u /* the vCPU runs in problem state */
-#define APEMU_RING_NESTED        0x2u /* execute in the nested guest described at scb */
+#define APEMU_RING_NESTED	 0x2u /* execute in the nested guest described at scb */
 
 /*
  * The nested guest's SIE block fields that matter for AP, in guest memory at
@@ -58,9 +58,9 @@
  */
 struct apemu_nested_scb {
 	uint32_t crycbd; /* origin | format of guest 2's CRYCB, in guest 1 memory */
-	uint32_t eca;    /* ECA_APIE = 0x00000008 */
-	uint32_t ecb3;   /* ECB3_AES 0x04, ECB3_DEA 0x08 */
-	uint32_t ecd;    /* ECD_ECC 0x00200000, ECD_HMAC 0x00004000 */
+	uint32_t eca;	 /* ECA_APIE = 0x00000008 */
+	uint32_t ecb3;	 /* ECB3_AES 0x04, ECB3_DEA 0x08 */
+	uint32_t ecd;	 /* ECD_ECC 0x00200000, ECD_HMAC 0x00004000 */
 };
 
 #define APEMU_ECA_APIE 0x00000008u
@@ -70,25 +70,25 @@ struct apemu_nested_scb {
 #define APEMU_GUEST_RUNNING 2u
 
 struct apemu_ring {
-	uint32_t magic;   /* APEMU_RING_MAGIC, set by the guest */
-	uint32_t version; /* APEMU_RING_VERSION */
+	uint32_t magic;	   /* APEMU_RING_MAGIC, set by the guest */
+	uint32_t version;  /* APEMU_RING_VERSION */
 	uint32_t req_seq;  /* futex: bumped by the guest per request */
 	uint32_t resp_seq; /* futex: set by apemud to req_seq when done */
 	/* request */
-	uint32_t opcode;  /* APEMU_OPC_* */
-	uint32_t flags;   /* APEMU_RING_* */
-	uint8_t r1, r2;   /* NQAP/DQAP register pairs */
+	uint32_t opcode;	/* APEMU_OPC_* */
+	uint32_t flags;		/* APEMU_RING_* */
+	uint8_t r1, r2;		/* NQAP/DQAP register pairs */
 	uint8_t daemon_polling; /* hint, written by apemud (see above) */
-	uint8_t guest_waiting;  /* hint, written by the guest (see above) */
+	uint8_t guest_waiting;	/* hint, written by the guest (see above) */
 	uint8_t pad[4];
-	uint64_t scb;     /* guest address of a struct apemu_nested_scb */
+	uint64_t scb; /* guest address of a struct apemu_nested_scb */
 	/* registers: in with the request, out with the result */
 	uint64_t gr[16];
 	/* result */
-	int32_t pgm;      /* 0 or the program interruption code (registers unchanged) */
-	int32_t cc;       /* condition code when pgm == 0 and validity == 0 */
+	int32_t pgm;	  /* 0 or the program interruption code (registers unchanged) */
+	int32_t cc;	  /* condition code when pgm == 0 and validity == 0 */
 	int32_t validity; /* nested: the validity intercept code for guest 1, or 0 */
-	int32_t error;    /* 0, or a negative errno when apemud could not run it */
+	int32_t error;	  /* 0, or a negative errno when apemud could not run it */
 };
 
 /*
@@ -112,12 +112,12 @@ struct apemu_ring {
  * the slots' psmid/len/data are the guest's for a request and apemud's for
  * the reply that replaces it. Nothing the guest writes is trusted.
  */
-#define APEMU_DP_MAGIC	   0x41504450u /* "APDP" */
-#define APEMU_DP_VERSION   1
-#define APEMU_DP_DIR_MAX   256	 /* directory entries */
-#define APEMU_DP_RINGS_OFF 4096u /* the first ring, from the start of the area */
-#define APEMU_QRING_MAGIC  0x41505152u /* "APQR" */
-#define APEMU_QRING_SLOTS_MAX 16	 /* depth + 1, QD being 4 bits */
+#define APEMU_DP_MAGIC	      0x41504450u /* "APDP" */
+#define APEMU_DP_VERSION      1
+#define APEMU_DP_DIR_MAX      256	  /* directory entries */
+#define APEMU_DP_RINGS_OFF    4096u	  /* the first ring, from the start of the area */
+#define APEMU_QRING_MAGIC     0x41505152u /* "APQR" */
+#define APEMU_QRING_SLOTS_MAX 16	  /* depth + 1, QD being 4 bits */
 
 /* One directory entry: the ring of apqn at offset (from the area's start); offset 0 = free. */
 struct apemu_dp_ent {
@@ -150,18 +150,18 @@ struct apemu_dp_area {
  */
 struct apemu_qring {
 	/* apemud's line */
-	uint32_t magic;	    /* APEMU_QRING_MAGIC */
+	uint32_t magic; /* APEMU_QRING_MAGIC */
 	uint16_t apqn;
-	uint8_t nslots;	    /* depth + 1 (TAPQ's QD + 1) */
+	uint8_t nslots; /* depth + 1 (TAPQ's QD + 1) */
 	uint8_t pad0;
-	uint32_t epoch;	    /* new whenever apemud lays the ring out */
-	uint32_t state;	    /* APEMU_QRING_* */
-	uint32_t max_msg;   /* the adapter's maximum message size (NQAP above: rc 0x15) */
-	uint32_t slot_size; /* data bytes of a slot */
-	uint32_t irq;	    /* 1: interruptions enabled (status bit I) */
+	uint32_t epoch;	      /* new whenever apemud lays the ring out */
+	uint32_t state;	      /* APEMU_QRING_* */
+	uint32_t max_msg;     /* the adapter's maximum message size (NQAP above: rc 0x15) */
+	uint32_t slot_size;   /* data bytes of a slot */
+	uint32_t irq;	      /* 1: interruptions enabled (status bit I) */
 	uint32_t need_wakeup; /* 1: the adapter sleeps; write the data doorbell after publishing */
-	uint64_t done;	    /* base << 32 | replies produced; base: requests before it were
-			     * discarded by a reset */
+	uint64_t done;	      /* base << 32 | replies produced; base: requests before it were
+			       * discarded by a reset */
 	uint8_t pad1[24];
 	/* the guest's line */
 	uint64_t req;  /* epoch << 32 | requests enqueued (NQAP) */
@@ -187,7 +187,7 @@ struct apemu_qslot {
 #endif
 
 #define APEMU_QSLOT_STRIDE(slot_size) ((16u + (uint32_t)(slot_size) + 63u) & ~63u)
-#define APEMU_QRING_BYTES(nslots, slot_size)                                                      \
+#define APEMU_QRING_BYTES(nslots, slot_size)                                                       \
 	(sizeof(struct apemu_qring) + (size_t)(nslots)*APEMU_QSLOT_STRIDE(slot_size))
 
 #endif

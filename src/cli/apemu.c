@@ -146,12 +146,9 @@ static int usage_error(const struct cmd *cmd, const char *fmt, ...)
 static int parse_opts(struct cli *c, int argc, char **argv)
 {
 	static const struct option all[] = {
-	    {"mount", required_argument, NULL, 'M'},
-	    {"machine", required_argument, NULL, 'm'},
-	    {"abi", required_argument, NULL, 'a'},
-	    {"group", required_argument, NULL, 'g'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"check", no_argument, NULL, 'c'},
+	    {"mount", required_argument, NULL, 'M'}, {"machine", required_argument, NULL, 'm'},
+	    {"abi", required_argument, NULL, 'a'},   {"group", required_argument, NULL, 'g'},
+	    {"json", no_argument, NULL, 'j'},	     {"check", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	};
 	struct option opts[ARRAY_SIZE(all) + 1] = {{0}};
@@ -412,8 +409,8 @@ static int event_fault(struct cli *c)
 {
 	static const struct {
 		const char *name;
-		int min, max;		  /* arguments after the event */
-		const char *keys[3];	  /* JSON members, in order */
+		int min, max;	     /* arguments after the event */
+		const char *keys[3]; /* JSON members, in order */
 		unsigned long maxv[3];
 	} forms[] = {
 	    {"fault-busy", 2, 2, {"apqn", "count"}, {0, 1000000000}},
@@ -440,8 +437,9 @@ static int event_fault(struct cli *c)
 	for (int i = 0; i < given; i++) {
 		const char *key = forms[k].keys[i];
 		unsigned long v;
-		int r = !strcmp(key, "apqn") ? parse_apqn(c, ev, c->args[i + 1], &v)
-					     : parse_num(c, ev, key, c->args[i + 1], forms[k].maxv[i], &v);
+		int r = !strcmp(key, "apqn")
+			    ? parse_apqn(c, ev, c->args[i + 1], &v)
+			    : parse_num(c, ev, key, c->args[i + 1], forms[k].maxv[i], &v);
 
 		if (r < 0)
 			return EXIT_USAGE;

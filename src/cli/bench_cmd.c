@@ -51,11 +51,11 @@
 #define APQN_A	   0x0406
 #define APQN_B	   0x0506
 #define MACHINE                                                                                    \
-	"{\"adapters\": [{\"ids\": \"4-5\", \"type\": \"CEX8A\"}], \"usage_domains\": \"6\", "    \
+	"{\"adapters\": [{\"ids\": \"4-5\", \"type\": \"CEX8A\"}], \"usage_domains\": \"6\", "     \
 	"\"control_domains\": \"6\", \"apmask\": \"\", \"aqmask\": \"\"}\n"
 /* --fairness: three accelerators, all for vfio_ap */
 #define MACHINE_FAIR                                                                               \
-	"{\"adapters\": [{\"ids\": \"4-6\", \"type\": \"CEX8A\"}], \"usage_domains\": \"6\", "    \
+	"{\"adapters\": [{\"ids\": \"4-6\", \"type\": \"CEX8A\"}], \"usage_domains\": \"6\", "     \
 	"\"control_domains\": \"6\", \"apmask\": \"\", \"aqmask\": \"\"}\n"
 
 /* ---- the raw futex ping-pong between two processes ---- */
@@ -132,12 +132,14 @@ static double apemu_round_trip(struct apemu_guest *g, const struct rsa_case *c, 
 				return -1;
 			do {
 				if (apemu_dqap(g, APQN_A, &psmid, buf, sizeof(buf), &len, NULL,
-					       &res) < 0 || res.pgm)
+					       &res) < 0 ||
+				    res.pgm)
 					return -1;
 			} while (res.cc == 3 &&
 				 APEMU_AP_STATUS_RC(res.status) == APEMU_AP_RC_Q_FULL &&
 				 !(res.status & APEMU_AP_STATUS_E));
-			if (res.cc || psmid != n || len != c->reply_len || memcmp(buf, c->reply, len))
+			if (res.cc || psmid != n || len != c->reply_len ||
+			    memcmp(buf, c->reply, len))
 				(*ret_wrong)++;
 			n++;
 		}
@@ -220,9 +222,9 @@ void bench_figure(const struct bench_opts *o, const char *what, double value, co
 		  const char *goal, const char *formula)
 {
 	if (o->json)
-		printf("{\"measure\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"%s%s%s%s%s%s}\n",
-		       what, value, unit, goal ? ",\"goal\":\"" : "", goal ? goal : "",
-		       goal ? "\"" : "", formula ? ",\"formula\":\"" : "", formula ? formula : "",
+		printf("{\"measure\":\"%s\",\"value\":%.3f,\"unit\":\"%s\"%s%s%s%s%s%s}\n", what,
+		       value, unit, goal ? ",\"goal\":\"" : "", goal ? goal : "", goal ? "\"" : "",
+		       formula ? ",\"formula\":\"" : "", formula ? formula : "",
 		       formula ? "\"" : "");
 	else
 		printf("%-46s       %10.1f %-5s%s%s\n", what, value, unit, goal ? "  goal " : "",
@@ -427,12 +429,9 @@ static bool all_digits(const char *s)
 static int parse(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"seconds", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"fairness", no_argument, NULL, 'f'},
-	    {"scale", optional_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"seconds", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+	    {"fairness", no_argument, NULL, 'f'},      {"scale", optional_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	bool fair = false, scale = false;
 	char *end;
@@ -446,9 +445,10 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		case 's':
 			o->seconds = strtod(optarg, &end);
 			if (*end || end == optarg || !(o->seconds >= 0.05 && o->seconds <= 600)) {
-				fprintf(stderr,
-					"apemu bench: bad --seconds \"%s\" (expected 0.05 to 600)\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "apemu bench: bad --seconds \"%s\" (expected 0.05 to 600)\n",
+				    optarg);
 				return 2;
 			}
 			break;
@@ -469,10 +469,12 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 			printf("Usage: apemu bench %s\n\n%s", BENCH_CMD_SYNOPSIS, BENCH_CMD_HELP);
 			return -1;
 		case ':':
-			fprintf(stderr, "apemu bench: option \"%s\" needs a value\n", argv[optind - 1]);
+			fprintf(stderr, "apemu bench: option \"%s\" needs a value\n",
+				argv[optind - 1]);
 			return 2;
 		default:
-			fprintf(stderr, "apemu bench: unknown option \"%s\" (see apemu bench --help)\n",
+			fprintf(stderr,
+				"apemu bench: unknown option \"%s\" (see apemu bench --help)\n",
 				argv[optind - 1]);
 			return 2;
 		}
@@ -586,7 +588,8 @@ static int write_machine(const struct bench_opts *o)
 	if (o->mode == BENCH_SCALE)
 		bench_scale_machine(o->scale, text, sizeof(text));
 	else
-		snprintf(text, sizeof(text), "%s", o->mode == BENCH_FAIRNESS ? MACHINE_FAIR : MACHINE);
+		snprintf(text, sizeof(text), "%s",
+			 o->mode == BENCH_FAIRNESS ? MACHINE_FAIR : MACHINE);
 	r = f ? fputs(text, f) : EOF;
 	if (f && fclose(f) != 0)
 		r = EOF;

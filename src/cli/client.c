@@ -70,7 +70,8 @@ int client_request(const struct client_paths *p, struct json_object *req,
 		return r;
 	}
 	if (r < 0) {
-		snprintf(err, errlen, "cannot connect to %s: %s", p->socket, client_connect_error(r));
+		snprintf(err, errlen, "cannot connect to %s: %s", p->socket,
+			 client_connect_error(r));
 		return r;
 	}
 	r = client_call(fd, req, &reply);

@@ -14,7 +14,7 @@
 	"Play a guest: create it (its memory goes to apemud), open the mdev UUID for it\n"         \
 	"(QEMU's vfio-ap device), then run one line of stdin at a time and print one JSON\n"       \
 	"object per line. Exit 0 at the end of input.\n"                                           \
-	"  --mount DIR     the instance (default " INSTPATH_DEFAULT_MOUNT ")\n"                      \
+	"  --mount DIR     the instance (default " INSTPATH_DEFAULT_MOUNT ")\n"                    \
 	"  --mdev UUID     the vfio_ap mediated device to open\n"                                  \
 	"  --no-open       create the guest without opening an mdev\n"                             \
 	"  --cpu LIST      CPU model, e.g. "                                                       \

@@ -190,9 +190,9 @@ static void explain_exit(const struct client_paths *p, pid_t pid)
  */
 static int open_log(const char *path, int *ret_fd)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
-						    O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
-				      0644);
+	_cleanup_close_ int fd = open(
+	    path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+	    0644);
 	const char *why = NULL;
 	struct stat st;
 

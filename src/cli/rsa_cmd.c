@@ -85,13 +85,20 @@ static int parse_number(const char *opt, const char *v, double min, double max, 
 static int parse(int argc, char **argv, struct rsa_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"mount", required_argument, NULL, 'M'}, {"mdev", required_argument, NULL, 'u'},
-	    {"apqn", required_argument, NULL, 'q'},  {"bits", required_argument, NULL, 'b'},
-	    {"me", no_argument, NULL, 'e'},	     {"me-public", no_argument, NULL, 'P'},
-	    {"count", required_argument, NULL, 'n'}, {"seconds", required_argument, NULL, 's'},
-	    {"keys", required_argument, NULL, 'k'},  {"poll", no_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},	     {"quiet", no_argument, NULL, 'Q'},
-	    {"keep-going", no_argument, NULL, 'K'},  {"help", no_argument, NULL, 'h'},
+	    {"mount", required_argument, NULL, 'M'},
+	    {"mdev", required_argument, NULL, 'u'},
+	    {"apqn", required_argument, NULL, 'q'},
+	    {"bits", required_argument, NULL, 'b'},
+	    {"me", no_argument, NULL, 'e'},
+	    {"me-public", no_argument, NULL, 'P'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"seconds", required_argument, NULL, 's'},
+	    {"keys", required_argument, NULL, 'k'},
+	    {"poll", no_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"quiet", no_argument, NULL, 'Q'},
+	    {"keep-going", no_argument, NULL, 'K'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *mount = INSTPATH_DEFAULT_MOUNT;
@@ -232,12 +239,13 @@ static void show_progress(void *ctx, uint64_t done, double elapsed)
 	if (p->o->quiet)
 		return;
 	if (p->o->count)
-		fprintf(stderr, "%s  %llu/%llu operations, %.1f s, %.0f ops/s%s", p->tty ? "\r" : "",
-			(unsigned long long)done, (unsigned long long)p->o->count, elapsed, rate,
-			p->tty ? "" : "\n");
+		fprintf(stderr, "%s  %llu/%llu operations, %.1f s, %.0f ops/s%s",
+			p->tty ? "\r" : "", (unsigned long long)done,
+			(unsigned long long)p->o->count, elapsed, rate, p->tty ? "" : "\n");
 	else
-		fprintf(stderr, "%s  %llu operations, %.1f/%.0f s, %.0f ops/s%s", p->tty ? "\r" : "",
-			(unsigned long long)done, elapsed, p->o->seconds, rate, p->tty ? "" : "\n");
+		fprintf(stderr, "%s  %llu operations, %.1f/%.0f s, %.0f ops/s%s",
+			p->tty ? "\r" : "", (unsigned long long)done, elapsed, p->o->seconds, rate,
+			p->tty ? "" : "\n");
 	fflush(stderr);
 }
 

@@ -97,7 +97,8 @@ static int case_build(const struct rsakey *k, enum rsa_kind kind, struct rsa_cas
 	if (RAND_bytes(msg, (int)nbytes) != 1)
 		goto out;
 	msg[0] = 0;
-	if (!BN_bin2bn(msg, (int)nbytes, m) || openssl_rsa(k, kind == RSA_ME_PUBLIC, msg, nbytes, res))
+	if (!BN_bin2bn(msg, (int)nbytes, m) ||
+	    openssl_rsa(k, kind == RSA_ME_PUBLIC, msg, nbytes, res))
 		goto out;
 	c->req_len = kind == RSA_CRT ? T50_HDR_LEN + 7 * f : T50_HDR_LEN + 3 * f;
 	rlen = kind == RSA_CRT ? 2 * f : f;
@@ -205,8 +206,7 @@ bool rsa_parse_apqn(const char *s, uint16_t *ret)
 	unsigned int a, d;
 	char tail;
 
-	if (strlen(s) != 7 || s[2] != '.' || sscanf(s, "%2x.%4x%c", &a, &d, &tail) != 2 ||
-	    d > 0xff)
+	if (strlen(s) != 7 || s[2] != '.' || sscanf(s, "%2x.%4x%c", &a, &d, &tail) != 2 || d > 0xff)
 		return false;
 	for (int i = 0; i < 7; i++)
 		if (i != 2 && !strchr("0123456789abcdefABCDEF", s[i]))
@@ -262,7 +262,8 @@ static int fail(struct state *s, int err, const char *fmt, unsigned int apqn, un
 static int lost(struct state *s, unsigned int i, unsigned int n)
 {
 	if (!s->r->keep_going)
-		return fail(s, -EIO, "queue %02x.%04x was reset: %u requests in flight were discarded",
+		return fail(s, -EIO,
+			    "queue %02x.%04x was reset: %u requests in flight were discarded",
 			    s->r->apqns[i], n);
 	s->res->discarded += n;
 	s->head[i] = (s->head[i] + n) % MAX_WINDOW;
@@ -278,8 +279,7 @@ static bool may_wait(const struct state *s, uint32_t status)
 	return s->r->keep_going && rc >= 0x01 && rc <= 0x05;
 }
 
-int rsa_queue_probe(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_info, char *msg,
-		    size_t len)
+int rsa_queue_probe(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_info, char *msg, size_t len)
 {
 	struct apemu_ap_result res;
 	int e = apemu_tapq(g, apqn, true, &res, ret_info);
@@ -320,7 +320,8 @@ static int prepare(struct state *s)
 		if (r->irq) {
 			e = apemu_aqic(r->g, r->apqns[i], true, 0, APEMU_GUEST_NIB_ADDR, &res);
 			if (e < 0 || res.pgm ||
-			    (res.cc && APEMU_AP_STATUS_RC(res.status) != APEMU_AP_RC_OTHERWISE_CHANGED))
+			    (res.cc &&
+			     APEMU_AP_STATUS_RC(res.status) != APEMU_AP_RC_OTHERWISE_CHANGED))
 				return fail(s, e < 0 ? e : -EIO,
 					    "AQIC %02x.%04x: interruptions could not be enabled "
 					    "(response code 0x%02x)",
@@ -337,9 +338,9 @@ static int guest_failed(struct state *s, int e, const char *insn, uint16_t apqn)
 	const char *why = apemu_guest_message(s->r->g);
 	bool has_why = why && *why;
 
-	snprintf(s->res->message, sizeof(s->res->message), "%s %02x.%04x: the guest failed: %s%s%s%s",
-		 insn, apqn >> 8, apqn & 0xff, strerror(-e), has_why ? " (" : "",
-		 has_why ? why : "", has_why ? ")" : "");
+	snprintf(s->res->message, sizeof(s->res->message),
+		 "%s %02x.%04x: the guest failed: %s%s%s%s", insn, apqn >> 8, apqn & 0xff,
+		 strerror(-e), has_why ? " (" : "", has_why ? why : "", has_why ? ")" : "");
 	return e;
 }
 
@@ -386,8 +387,7 @@ static int take_in_order(struct state *s, unsigned int i, uint64_t seq)
 {
 	unsigned int skipped = 0;
 
-	while (skipped < s->inflight[i] &&
-	       s->fifo[i][(s->head[i] + skipped) % MAX_WINDOW] != seq)
+	while (skipped < s->inflight[i] && s->fifo[i][(s->head[i] + skipped) % MAX_WINDOW] != seq)
 		skipped++;
 	if (skipped == s->inflight[i]) {
 		skipped = 0;
@@ -414,8 +414,8 @@ static int drain(struct state *s, unsigned int i, unsigned int *got)
 		uint64_t psmid = 0;
 		size_t len = 0, residual = 0;
 		const struct rsa_case *c;
-		int e = apemu_dqap(r->g, r->apqns[i], &psmid, s->buf, s->buflen, &len, &residual,
-				   &res);
+		int e =
+		    apemu_dqap(r->g, r->apqns[i], &psmid, s->buf, s->buflen, &len, &residual, &res);
 
 		if (e < 0)
 			return guest_failed(s, e, "DQAP", r->apqns[i]);
@@ -501,15 +501,16 @@ static int check_stalled(struct state *s, double quiet)
 		if (e < 0)
 			return guest_failed(s, e, "TAPQ", r->apqns[i]);
 		if (res.pgm)
-			return fail(s, -EIO, "TAPQ %02x.%04x: program exception 0x%04x", r->apqns[i],
-				    (unsigned int)res.pgm);
+			return fail(s, -EIO, "TAPQ %02x.%04x: program exception 0x%04x",
+				    r->apqns[i], (unsigned int)res.pgm);
 		if (res.cc && may_wait(s, res.status))
 			continue;
 		if (res.cc)
-			return fail(s, -EIO,
-				    "queue %02x.%04x went away with requests in flight (TAPQ response "
-				    "code 0x%02x)",
-				    r->apqns[i], APEMU_AP_STATUS_RC(res.status));
+			return fail(
+			    s, -EIO,
+			    "queue %02x.%04x went away with requests in flight (TAPQ response "
+			    "code 0x%02x)",
+			    r->apqns[i], APEMU_AP_STATUS_RC(res.status));
 		if (res.status & APEMU_AP_STATUS_E) {
 			int e = lost(s, i, s->inflight[i]);
 

@@ -33,8 +33,8 @@ struct rsa_case {
  * RSA_NO_PADDING). -EINVAL (bits), -ENOMEM, -EIO (libcrypto failed).
  */
 enum rsa_kind { RSA_CRT, RSA_ME_PRIVATE, RSA_ME_PUBLIC };
-int rsa_cases_new(unsigned int bits, enum rsa_kind kind, unsigned int nkeys,
-		  unsigned int ncases, struct rsa_case **ret);
+int rsa_cases_new(unsigned int bits, enum rsa_kind kind, unsigned int nkeys, unsigned int ncases,
+		  struct rsa_case **ret);
 /* The smallest request there is: a bare 16-byte type 50 header (key-block
  * type 0), which the adapter answers with an 8-byte error reply (type 0x82,
  * code 0x82 operand invalid). */
@@ -61,12 +61,12 @@ struct rsa_run {
 };
 
 struct rsa_result {
-	uint64_t done;	   /* replies received */
-	uint64_t wrong;	   /* replies unlike OpenSSL's */
-	uint64_t sent;	   /* requests NQAP accepted */
+	uint64_t done;	    /* replies received */
+	uint64_t wrong;	    /* replies unlike OpenSSL's */
+	uint64_t sent;	    /* requests NQAP accepted */
 	uint64_t discarded; /* requests a reset discarded, as the guest observed (keep_going) */
-	double seconds;	   /* wall time */
-	char message[256]; /* why it stopped early, or "" */
+	double seconds;	    /* wall time */
+	char message[256];  /* why it stopped early, or "" */
 };
 
 /* Run. 0 (see ret->wrong), or -errno with ret->message saying why. */

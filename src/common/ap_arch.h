@@ -20,9 +20,9 @@
 #define AP_DOMAINS 256
 #define AP_APQNS   (AP_DEVICES * AP_DOMAINS)
 
-#define AP_APQN(apid, apqi) ((unsigned int)(((apid) & 0xff) << 8 | ((apqi) & 0xff)))
+#define AP_APQN(apid, apqi) ((unsigned int)(((apid)&0xff) << 8 | ((apqi)&0xff)))
 #define AP_APQN_APID(apqn)  (((apqn) >> 8) & 0xff)
-#define AP_APQN_APQI(apqn)  ((apqn) & 0xff)
+#define AP_APQN_APQI(apqn)  ((apqn)&0xff)
 
 /* Without APXA the architecture limits adapters to 0-63 and domains to 0-15. */
 #define AP_NO_APXA_MAX_APID 63
@@ -60,11 +60,11 @@
 #define AP_GR0_FC(fc) ((uint64_t)(fc) << 24)
 
 /* GR0 bits. */
-#define AP_GR0_T_BIT     0x00800000u /* TAPQ: facilities test (needs APFT) */
-#define AP_GR0_F_BIT     0x00400000u /* RAPQ/ZAPQ: full variant */
-#define AP_GR0_RESERVED  0x003f0000u /* bits 42-47 */
+#define AP_GR0_T_BIT	 0x00800000u /* TAPQ: facilities test (needs APFT) */
+#define AP_GR0_F_BIT	 0x00400000u /* RAPQ/ZAPQ: full variant */
+#define AP_GR0_RESERVED	 0x003f0000u /* bits 42-47 */
 #define AP_GR0_NQAP_LAST 0x40000000u /* NQAP bit 33: last part (Linux sets it on every NQAP) */
-#define AP_GR0_DQAP_B32  0x80000000u /* DQAP bit 32: Linux sets it on every DQAP */
+#define AP_GR0_DQAP_B32	 0x80000000u /* DQAP bit 32: Linux sets it on every DQAP */
 
 /* AQIC GR1: bit 16 IR (enable), bits 61-63 the ISC. */
 #define AP_AQIC_IR  0x0000800000000000ull
@@ -74,25 +74,25 @@
 #define AP_QCI_LEN 128
 
 /* Status word (GR1 bits 32-63). */
-#define AP_STATUS_E       0x80000000u /* queue empty */
-#define AP_STATUS_R       0x40000000u /* replies waiting */
-#define AP_STATUS_F       0x20000000u /* queue full */
-#define AP_STATUS_I       0x01000000u /* interruptions enabled */
+#define AP_STATUS_E	  0x80000000u /* queue empty */
+#define AP_STATUS_R	  0x40000000u /* replies waiting */
+#define AP_STATUS_F	  0x20000000u /* queue full */
+#define AP_STATUS_I	  0x01000000u /* interruptions enabled */
 #define AP_STATUS_RC_MASK 0x00ff0000u /* bits 40-47: the response code */
 #define AP_STATUS_RC(rc)  ((uint32_t)(rc) << 16)
 
 /* Response codes. */
-#define AP_RC_NORMAL            0x00
-#define AP_RC_Q_NOT_AVAIL       0x01
+#define AP_RC_NORMAL		0x00
+#define AP_RC_Q_NOT_AVAIL	0x01
 #define AP_RC_RESET_IN_PROGRESS 0x02
-#define AP_RC_DECONFIGURED      0x03
-#define AP_RC_CHECKSTOPPED      0x04
-#define AP_RC_BUSY              0x05
-#define AP_RC_INVALID_ADDRESS   0x06
+#define AP_RC_DECONFIGURED	0x03
+#define AP_RC_CHECKSTOPPED	0x04
+#define AP_RC_BUSY		0x05
+#define AP_RC_INVALID_ADDRESS	0x06
 #define AP_RC_OTHERWISE_CHANGED 0x07
-#define AP_RC_INVALID_GISA      0x08
-#define AP_RC_Q_FULL            0x10 /* NQAP: queue full; DQAP: no reply pending */
-#define AP_RC_MESSAGE_TOO_BIG   0x15
+#define AP_RC_INVALID_GISA	0x08
+#define AP_RC_Q_FULL		0x10 /* NQAP: queue full; DQAP: no reply pending */
+#define AP_RC_MESSAGE_TOO_BIG	0x15
 
 /* Program interruption codes. */
 #define AP_PGM_OPERATION     0x0001

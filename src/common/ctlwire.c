@@ -43,8 +43,7 @@ int ctlwire_connect(const char *path, int *ret_fd, pid_t *ret_pid)
 	return 0;
 }
 
-int ctlwire_send(int sock, struct json_object *req, const int *fds, size_t nfds,
-		 unsigned int flags)
+int ctlwire_send(int sock, struct json_object *req, const int *fds, size_t nfds, unsigned int flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * CTLWIRE_MAX_FDS)] = {0};
 	size_t len;

@@ -16,8 +16,8 @@
 
 #include <json-c/json.h>
 
-#define CTLWIRE_MSG_MAX	    65536	  /* largest message (an envelope or a short reply) */
-#define CTLWIRE_MAX_FDS	    8		  /* descriptors one message may carry */
+#define CTLWIRE_MSG_MAX	    65536	 /* largest message (an envelope or a short reply) */
+#define CTLWIRE_MAX_FDS	    8		 /* descriptors one message may carry */
 #define CTLWIRE_MEMFD_LIMIT (256u << 20) /* largest long reply accepted */
 
 #define CTLWIRE_HIDDEN __attribute__((visibility("hidden")))

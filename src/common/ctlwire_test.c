@@ -198,8 +198,8 @@ static void test_recv_from_a_closed_peer(void **state)
 
 static void test_recv_refuses_what_is_not_an_object(void **state)
 {
-	static const char *const bad[] = {"[1, 2]", "\"ok\"", "42", "null", "not json",
-					  "{\"ok\": tru", "{\"a\": 1", "{\"a\" 1}"};
+	static const char *const bad[] = {"[1, 2]",   "\"ok\"",	      "42",	   "null",
+					  "not json", "{\"ok\": tru", "{\"a\": 1", "{\"a\" 1}"};
 	struct json_object *got = NULL;
 
 	(void)state;

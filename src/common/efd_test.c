@@ -153,11 +153,11 @@ static void test_threads_with_every_signal_blocked_are_protected(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signal_adds_one),
-		cmocka_unit_test(test_full_blocking_eventfd_saturates_without_waiting),
-		cmocka_unit_test(test_set_nonblocking_is_seen_on_the_descriptor),
-		cmocka_unit_test(test_client_clearing_nonblock_cannot_hold_a_signaller),
-		cmocka_unit_test(test_threads_with_every_signal_blocked_are_protected),
+	    cmocka_unit_test(test_signal_adds_one),
+	    cmocka_unit_test(test_full_blocking_eventfd_saturates_without_waiting),
+	    cmocka_unit_test(test_set_nonblocking_is_seen_on_the_descriptor),
+	    cmocka_unit_test(test_client_clearing_nonblock_cannot_hold_a_signaller),
+	    cmocka_unit_test(test_threads_with_every_signal_blocked_are_protected),
 	};
 
 	alarm(60); /* a blocked write must fail the test, not hang it */

@@ -24,10 +24,10 @@ static inline void gcopy(void *dst, const void *src, size_t n)
 
 	if (!(((uintptr_t)d | (uintptr_t)s) & 7)) {
 		for (; n >= 8; n -= 8, d += 8, s += 8)
-			__atomic_store_n((uint64_t *)(void *)d,
-					 __atomic_load_n((const uint64_t *)(const void *)s,
-							 __ATOMIC_RELAXED),
-					 __ATOMIC_RELAXED);
+			__atomic_store_n(
+			    (uint64_t *)(void *)d,
+			    __atomic_load_n((const uint64_t *)(const void *)s, __ATOMIC_RELAXED),
+			    __ATOMIC_RELAXED);
 	}
 	for (; n; n--, d++, s++)
 		__atomic_store_n(d, __atomic_load_n(s, __ATOMIC_RELAXED), __ATOMIC_RELAXED);

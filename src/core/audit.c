@@ -64,22 +64,23 @@ static void audit_owners(const struct ap_system *s, ap_audit_fn report, void *ct
 
 		if (!m)
 			continue;
-		ap_mask_for_each(a, &m->apm) {
-			ap_mask_for_each(d, &m->aqm) {
+		ap_mask_for_each (a, &m->apm) {
+			ap_mask_for_each (d, &m->aqm) {
 				unsigned int apqn = AP_APQN(a, d);
 				uint32_t owner = s->bus.queue[apqn].owner;
 
 				if (seen[apqn / 64] & (1ull << (apqn % 64))) {
 					uuid_of(first_holder(s, slot, apqn), u1);
 					uuid_of(m, u2);
-					say(report, ctx, n, "APQN %02x.%04x is in mdevs %s and %s", a,
-					    d, u1, u2);
+					say(report, ctx, n, "APQN %02x.%04x is in mdevs %s and %s",
+					    a, d, u1, u2);
 					continue;
 				}
 				seen[apqn / 64] |= 1ull << (apqn % 64);
 				if (owner != slot + 1)
 					say(report, ctx, n,
-					    "APQN %02x.%04x: the owner index says slot %d, the matrices "
+					    "APQN %02x.%04x: the owner index says slot %d, the "
+					    "matrices "
 					    "%d",
 					    a, d, (int)owner - 1, (int)slot);
 			}
@@ -110,8 +111,8 @@ static void audit_guest_matrix(const struct ap_system *s, const struct ap_mdev *
 		say(report, ctx, n, "mdev %s: guest domains outside its matrix or the host", u);
 	if (!ap_mask_subset(&m->shadow_adm, &m->adm))
 		say(report, ctx, n, "mdev %s: guest control domains outside its assigned ones", u);
-	ap_mask_for_each(a, &m->shadow_apm) {
-		ap_mask_for_each(d, &m->shadow_aqm) {
+	ap_mask_for_each (a, &m->shadow_apm) {
+		ap_mask_for_each (d, &m->shadow_aqm) {
 			if (s->bus.queue[AP_APQN(a, d)].driver != AP_DRV_VFIO_AP)
 				say(report, ctx, n,
 				    "mdev %s: APQN %02x.%04x in its guest matrix is not bound to "

@@ -42,12 +42,12 @@ static void rec(void *ctx, const char *text)
 
 static int setup(void **state)
 {
-	struct ap_machine_info info = {.qci = true, .apft = true, .aqic = true, .apxa = true,
-				       .na = 255, .nd = 255};
-	struct ap_adapter_desc c5 = {.id = 5, .gen = 5, .mode = AP_MODE_CCA, .depth = -1,
-				     .max_msg_size = -1};
-	struct ap_adapter_desc a6 = {.id = 6, .gen = 5, .mode = AP_MODE_ACCEL, .depth = -1,
-				     .max_msg_size = -1};
+	struct ap_machine_info info = {
+	    .qci = true, .apft = true, .aqic = true, .apxa = true, .na = 255, .nd = 255};
+	struct ap_adapter_desc c5 = {
+	    .id = 5, .gen = 5, .mode = AP_MODE_CCA, .depth = -1, .max_msg_size = -1};
+	struct ap_adapter_desc a6 = {
+	    .id = 6, .gen = 5, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1};
 	struct fx *f = calloc(1, sizeof(*f));
 	struct ap_mask none = {0};
 	struct ap_machine hw;
@@ -106,7 +106,9 @@ static void test_an_apqn_in_two_mdevs_is_found(void **state)
 	ap_mask_set(&f->m2->apm, 5);
 	ap_mask_set(&f->m2->aqm, 4);
 	assert_true(ap_audit_matrix(f->s, rec, f) >= 1);
-	assert_non_null(strstr(f->lines[0], "APQN 05.0004 is in mdevs 11111111-1111-4111-8111-111111111111 and 22222222"));
+	assert_non_null(
+	    strstr(f->lines[0],
+		   "APQN 05.0004 is in mdevs 11111111-1111-4111-8111-111111111111 and 22222222"));
 }
 
 static void test_a_wrong_owner_index_is_found(void **state)

@@ -20,9 +20,9 @@
 #define POLL_TIMEOUT_DEFAULT 250000ULL
 
 static const char *const driver_names[AP_DRV_COUNT] = {
-	[AP_DRV_CEX4CARD] = "cex4card",
-	[AP_DRV_CEX4QUEUE] = "cex4queue",
-	[AP_DRV_VFIO_AP] = "vfio_ap",
+    [AP_DRV_CEX4CARD] = "cex4card",
+    [AP_DRV_CEX4QUEUE] = "cex4queue",
+    [AP_DRV_VFIO_AP] = "vfio_ap",
 };
 
 const char *apbus_driver_name(enum ap_driver drv)

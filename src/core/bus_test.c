@@ -250,14 +250,22 @@ static void test_parse_device_name_takes_exactly_the_kernels_names(void **state)
 		int kind;
 		unsigned int apid, apqi;
 	} cases[] = {
-	    {"card05", AP_DEVNAME_CARD, 0x05, 0},   {"cardff", AP_DEVNAME_CARD, 0xff, 0},
-	    {"05.0047", AP_DEVNAME_QUEUE, 5, 0x47}, {"ff.00ff", AP_DEVNAME_QUEUE, 0xff, 0xff},
-	    {"05", -EINVAL, 0, 0},		    {"card5", -EINVAL, 0, 0},
-	    {"card005", -EINVAL, 0, 0},		    {"Card05", -EINVAL, 0, 0},
-	    {"cardFF", -EINVAL, 0, 0},		    {"05.004", -EINVAL, 0, 0},
-	    {"05.00470", -EINVAL, 0, 0},	    {"05:0047", -EINVAL, 0, 0},
-	    {"0A.0047", -EINVAL, 0, 0},		    {"05.0100", -EINVAL, 0, 0},
-	    {"5.00047", -EINVAL, 0, 0},		    {"", -EINVAL, 0, 0},
+	    {"card05", AP_DEVNAME_CARD, 0x05, 0},
+	    {"cardff", AP_DEVNAME_CARD, 0xff, 0},
+	    {"05.0047", AP_DEVNAME_QUEUE, 5, 0x47},
+	    {"ff.00ff", AP_DEVNAME_QUEUE, 0xff, 0xff},
+	    {"05", -EINVAL, 0, 0},
+	    {"card5", -EINVAL, 0, 0},
+	    {"card005", -EINVAL, 0, 0},
+	    {"Card05", -EINVAL, 0, 0},
+	    {"cardFF", -EINVAL, 0, 0},
+	    {"05.004", -EINVAL, 0, 0},
+	    {"05.00470", -EINVAL, 0, 0},
+	    {"05:0047", -EINVAL, 0, 0},
+	    {"0A.0047", -EINVAL, 0, 0},
+	    {"05.0100", -EINVAL, 0, 0},
+	    {"5.00047", -EINVAL, 0, 0},
+	    {"", -EINVAL, 0, 0},
 	};
 
 	(void)state;
@@ -270,12 +278,12 @@ static void test_parse_device_name_takes_exactly_the_kernels_names(void **state)
 		assert_int_equal(apqi, r == AP_DEVNAME_QUEUE ? cases[i].apqi : 0x5678);
 	}
 	/* len bounds the name: a bind write's newline is the caller's to drop */
-	assert_int_equal(apbus_parse_device_name("card05\n", 7, &(unsigned int){0},
-						 &(unsigned int){0}),
-			 -EINVAL);
-	assert_int_equal(apbus_parse_device_name("card05\n", 6, &(unsigned int){0},
-						 &(unsigned int){0}),
-			 AP_DEVNAME_CARD);
+	assert_int_equal(
+	    apbus_parse_device_name("card05\n", 7, &(unsigned int){0}, &(unsigned int){0}),
+	    -EINVAL);
+	assert_int_equal(
+	    apbus_parse_device_name("card05\n", 6, &(unsigned int){0}, &(unsigned int){0}),
+	    AP_DEVNAME_CARD);
 }
 
 static void test_bind_unknown_device_is_enodev(void **state)

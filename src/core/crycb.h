@@ -18,16 +18,16 @@
 
 #define CRYCB_SIZE 256
 
-#define CRYCB_APCB0     0x00
+#define CRYCB_APCB0	0x00
 #define CRYCB_APCB0_APM 0x00
 #define CRYCB_APCB0_AQM 0x08
 #define CRYCB_APCB0_ADM 0x10
 #define CRYCB_APCB0_LEN 32
-#define CRYCB_DEA_WKVP  0x48
-#define CRYCB_DEA_LEN   24
-#define CRYCB_AES_WKVP  0x60
-#define CRYCB_AES_LEN   32
-#define CRYCB_APCB1     0x80
+#define CRYCB_DEA_WKVP	0x48
+#define CRYCB_DEA_LEN	24
+#define CRYCB_AES_WKVP	0x60
+#define CRYCB_AES_LEN	32
+#define CRYCB_APCB1	0x80
 #define CRYCB_APCB1_APM 0x80
 #define CRYCB_APCB1_AQM 0xa0
 #define CRYCB_APCB1_ADM 0xc0
@@ -35,9 +35,9 @@
 
 /* The format bits of a designation. Format 2 is encoded as 3. */
 #define CRYCB_FORMAT_MASK 0x3u
-#define CRYCB_FORMAT0     0x0u
-#define CRYCB_FORMAT1     0x1u
-#define CRYCB_FORMAT2     0x3u
+#define CRYCB_FORMAT0	  0x0u
+#define CRYCB_FORMAT1	  0x1u
+#define CRYCB_FORMAT2	  0x3u
 /* The origin bits: a 31-bit, 8-byte aligned real address. */
 #define CRYCB_ORIGIN_MASK 0x7ffffff8u
 

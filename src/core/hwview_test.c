@@ -18,12 +18,12 @@ static struct ap_system *host_new(void)
 {
 	struct ap_machine_info info = {
 	    .qci = true, .apft = true, .aqic = true, .apxa = true, .na = 255, .nd = 84};
-	struct ap_adapter_desc a3 = {.id = 3, .gen = 7, .mode = AP_MODE_ACCEL, .depth = 3,
-				     .max_msg_size = 8192};
-	struct ap_adapter_desc a5 = {.id = 5, .gen = 6, .mode = AP_MODE_CCA, .depth = -1,
-				     .max_msg_size = -1};
-	struct ap_adapter_desc a200 = {.id = 200, .gen = 8, .mode = AP_MODE_EP11, .depth = 1,
-				       .max_msg_size = 61440};
+	struct ap_adapter_desc a3 = {
+	    .id = 3, .gen = 7, .mode = AP_MODE_ACCEL, .depth = 3, .max_msg_size = 8192};
+	struct ap_adapter_desc a5 = {
+	    .id = 5, .gen = 6, .mode = AP_MODE_CCA, .depth = -1, .max_msg_size = -1};
+	struct ap_adapter_desc a200 = {
+	    .id = 200, .gen = 8, .mode = AP_MODE_EP11, .depth = 1, .max_msg_size = 61440};
 	struct ap_system *s = calloc(1, sizeof(*s));
 	struct ap_machine hw;
 
@@ -88,8 +88,8 @@ static void test_view_follows_hardware_changes(void **state)
 {
 	struct ap_system *s = host_new();
 	struct ap_view *v = calloc(1, sizeof(*v));
-	struct ap_adapter_desc a9 = {.id = 9, .gen = 8, .mode = AP_MODE_EP11, .depth = 2,
-				     .max_msg_size = 4096};
+	struct ap_adapter_desc a9 = {
+	    .id = 9, .gen = 8, .mode = AP_MODE_EP11, .depth = 2, .max_msg_size = 4096};
 
 	(void)state;
 	assert_non_null(v);

@@ -214,8 +214,7 @@ uint64_t ap_tapq_info(const struct ap_system *sys, unsigned int apid)
 	if (nd > TAPQ_ND_MAX)
 		nd = TAPQ_ND_MAX;
 	low = (uint32_t)(machine_hwtype(a) & 0xffu) << 24 | (uint32_t)nd << 16 |
-	      (uint32_t)((a->max_msg_size / AP_ML_UNIT) & 0xfu) << 8 |
-	      (uint32_t)(a->depth & 0xfu);
+	      (uint32_t)((a->max_msg_size / AP_ML_UNIT) & 0xfu) << 8 | (uint32_t)(a->depth & 0xfu);
 	return (uint64_t)machine_functions(&sys->hw, a) << 32 | low;
 }
 

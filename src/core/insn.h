@@ -37,12 +37,12 @@ struct ap_regs {
 
 struct ap_insn {
 	uint16_t opcode; /* AP_OPC_* */
-	uint8_t r1, r2;  /* NQAP/DQAP register pairs (must be even) */
+	uint8_t r1, r2;	 /* NQAP/DQAP register pairs (must be even) */
 };
 
 struct ap_insn_result {
 	int pgm; /* 0, or an AP_PGM_* program interruption (registers unchanged) */
-	int cc;  /* condition code when pgm == 0 */
+	int cc;	 /* condition code when pgm == 0 */
 };
 
 /* Everything the machine consults for one guest. */
@@ -52,11 +52,11 @@ struct ap_insn_env {
 	 * do not hold the configuration lock (hwview.h) */
 	const struct ap_view *view;
 	const struct ap_cpu_model *cpu;
-	uint32_t crycbd;           /* format bits of the CRYCB the guest runs with */
+	uint32_t crycbd;	   /* format bits of the CRYCB the guest runs with */
 	const struct crycb *crycb; /* its masks (the shadow for a nested guest) */
 	bool problem_state;
 	bool aqic_hook; /* an mdev is attached: KVM's AQIC interception has its handler */
-	uint8_t *mem;   /* guest memory, guest address 0 .. mem_size - 1 */
+	uint8_t *mem;	/* guest memory, guest address 0 .. mem_size - 1 */
 	uint64_t mem_size;
 	/*
 	 * The ring of an APQN that exists and that the guest reaches (qring.h),

@@ -165,8 +165,8 @@ static int setup(void **state)
 				f->apqn[f->nq] = AP_APQN(a, d);
 				f->ring[f->nq] = calloc(1, APEMU_QRING_BYTES(slots, max));
 				assert_non_null(f->ring[f->nq]);
-				qring_host_init(&f->q[f->nq], f->ring[f->nq], AP_APQN(a, d), slots, max,
-						max, 7);
+				qring_host_init(&f->q[f->nq], f->ring[f->nq], AP_APQN(a, d), slots,
+						max, max, 7);
 				f->nq++;
 			}
 	f->hidden = -1;
@@ -869,8 +869,8 @@ static void test_nqap_queues_the_message_and_advances_registers(void **state)
 		uint64_t psmid, gen;
 		size_t n;
 
-		assert_int_equal(qring_host_take(queue_of(f, Q34), buf, sizeof(buf), &psmid, &n, &gen),
-				 0);
+		assert_int_equal(
+		    qring_host_take(queue_of(f, Q34), buf, sizeof(buf), &psmid, &n, &gen), 0);
 		assert_int_equal(psmid, 0x1122334455667788ull);
 		assert_int_equal(n, 5);
 		assert_memory_equal(buf, "hello", 5);
@@ -1460,9 +1460,11 @@ static void test_aqic_in_problem_state_is_privileged_operation(void **state)
 }
 
 /* Every test twice: against the system itself, then against its published view. */
-#define T(name)                                                                                  \
-	cmocka_unit_test_setup_teardown(name, setup, teardown),                                  \
-	    {#name "_view", name, setup_view, teardown, NULL}
+#define T(name)                                                                                    \
+	cmocka_unit_test_setup_teardown(name, setup, teardown),                                    \
+	{                                                                                          \
+#name "_view", name, setup_view, teardown, NULL                                    \
+	}
 
 int main(void)
 {

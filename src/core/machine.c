@@ -7,7 +7,7 @@
 
 #include "machine.h"
 
-#define DEFAULT_DEPTH        7
+#define DEFAULT_DEPTH	     7
 #define DEFAULT_MAX_MSG_SIZE 12288
 
 unsigned int machine_max_apid(const struct ap_machine *m)
@@ -113,7 +113,8 @@ static void default_mkvps(unsigned int id, struct ap_mkvps *k)
 	k->ep11_state[AP_EP11_WK_NEW] = AP_MK_EMPTY;
 	for (unsigned int i = 0; i < AP_EP11_WKVP_LEN / 8; i++)
 		for (unsigned int b = 0; b < 8; b++)
-			k->ep11_vp[AP_EP11_WK_CUR][i * 8 + b] = (uint8_t)(pattern(id, 2 + i) >> (56 - 8 * b));
+			k->ep11_vp[AP_EP11_WK_CUR][i * 8 + b] =
+			    (uint8_t)(pattern(id, 2 + i) >> (56 - 8 * b));
 }
 
 static bool mk_state_ok(uint8_t st, bool new_reg, bool ep11)
@@ -130,7 +131,8 @@ static bool mk_state_ok(uint8_t st, bool new_reg, bool ep11)
 static bool mkvps_ok(const struct ap_mkvps *k)
 {
 	for (unsigned int i = 0; i < AP_CCA_MK_REGS; i++)
-		if (!mk_state_ok(k->cca_state[i], i == AP_CCA_AES_NEW || i == AP_CCA_APKA_NEW, false))
+		if (!mk_state_ok(k->cca_state[i], i == AP_CCA_AES_NEW || i == AP_CCA_APKA_NEW,
+				 false))
 			return false;
 	for (unsigned int i = 0; i < AP_EP11_WK_REGS; i++)
 		if (!mk_state_ok(k->ep11_state[i], i == AP_EP11_WK_NEW, true))
@@ -286,7 +288,8 @@ const char *machine_mode_name(enum ap_mode mode)
 
 void machine_type_name(const struct ap_adapter *a, char out[6])
 {
-	static const char letter[] = {[AP_MODE_ACCEL] = 'A', [AP_MODE_CCA] = 'C', [AP_MODE_EP11] = 'P'};
+	static const char letter[] = {
+	    [AP_MODE_ACCEL] = 'A', [AP_MODE_CCA] = 'C', [AP_MODE_EP11] = 'P'};
 
 	snprintf(out, 6, "CEX%u%c", (unsigned int)a->gen % 10, letter[a->mode]);
 }

@@ -36,8 +36,15 @@ enum ap_mk_state {
 };
 
 /* CCA: AES and APKA master keys, new/current/old, 8-byte patterns. */
-enum { AP_CCA_AES_NEW, AP_CCA_AES_CUR, AP_CCA_AES_OLD,
-       AP_CCA_APKA_NEW, AP_CCA_APKA_CUR, AP_CCA_APKA_OLD, AP_CCA_MK_REGS };
+enum {
+	AP_CCA_AES_NEW,
+	AP_CCA_AES_CUR,
+	AP_CCA_AES_OLD,
+	AP_CCA_APKA_NEW,
+	AP_CCA_APKA_CUR,
+	AP_CCA_APKA_OLD,
+	AP_CCA_MK_REGS
+};
 /* EP11: the current and the new wrapping key, 32-byte patterns. */
 enum { AP_EP11_WK_CUR, AP_EP11_WK_NEW, AP_EP11_WK_REGS };
 #define AP_EP11_WKVP_LEN 32
@@ -66,8 +73,8 @@ struct ap_ep11_info {
 
 enum ap_mode {
 	AP_MODE_ACCEL = 0, /* CEXnA: type 50 RSA requests */
-	AP_MODE_CCA,       /* CEXnC: CCA coprocessor */
-	AP_MODE_EP11,      /* CEXnP: EP11 coprocessor */
+	AP_MODE_CCA,	   /* CEXnC: CCA coprocessor */
+	AP_MODE_EP11,	   /* CEXnP: EP11 coprocessor */
 };
 
 struct ap_adapter {
@@ -77,10 +84,10 @@ struct ap_adapter {
 	uint8_t depth; /* TAPQ QD field: a queue holds depth + 1 requests */
 	uint32_t max_msg_size;
 	char serial[17];
-	uint32_t functions; /* TAPQ's facility bits; 0: derived from the mode */
+	uint32_t functions;	  /* TAPQ's facility bits; 0: derived from the mode */
 	struct ap_ep11_info ep11; /* EP11 cards only */
-	bool mkvps_given;      /* the description's patterns, for every domain */
-	struct ap_mkvps mkvps; /* when mkvps_given */
+	bool mkvps_given;	  /* the description's patterns, for every domain */
+	struct ap_mkvps mkvps;	  /* when mkvps_given */
 	/* Hardware state, changed by SCLP (config) or by events (chkstop). */
 	bool configured;
 	bool chkstop;
@@ -88,17 +95,17 @@ struct ap_adapter {
 
 /* Facilities and QCI contents: what the machine reports. */
 struct ap_machine_info {
-	bool qci;  /* facility 12: QCI installed */
-	bool apft; /* facility 15: TAPQ T bit */
-	bool aqic; /* facility 65: AQIC, adapter interrupts */
-	bool apxa; /* QCI N bit: extended addressing */
-	bool apsc; /* QCI S bit: AP special command facility */
-	bool qact; /* QCI C bit: PQAP(QACT) */
-	bool rc8a; /* QCI R bit: response code 0x8A */
-	bool apsb; /* QCI B bit: AP Secure Execution (bind, associate) */
-	uint8_t na; /* QCI: highest adapter id (APXA only) */
-	uint8_t nd; /* QCI: highest domain id (APXA only) */
-	struct ap_mask usage_domains;   /* QCI AQM */
+	bool qci;			/* facility 12: QCI installed */
+	bool apft;			/* facility 15: TAPQ T bit */
+	bool aqic;			/* facility 65: AQIC, adapter interrupts */
+	bool apxa;			/* QCI N bit: extended addressing */
+	bool apsc;			/* QCI S bit: AP special command facility */
+	bool qact;			/* QCI C bit: PQAP(QACT) */
+	bool rc8a;			/* QCI R bit: response code 0x8A */
+	bool apsb;			/* QCI B bit: AP Secure Execution (bind, associate) */
+	uint8_t na;			/* QCI: highest adapter id (APXA only) */
+	uint8_t nd;			/* QCI: highest domain id (APXA only) */
+	struct ap_mask usage_domains;	/* QCI AQM */
 	struct ap_mask control_domains; /* QCI ADM */
 };
 
@@ -113,7 +120,7 @@ struct ap_adapter_desc {
 	unsigned int id;
 	unsigned int gen;
 	enum ap_mode mode;
-	int depth;          /* -1: default (7) */
+	int depth;	    /* -1: default (7) */
 	long max_msg_size;  /* -1: default (12288) */
 	const char *serial; /* NULL: derived from the id (CCA 8, EP11 16 characters) */
 	uint32_t functions; /* 0: derived from the mode */

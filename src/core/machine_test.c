@@ -390,8 +390,8 @@ static void test_functions_override_must_keep_the_mode(void **state)
 static void test_ep11_info_and_mkvps_belong_to_their_card_kinds(void **state)
 {
 	struct ap_machine *m = machine_new(true, 255);
-	struct ap_ep11_info info = {.api_ordinal = 7, .fw_version = 0x0813,
-				    .op_modes = AP_EP11_OPM_FIPS2011};
+	struct ap_ep11_info info = {
+	    .api_ordinal = 7, .fw_version = 0x0813, .op_modes = AP_EP11_OPM_FIPS2011};
 	struct ap_mkvps k;
 	struct ap_adapter_desc d = desc(5, 8, AP_MODE_CCA);
 

@@ -49,7 +49,8 @@ int ap_mask_next(const struct ap_mask *m, int from);
 /* The highest set ID, or -1 for an empty mask. */
 int ap_mask_last(const struct ap_mask *m);
 
-#define ap_mask_for_each(n, m) for ((n) = ap_mask_next((m), 0); (n) >= 0; (n) = ap_mask_next((m), (n) + 1))
+#define ap_mask_for_each(n, m)                                                                     \
+	for ((n) = ap_mask_next((m), 0); (n) >= 0; (n) = ap_mask_next((m), (n) + 1))
 
 /* dst may alias a or b. */
 void ap_mask_and(struct ap_mask *dst, const struct ap_mask *a, const struct ap_mask *b);

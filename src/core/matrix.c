@@ -240,8 +240,8 @@ static void owner_fill(struct ap_system *s, const struct ap_mask *apm, const str
 {
 	int a, d;
 
-	ap_mask_for_each(a, apm)
-		ap_mask_for_each(d, aqm)
+	ap_mask_for_each (a, apm)
+		ap_mask_for_each (d, aqm)
 			s->bus.queue[AP_APQN(a, d)].owner = value;
 }
 
@@ -254,8 +254,8 @@ static struct ap_mdev *owner_conflict(const struct ap_system *s, uint32_t self,
 {
 	int a, d;
 
-	ap_mask_for_each(a, apm) {
-		ap_mask_for_each(d, aqm) {
+	ap_mask_for_each (a, apm) {
+		ap_mask_for_each (d, aqm) {
 			uint32_t o = s->bus.queue[AP_APQN(a, d)].owner;
 
 			if (o && o != self)
@@ -284,10 +284,11 @@ static void log_sharing(const struct ap_system *s, const struct ap_mdev *m,
 	ap_uuid_format(other->uuid, them);
 	ap_mask_and(&sa, apm, &other->apm);
 	ap_mask_and(&sd, aqm, &other->aqm);
-	ap_mask_for_each(a, &sa)
-		ap_mask_for_each(d, &sd)
+	ap_mask_for_each (a, &sa)
+		ap_mask_for_each (d, &sd)
 			ap_log(s, AP_LOG_WARNING, me,
-			       "Userspace may not assign queue %02x.%04x to mdev: already assigned to %s",
+			       "Userspace may not assign queue %02x.%04x to mdev: already assigned "
+			       "to %s",
 			       a, d, them);
 }
 
@@ -334,11 +335,12 @@ static int check_bound_v8(const struct ap_system *s, enum ap_kind kind, unsigned
 
 	if (ap_mask_empty(other_axis)) {
 		for (unsigned int y = 0; y < AP_DOMAINS; y++)
-			if (kind == AP_KIND_ADAPTER ? bound_to_vfio(s, id, y) : bound_to_vfio(s, y, id))
+			if (kind == AP_KIND_ADAPTER ? bound_to_vfio(s, id, y)
+						    : bound_to_vfio(s, y, id))
 				return 0;
 		return -EADDRNOTAVAIL;
 	}
-	ap_mask_for_each(x, other_axis) {
+	ap_mask_for_each (x, other_axis) {
 		bool ok = kind == AP_KIND_ADAPTER ? bound_to_vfio(s, id, (unsigned int)x)
 						  : bound_to_vfio(s, (unsigned int)x, id);
 		if (!ok)
@@ -363,12 +365,13 @@ static void mdev_reset_queue(struct ap_system *s, unsigned int a, unsigned int d
 }
 
 /* Reset the mdev's queues of the given adapters (those linked: assigned and bound). */
-static void reset_adapters(struct ap_system *s, const struct ap_mdev *m, const struct ap_mask *apids)
+static void reset_adapters(struct ap_system *s, const struct ap_mdev *m,
+			   const struct ap_mask *apids)
 {
 	int a, d;
 
-	ap_mask_for_each(a, apids)
-		ap_mask_for_each(d, &m->aqm)
+	ap_mask_for_each (a, apids)
+		ap_mask_for_each (d, &m->aqm)
 			mdev_reset_queue(s, (unsigned int)a, (unsigned int)d);
 }
 
@@ -412,8 +415,8 @@ static bool filter_matrix(struct ap_system *s, struct ap_mdev *m, struct ap_mask
 		machine_adapter_mask(&s->hw, &host_apm);
 		ap_mask_and(&apm, &m->apm, &host_apm);
 		ap_mask_and(&aqm, &m->aqm, &s->hw.info.usage_domains);
-		ap_mask_for_each(a, &apm) {
-			ap_mask_for_each(d, &aqm) {
+		ap_mask_for_each (a, &apm) {
+			ap_mask_for_each (d, &aqm) {
 				const struct ap_queue_dev *q = &s->bus.queue[AP_APQN(a, d)];
 
 				if (bound_to_vfio(s, a, d) && reset_passable(q->reset_rc))
@@ -451,8 +454,7 @@ static struct ap_mask *kind_mask(struct ap_mdev *m, enum ap_kind kind)
 	return kind == AP_KIND_ADAPTER ? &m->apm : kind == AP_KIND_DOMAIN ? &m->aqm : &m->adm;
 }
 
-static int assign_queues(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind,
-			 unsigned int id)
+static int assign_queues(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, unsigned int id)
 {
 	struct ap_mask apm = m->apm, aqm = m->aqm, one;
 	int r;
@@ -519,7 +521,7 @@ static void unassign_queues(struct ap_system *s, struct ap_mdev *m, enum ap_kind
 		if (was_in_guest) {
 			ap_mask_clear(&m->shadow_apm, id);
 			guest_update(s, m);
-			ap_mask_for_each(x, &m->shadow_aqm)
+			ap_mask_for_each (x, &m->shadow_aqm)
 				mdev_reset_queue(s, id, (unsigned int)x);
 		}
 		ap_mask_clear(&m->apm, id);
@@ -531,14 +533,13 @@ static void unassign_queues(struct ap_system *s, struct ap_mdev *m, enum ap_kind
 	if (was_in_guest) {
 		ap_mask_clear(&m->shadow_aqm, id);
 		guest_update(s, m);
-		ap_mask_for_each(x, &in_guest)
+		ap_mask_for_each (x, &in_guest)
 			mdev_reset_queue(s, (unsigned int)x, id);
 	}
 	ap_mask_clear(&m->aqm, id);
 }
 
-int matrix_unassign_id(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind,
-		       unsigned long id)
+int matrix_unassign_id(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, unsigned long id)
 {
 	if (s->abi == AP_ABI_V8 && m->guest)
 		return -EBUSY;
@@ -620,8 +621,8 @@ static void ap_config_unplug(struct ap_system *s, struct ap_mdev *m, const struc
 	if (!ap_mask_empty(&out_apm)) {
 		ap_mask_andnot(&m->shadow_apm, &m->shadow_apm, &out_apm);
 		guest_update(s, m);
-		ap_mask_for_each(a, &out_apm)
-			ap_mask_for_each(d, &m->shadow_aqm)
+		ap_mask_for_each (a, &out_apm)
+			ap_mask_for_each (d, &m->shadow_aqm)
 				mdev_reset_queue(s, (unsigned int)a, (unsigned int)d);
 	}
 	ap_mask_and(&out_aqm, gone_aqm, &m->shadow_aqm);
@@ -629,8 +630,8 @@ static void ap_config_unplug(struct ap_system *s, struct ap_mdev *m, const struc
 		ap_mask_andnot(&m->shadow_aqm, &m->shadow_aqm, &out_aqm);
 		guest_update(s, m);
 		keep_apm = m->shadow_apm;
-		ap_mask_for_each(a, &keep_apm)
-			ap_mask_for_each(d, &out_aqm)
+		ap_mask_for_each (a, &keep_apm)
+			ap_mask_for_each (d, &out_aqm)
 				mdev_reset_queue(s, (unsigned int)a, (unsigned int)d);
 	}
 }
@@ -681,10 +682,11 @@ bool matrix_in_use(struct ap_system *s, const struct ap_mask *apm, const struct 
 	ap_uuid_format(o->uuid, dev);
 	ap_mask_and(&sa, apm, &o->apm);
 	ap_mask_and(&sd, aqm, &o->aqm);
-	ap_mask_for_each(a, &sa)
-		ap_mask_for_each(d, &sd)
+	ap_mask_for_each (a, &sa)
+		ap_mask_for_each (d, &sd)
 			ap_log(s, AP_LOG_WARNING, dev,
-			       "Can not reserve queue %02x.%04x for host driver: in use by mdev", a, d);
+			       "Can not reserve queue %02x.%04x for host driver: in use by mdev", a,
+			       d);
 	return true;
 }
 
@@ -712,7 +714,7 @@ void matrix_queue_remove(struct ap_system *s, unsigned int apqn)
 		/* one APQN cannot leave a guest alone: the whole adapter goes */
 		ap_mask_clear(&m->shadow_apm, a);
 		guest_update(s, m);
-		ap_mask_for_each(x, &m->aqm)
+		ap_mask_for_each (x, &m->aqm)
 			mdev_reset_queue(s, a, (unsigned int)x);
 		return;
 	}

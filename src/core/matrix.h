@@ -33,8 +33,8 @@ int matrix_init(struct ap_matrix *mx, uint32_t max_instances);
 void matrix_clear(struct ap_matrix *mx);
 
 /*
- * create: the UUID text of a write (36 or 37 bytes, in both ABIs). -EINVAL bad length or UUID; -EEXIST
- * UUID in use; no instances left: -EUSERS (cur), -EPERM (v8); -ENOMEM.
+ * create: the UUID text of a write (36 or 37 bytes, in both ABIs). -EINVAL bad length or UUID;
+ * -EEXIST UUID in use; no instances left: -EUSERS (cur), -EPERM (v8); -ENOMEM.
  */
 int matrix_create(struct ap_system *s, const char *buf, size_t len, struct ap_mdev **ret_mdev);
 int matrix_create_uuid(struct ap_system *s, const uint8_t uuid[AP_UUID_LEN],
@@ -95,10 +95,8 @@ int matrix_assign(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, con
 int matrix_unassign(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, const char *buf,
 		    size_t len);
 /* The same with a number (no parsing), for callers that have one. */
-int matrix_assign_id(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind,
-		     unsigned long id);
-int matrix_unassign_id(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind,
-		       unsigned long id);
+int matrix_assign_id(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, unsigned long id);
+int matrix_unassign_id(struct ap_system *s, struct ap_mdev *m, enum ap_kind kind, unsigned long id);
 
 /*
  * ap_config store (cur): "APM,AQM,ADM" absolute masks. -EINVAL syntax,

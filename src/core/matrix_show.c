@@ -47,14 +47,14 @@ static size_t show_apqns(const struct ap_mask *apm, const struct ap_mask *aqm, c
 	if (!show_init(&b, out, size))
 		return 0;
 	if (!ap_mask_empty(apm) && !ap_mask_empty(aqm)) {
-		ap_mask_for_each(a, apm)
-			ap_mask_for_each(d, aqm)
+		ap_mask_for_each (a, apm)
+			ap_mask_for_each (d, aqm)
 				show_add(&b, "%02x.%04x\n", (unsigned int)a, (unsigned int)d);
 	} else if (!ap_mask_empty(apm)) {
-		ap_mask_for_each(a, apm)
+		ap_mask_for_each (a, apm)
 			show_add(&b, "%02x.\n", (unsigned int)a, 0);
 	} else {
-		ap_mask_for_each(d, aqm)
+		ap_mask_for_each (d, aqm)
 			show_add(&b, ".%04x\n", (unsigned int)d, 0);
 	}
 	return b.len;
@@ -77,7 +77,7 @@ size_t matrix_show_control_domains(const struct ap_mdev *m, char *out, size_t si
 
 	if (!show_init(&b, out, size))
 		return 0;
-	ap_mask_for_each(d, &m->adm)
+	ap_mask_for_each (d, &m->adm)
 		show_add(&b, "%04x\n", (unsigned int)d, 0);
 	return b.len;
 }
@@ -107,4 +107,3 @@ enum ap_queue_status matrix_queue_status(const struct ap_system *s, unsigned int
 		return AP_QSTATUS_IN_USE;
 	return AP_QSTATUS_ASSIGNED;
 }
-

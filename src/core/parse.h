@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AP_UUID_LEN     16
+#define AP_UUID_LEN	16
 #define AP_UUID_STR_LEN 36
 
 /*

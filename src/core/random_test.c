@@ -49,15 +49,15 @@
 #include "matrix.h"
 #include "system.h"
 
-#define NB           256 /* ids per mask */
-#define TEXT_MAX     640
-#define PAGE         4096
-#define MAX_INST     6
-#define NUUID        9
-#define HIST         24
-#define STEPS        3000
-#define FULL_SCAN    8 /* every mdev's show texts (and, exhaustive, the whole owner index) */
-#define MAX_POOL     16
+#define NB	  256 /* ids per mask */
+#define TEXT_MAX  640
+#define PAGE	  4096
+#define MAX_INST  6
+#define NUUID	  9
+#define HIST	  24
+#define STEPS	  3000
+#define FULL_SCAN 8 /* every mdev's show texts (and, exhaustive, the whole owner index) */
+#define MAX_POOL  16
 
 /* ------------------------------------------------------------------ */
 /* The reference model                                                 */
@@ -66,7 +66,7 @@
 struct ref_mdev {
 	struct ref_mdev *next;
 	uint8_t uuid[AP_UUID_LEN];
-	bool apm[NB], aqm[NB], adm[NB];    /* assigned */
+	bool apm[NB], aqm[NB], adm[NB];	   /* assigned */
 	bool sapm[NB], saqm[NB], sadm[NB]; /* guest matrix (shadow) */
 	uint64_t guest;
 	bool remove_requested;
@@ -78,7 +78,7 @@ struct ref {
 	bool adapter[NB], usage[NB], control[NB]; /* host configuration (QCI) */
 	bool apmask[NB], aqmask[NB];
 	uint8_t card_drv[NB];
-	uint8_t q_drv[NB][NB]; /* [apid][apqi] */
+	uint8_t q_drv[NB][NB];	/* [apid][apqi] */
 	struct ref_mdev *mdevs; /* in creation order */
 	unsigned int count, max_instances;
 };
@@ -153,7 +153,7 @@ static int ref_kstrtoul(const char *s, unsigned long long *ret)
 /* Absolute mask (2.3): optional "0x" or "x", <= 64 hex digits left-aligned, one '\n'. */
 static int ref_parse_abs(const char *s, bool out[NB])
 {
-	bool m[NB] = { false };
+	bool m[NB] = {false};
 	int i = 0;
 
 	if (s[0] == '0' && s[1] == 'x')
@@ -360,14 +360,16 @@ static bool ref_v8_bound_ok(const struct ref *r, const struct ref_mdev *m, enum 
 
 	if (!any_set(other)) {
 		for (unsigned int y = 0; y < NB; y++)
-			if (kind == AP_KIND_ADAPTER ? ref_bound_vfio(r, id, y) : ref_bound_vfio(r, y, id))
+			if (kind == AP_KIND_ADAPTER ? ref_bound_vfio(r, id, y)
+						    : ref_bound_vfio(r, y, id))
 				return true;
 		return false;
 	}
 	for (unsigned int y = 0; y < NB; y++) {
 		if (!other[y])
 			continue;
-		if (!(kind == AP_KIND_ADAPTER ? ref_bound_vfio(r, id, y) : ref_bound_vfio(r, y, id)))
+		if (!(kind == AP_KIND_ADAPTER ? ref_bound_vfio(r, id, y)
+					      : ref_bound_vfio(r, y, id)))
 			return false;
 	}
 	return true;
@@ -776,7 +778,7 @@ struct run {
 	unsigned int apqis[MAX_POOL], napqis; /* domains the ops pick from */
 	uint8_t uuids[NUUID][AP_UUID_LEN];
 	char hist[HIST][TEXT_MAX * 4 + 256];
-	bool seen_a[NB], seen_d[NB]; /* ids some mdev's matrix held at some time */
+	bool seen_a[NB], seen_d[NB];		 /* ids some mdev's matrix held at some time */
 	unsigned int stats[OP_DETACH + 1][3][2]; /* [op][kind][succeeded] */
 	unsigned int errnos[OP_DETACH + 1][140]; /* [op][-rc] */
 };
@@ -827,16 +829,16 @@ static void dump_history(const struct run *rn)
 			fprintf(stderr, "#   step %d: %s\n", i, rn->hist[i % HIST]);
 }
 
-#define CHECK(rn, cond, ...)                                                                      \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			char msg_[512];                                                           \
-			snprintf(msg_, sizeof(msg_), __VA_ARGS__);                                \
-			dump_history(rn);                                                         \
-			fail_msg("seed %" PRIu64 " abi %s step %d (%s): %s", (rn)->seed,          \
-				 abi_name((rn)->abi), (rn)->step, (rn)->hist[(rn)->step % HIST],  \
-				 msg_);                                                           \
-		}                                                                                 \
+#define CHECK(rn, cond, ...)                                                                       \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			char msg_[512];                                                            \
+			snprintf(msg_, sizeof(msg_), __VA_ARGS__);                                 \
+			dump_history(rn);                                                          \
+			fail_msg("seed %" PRIu64 " abi %s step %d (%s): %s", (rn)->seed,           \
+				 abi_name((rn)->abi), (rn)->step, (rn)->hist[(rn)->step % HIST],   \
+				 msg_);                                                            \
+		}                                                                                  \
 	} while (0)
 
 static void set_mask(struct ap_mask *m, const bool *bits)
@@ -876,12 +878,12 @@ static void pick_distinct(struct run *rn, unsigned int *out, unsigned int n, uns
  */
 static void setup(struct run *rn, enum ap_abi abi, uint64_t seed)
 {
-	static const unsigned int nas[] = { 255, 191, 127 }, nds[] = { 255, 84, 63 };
-	struct ap_machine_info info = { .qci = true, .apft = true, .aqic = true, .apxa = true };
+	static const unsigned int nas[] = {255, 191, 127}, nds[] = {255, 84, 63};
+	struct ap_machine_info info = {.qci = true, .apft = true, .aqic = true, .apxa = true};
 	struct ap_machine hw;
 	struct ref *r = &rn->ref;
 	unsigned int ids[8];
-	bool apmask[NB] = { false }, aqmask[NB] = { false }, taken[NB] = { false };
+	bool apmask[NB] = {false}, aqmask[NB] = {false}, taken[NB] = {false};
 	struct ap_mask am, qm;
 	int mode;
 
@@ -912,8 +914,8 @@ static void setup(struct run *rn, enum ap_abi abi, uint64_t seed)
 
 	pick_distinct(rn, ids, 8, r->max_apid, NULL);
 	for (int i = 0; i < 8; i++) {
-		struct ap_adapter_desc d = { .id = ids[i], .gen = 4 + rnd(rn, 5), .depth = -1,
-					     .max_msg_size = -1 };
+		struct ap_adapter_desc d = {
+		    .id = ids[i], .gen = 4 + rnd(rn, 5), .depth = -1, .max_msg_size = -1};
 
 		d.mode = (enum ap_mode)rnd(rn, 3);
 		assert_int_equal(machine_add_adapter(&hw, &d), 0);
@@ -941,8 +943,8 @@ static void setup(struct run *rn, enum ap_abi abi, uint64_t seed)
 		r->card_drv[a] = AP_DRV_CEX4CARD;
 		for (unsigned int d = 0; d < NB; d++)
 			if (ref_queue_exists(r, a, d))
-				r->q_drv[a][d] = ref_reserved(r, a, d) ? AP_DRV_CEX4QUEUE
-								      : AP_DRV_VFIO_AP;
+				r->q_drv[a][d] =
+				    ref_reserved(r, a, d) ? AP_DRV_CEX4QUEUE : AP_DRV_VFIO_AP;
 	}
 
 	for (int i = 0; i < NUUID; i++)
@@ -1024,11 +1026,37 @@ static unsigned int held_id(struct run *rn, enum ap_kind kind)
 static void gen_id_text(struct run *rn, enum ap_kind kind, struct text *t)
 {
 	static const char *const junk[] = {
-		"", "\n", "abc", "-1", "5,6", " 5", "5 ", "0x", "08", "0x1g", "++5", "+-5",
-		"5\n\n", "\n5", "1e3", "+", "0x1f", "017", "+5", "5\n", "0b101",
-		"99999999999999999999", "0x10000000000000000", "18446744073709551615",
-		"0xffffffffffffffff\n", "4294967296", "0256", "0x0100", "1\r\n",
-		"99999999999999999999x", "0x10000000000000000\n",
+	    "",
+	    "\n",
+	    "abc",
+	    "-1",
+	    "5,6",
+	    " 5",
+	    "5 ",
+	    "0x",
+	    "08",
+	    "0x1g",
+	    "++5",
+	    "+-5",
+	    "5\n\n",
+	    "\n5",
+	    "1e3",
+	    "+",
+	    "0x1f",
+	    "017",
+	    "+5",
+	    "5\n",
+	    "0b101",
+	    "99999999999999999999",
+	    "0x10000000000000000",
+	    "18446744073709551615",
+	    "0xffffffffffffffff\n",
+	    "4294967296",
+	    "0256",
+	    "0x0100",
+	    "1\r\n",
+	    "99999999999999999999x",
+	    "0x10000000000000000\n",
 	};
 	unsigned int max = ref_max(&rn->ref, kind), r = rnd(rn, 100);
 
@@ -1091,8 +1119,9 @@ static void gen_uuid_text(struct run *rn, struct text *t)
 
 static void gen_remove_text(struct run *rn, struct text *t)
 {
-	static const char *const texts[] = { "1", "1\n", "1", "1\n", "0", "0\n", "", "abc", "-1",
-					     "2",  "0x1", "99999999999999999999", "1 " };
+	static const char *const texts[] = {"1", "1\n", "1",  "1\n", "0",   "0\n",
+					    "",	 "abc", "-1", "2",   "0x1", "99999999999999999999",
+					    "1 "};
 
 	t->len = 0;
 	tput(t, "%s", texts[rnd(rn, sizeof(texts) / sizeof(texts[0]))]);
@@ -1101,8 +1130,8 @@ static void gen_remove_text(struct run *rn, struct text *t)
 /* Hex text of a mask: a prefix, the digits (maybe trimmed), a suffix. */
 static void put_hex_mask(struct run *rn, struct text *t, const bool *bits, bool allow_bad)
 {
-	static const char *const prefixes[] = { "0x", "0x", "0x", "x", "", "0X" };
-	static const char *const bad_suffix[] = { " ", "\n\n", ",", "g" };
+	static const char *const prefixes[] = {"0x", "0x", "0x", "x", "", "0X"};
+	static const char *const bad_suffix[] = {" ", "\n\n", ",", "g"};
 	char digits[70];
 	int last = -1, n;
 
@@ -1149,9 +1178,12 @@ static void vary_bits(struct run *rn, bool *bits, enum ap_kind kind, int flips)
 static void gen_mask_text(struct run *rn, bool adapters, struct text *t)
 {
 	static const char *const junk[] = {
-		"", "\n", "+5,6", "+", "-", "+0x", "+5-3", "+256", "-0-255", "+0-255", "0xzz",
-		"+ 5", "+5 ", "+1+2", "+4294967297", "+18446744073709551617", "+0x41", "-0xff",
-		"garbage", "+0,-6,+0x47,-0xf0", "-0x100", "+0-0x100", "+08", "+0X1f\n,\n,-3",
+	    "",	      "\n",	  "+5,6",	 "+",
+	    "-",      "+0x",	  "+5-3",	 "+256",
+	    "-0-255", "+0-255",	  "0xzz",	 "+ 5",
+	    "+5 ",    "+1+2",	  "+4294967297", "+18446744073709551617",
+	    "+0x41",  "-0xff",	  "garbage",	 "+0,-6,+0x47,-0xf0",
+	    "-0x100", "+0-0x100", "+08",	 "+0X1f\n,\n,-3",
 	};
 	enum ap_kind kind = adapters ? AP_KIND_ADAPTER : AP_KIND_DOMAIN;
 	const bool *cur = adapters ? rn->ref.apmask : rn->ref.aqmask;
@@ -1172,7 +1204,7 @@ static void gen_mask_text(struct run *rn, bool adapters, struct text *t)
 				put_number(rn, t, id + rnd(rn, 6), false);
 			}
 			if (i + 1 < n) {
-				static const char *const seps[] = { ",", ",", "\n", ",\n", "" };
+				static const char *const seps[] = {",", ",", "\n", ",\n", ""};
 
 				tput(t, "%s", seps[rnd(rn, 5)]);
 			}
@@ -1199,8 +1231,9 @@ static void gen_mask_text(struct run *rn, bool adapters, struct text *t)
 static void gen_ap_config_text(struct run *rn, const struct ref_mdev *m, struct text *t)
 {
 	static const char *const junk[] = {
-		"", "\n", ",", ",,", ",,\n", "0x80", "0x80,0x80", "0x80,0x80,", "a,b,c,d",
-		"0x8,0x8,0x8 ", "0xg,,", ",0x8\n\n,", "\n\n\n",
+	    "",	     "\n",	  ",",		",,",	   ",,\n",
+	    "0x80",  "0x80,0x80", "0x80,0x80,", "a,b,c,d", "0x8,0x8,0x8 ",
+	    "0xg,,", ",0x8\n\n,", "\n\n\n",
 	};
 	bool bits[3][NB];
 
@@ -1306,8 +1339,8 @@ struct op {
 	struct text t;
 };
 
-static const char *const kind_names[] = { "adapter", "domain", "control_domain" };
-static const char *const drv_names[] = { "none", "cex4card", "cex4queue", "vfio_ap" };
+static const char *const kind_names[] = {"adapter", "domain", "control_domain"};
+static const char *const drv_names[] = {"none", "cex4card", "cex4queue", "vfio_ap"};
 
 static void describe(const struct op *op, char *out, size_t size)
 {
@@ -1325,8 +1358,8 @@ static void describe(const struct op *op, char *out, size_t size)
 		break;
 	case OP_ASSIGN:
 	case OP_UNASSIGN:
-		snprintf(out, size, "%s/%sassign_%s \"%s\"", uuid, op->type == OP_ASSIGN ? "" : "un",
-			 kind_names[op->kind], text);
+		snprintf(out, size, "%s/%sassign_%s \"%s\"", uuid,
+			 op->type == OP_ASSIGN ? "" : "un", kind_names[op->kind], text);
 		break;
 	case OP_AP_CONFIG:
 		snprintf(out, size, "%s/ap_config \"%s\"", uuid, text);
@@ -1424,10 +1457,10 @@ static void gen_op(struct run *rn, struct op *op)
 		enum op_type type;
 		int weight[2];
 	} mix[] = {
-		{ OP_CREATE, { 7, 7 } },     { OP_REMOVE, { 3, 3 } },	{ OP_ASSIGN, { 26, 32 } },
-		{ OP_UNASSIGN, { 12, 12 } }, { OP_AP_CONFIG, { 7, 1 } }, { OP_BIND, { 12, 16 } },
-		{ OP_UNBIND, { 10, 14 } },   { OP_APMASK, { 6, 1 } },	{ OP_AQMASK, { 6, 1 } },
-		{ OP_ATTACH, { 1, 1 } },     { OP_DETACH, { 4, 4 } },
+	    {OP_CREATE, {7, 7}},     {OP_REMOVE, {3, 3}},    {OP_ASSIGN, {26, 32}},
+	    {OP_UNASSIGN, {12, 12}}, {OP_AP_CONFIG, {7, 1}}, {OP_BIND, {12, 16}},
+	    {OP_UNBIND, {10, 14}},   {OP_APMASK, {6, 1}},    {OP_AQMASK, {6, 1}},
+	    {OP_ATTACH, {1, 1}},     {OP_DETACH, {4, 4}},
 	};
 	int v8 = rn->abi == AP_ABI_V8, total = 0, r;
 	size_t i;
@@ -1449,7 +1482,8 @@ static void gen_op(struct run *rn, struct op *op)
 		break;
 	}
 	op->kind = (enum ap_kind)(rnd(rn, 5) < 2 ? AP_KIND_ADAPTER
-				  : rnd(rn, 3) ? AP_KIND_DOMAIN : AP_KIND_CONTROL);
+				  : rnd(rn, 3)	 ? AP_KIND_DOMAIN
+						 : AP_KIND_CONTROL);
 	switch (op->type) {
 	case OP_CREATE:
 		gen_uuid_text(rn, &op->t);
@@ -1567,8 +1601,9 @@ static void check_mask(struct run *rn, const struct ap_mask *got, const bool *wa
 	if (m)
 		ap_uuid_format(m->uuid, uuid);
 	for (int i = 0; i < NB; i++)
-		CHECK(rn, mask_bit(got, i) == want[i], "%s %s: id %d is %s in the core, %s in the reference",
-		      uuid, what, i, mask_bit(got, i) ? "set" : "clear", want[i] ? "set" : "clear");
+		CHECK(rn, mask_bit(got, i) == want[i],
+		      "%s %s: id %d is %s in the core, %s in the reference", uuid, what, i,
+		      mask_bit(got, i) ? "set" : "clear", want[i] ? "set" : "clear");
 }
 
 /* matrix / guest_matrix (3.5), cut to one page as the core's show contract says. */
@@ -1626,7 +1661,7 @@ static void check_shows(struct run *rn, const struct ref_mdev *m, const struct a
 		for (int i = 0; i < NB; i += 4)
 			n += (size_t)sprintf(want + n, "%x",
 					     bits[i] << 3 | bits[i + 1] << 2 | bits[i + 2] << 1 |
-						     bits[i + 3]);
+						 bits[i + 3]);
 		n += (size_t)sprintf(want + n, k < 2 ? "," : "\n");
 	}
 	matrix_show_ap_config(cm, got, sizeof(got));
@@ -1675,7 +1710,8 @@ static void compare_state(struct run *rn, const struct ref_mdev *touched, bool a
 			CHECK(rn, got == r->q_drv[a][d], "%02x.%04x driver %s, want %s", a, d,
 			      drv_names[got], drv_names[r->q_drv[a][d]]);
 			if (r->abi == AP_ABI_CUR && got == AP_DRV_VFIO_AP)
-				CHECK(rn, matrix_queue_status(s, AP_APQN(a, d)) == ref_status(r, a, d),
+				CHECK(rn,
+				      matrix_queue_status(s, AP_APQN(a, d)) == ref_status(r, a, d),
 				      "%02x.%04x status %d, want %d", a, d,
 				      matrix_queue_status(s, AP_APQN(a, d)), ref_status(r, a, d));
 		}
@@ -1709,14 +1745,16 @@ static void check_mdev_invariants(struct run *rn, const struct ap_mdev *m)
 	const struct ap_system *s = rn->s;
 	const struct ref *r = &rn->ref;
 
-	CHECK(rn, mask_within(&m->shadow_apm, &m->apm) && mask_within(&m->shadow_aqm, &m->aqm) &&
-			  mask_within(&m->shadow_adm, &m->adm),
+	CHECK(rn,
+	      mask_within(&m->shadow_apm, &m->apm) && mask_within(&m->shadow_aqm, &m->aqm) &&
+		  mask_within(&m->shadow_adm, &m->adm),
 	      "mdev slot %u: guest matrix not within the matrix", m->slot);
 	for (int a = 0; a < NB; a++) {
 		CHECK(rn, !mask_bit(&m->apm, a) || (unsigned int)a <= r->max_apid,
 		      "adapter %d above the limit assigned", a);
-		CHECK(rn, (!mask_bit(&m->aqm, a) && !mask_bit(&m->adm, a)) ||
-				  (unsigned int)a <= r->max_apqi,
+		CHECK(rn,
+		      (!mask_bit(&m->aqm, a) && !mask_bit(&m->adm, a)) ||
+			  (unsigned int)a <= r->max_apqi,
 		      "domain %d above the limit assigned", a);
 		for (int d = 0; mask_bit(&m->apm, a) && d < NB; d++) {
 			if (!mask_bit(&m->aqm, d))
@@ -1724,15 +1762,18 @@ static void check_mdev_invariants(struct run *rn, const struct ap_mdev *m)
 			CHECK(rn, s->bus.queue[AP_APQN(a, d)].owner == m->slot + 1,
 			      "owner of %02x.%04x is %u, want %u", a, d,
 			      s->bus.queue[AP_APQN(a, d)].owner, m->slot + 1);
-			CHECK(rn, s->abi != AP_ABI_CUR ||
-					  !(mask_bit(&s->bus.apmask, a) && mask_bit(&s->bus.aqmask, d)),
+			CHECK(rn,
+			      s->abi != AP_ABI_CUR ||
+				  !(mask_bit(&s->bus.apmask, a) && mask_bit(&s->bus.aqmask, d)),
 			      "%02x.%04x is assigned and reserved for the host", a, d);
 			if (s->abi != AP_ABI_CUR || !mask_bit(&m->shadow_apm, a) ||
 			    !mask_bit(&m->shadow_aqm, d))
 				continue;
-			CHECK(rn, ref_queue_exists(r, (unsigned int)a, (unsigned int)d) &&
-					  s->bus.queue[AP_APQN(a, d)].driver == AP_DRV_VFIO_AP,
-			      "%02x.%04x is in a guest matrix but not a queue bound to vfio_ap", a, d);
+			CHECK(rn,
+			      ref_queue_exists(r, (unsigned int)a, (unsigned int)d) &&
+				  s->bus.queue[AP_APQN(a, d)].driver == AP_DRV_VFIO_AP,
+			      "%02x.%04x is in a guest matrix but not a queue bound to vfio_ap", a,
+			      d);
 		}
 	}
 }
@@ -1760,10 +1801,12 @@ static void owner_reverse_check(struct run *rn, bool full)
 
 			if (!o || (!full && !rn->seen_d[d]))
 				continue;
-			CHECK(rn, o - 1 < s->matrix.nslots && s->matrix.slots[o - 1] &&
-					  holds(s->matrix.slots[o - 1], (int)a, (int)d),
-			      "owner index says %02x.%04x belongs to slot %u, which does not hold it",
-			      a, d, o - 1);
+			CHECK(
+			    rn,
+			    o - 1 < s->matrix.nslots && s->matrix.slots[o - 1] &&
+				holds(s->matrix.slots[o - 1], (int)a, (int)d),
+			    "owner index says %02x.%04x belongs to slot %u, which does not hold it",
+			    a, d, o - 1);
 		}
 	}
 }
@@ -1785,8 +1828,9 @@ static void check_invariants(struct run *rn, bool owner_scan)
 	}
 	for (unsigned int i = 0; i < n; i++)
 		for (unsigned int j = i + 1; j < n; j++)
-			CHECK(rn, !(masks_meet(&live[i]->apm, &live[j]->apm) &&
-				    masks_meet(&live[i]->aqm, &live[j]->aqm)),
+			CHECK(rn,
+			      !(masks_meet(&live[i]->apm, &live[j]->apm) &&
+				masks_meet(&live[i]->aqm, &live[j]->aqm)),
 			      "mdev slots %u and %u share an APQN", live[i]->slot, live[j]->slot);
 	if (s->abi == AP_ABI_CUR) {
 		for (unsigned int a = 0; a < NB; a++) {
@@ -1818,9 +1862,9 @@ struct run_cfg {
 /* What the run exercised: successes and errnos per operation. */
 static void print_stats(const struct run *rn)
 {
-	static const char *const names[] = { "create", "remove", "assign", "unassign", "ap_config",
-					     "bind", "unbind", "apmask", "aqmask", "attach",
-					     "detach" };
+	static const char *const names[] = {"create",	 "remove", "assign", "unassign",
+					    "ap_config", "bind",   "unbind", "apmask",
+					    "aqmask",	 "attach", "detach"};
 
 	for (int o = 0; o <= OP_DETACH; o++) {
 		char line[512];
@@ -1896,10 +1940,10 @@ static void test_core_matches_reference_model(void **state)
 }
 
 static struct run_cfg cfgs[] = {
-	{ .abi = AP_ABI_CUR, .seed = 1 },	 { .abi = AP_ABI_CUR, .seed = 0x5eed2024 },
-	{ .abi = AP_ABI_CUR, .seed = 20181120 }, { .abi = AP_ABI_CUR, .seed = 977 },
-	{ .abi = AP_ABI_V8, .seed = 1 },	 { .abi = AP_ABI_V8, .seed = 0x5eed2024 },
-	{ .abi = AP_ABI_V8, .seed = 20181120 },	 { .abi = AP_ABI_V8, .seed = 977 },
+    {.abi = AP_ABI_CUR, .seed = 1},	   {.abi = AP_ABI_CUR, .seed = 0x5eed2024},
+    {.abi = AP_ABI_CUR, .seed = 20181120}, {.abi = AP_ABI_CUR, .seed = 977},
+    {.abi = AP_ABI_V8, .seed = 1},	   {.abi = AP_ABI_V8, .seed = 0x5eed2024},
+    {.abi = AP_ABI_V8, .seed = 20181120},  {.abi = AP_ABI_V8, .seed = 977},
 };
 
 int main(void)
@@ -1920,7 +1964,7 @@ int main(void)
 		struct run_cfg *c = seed ? &one : &cfgs[i];
 
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
-			test_core_matches_reference_model, NULL, free_run, c);
+		    test_core_matches_reference_model, NULL, free_run, c);
 		snprintf(names[n], sizeof(names[n]), "test_core_matches_reference_%s_seed_%" PRIu64,
 			 abi_name(c->abi), c->seed);
 		tests[n].name = names[n];

@@ -22,7 +22,7 @@
 /* Which kernel generation's ABI the system shows. */
 enum ap_abi {
 	AP_ABI_CUR = 0, /* today's kernel */
-	AP_ABI_V8,      /* the seed series (v8), with the 4.20 errno values */
+	AP_ABI_V8,	/* the seed series (v8), with the 4.20 errno values */
 };
 
 /* AP bus drivers. Cards bind only to cex4card, queues to cex4queue or vfio_ap. */
@@ -96,19 +96,20 @@ struct ap_sys_ops {
 /* One AP card device (exists while the adapter is present). */
 struct ap_card_dev {
 	uint8_t driver; /* enum ap_driver: cex4card or none */
-	bool online;    /* zcrypt's online flag (kept while unbound) */
+	bool online;	/* zcrypt's online flag (kept while unbound) */
 };
 
 /* One AP queue device: exists while its adapter is present and its domain is a usage domain. */
 struct ap_queue_dev {
-	uint8_t driver;    /* enum ap_driver */
-	bool online;       /* zcrypt's online flag */
-	bool irq;          /* AQIC interrupts enabled */
-	uint8_t reset_rc;  /* vfio_ap: response code of the last reset */
-	uint32_t owner;    /* owner index: 1 + slot of the mdev whose matrix holds this APQN, 0: none */
-	bool pending;      /* during a scan: in the hardware, its device not added yet */
-	uint32_t regseq;   /* when its device was added (the bus's list order) */
-	uint32_t bindseq;  /* when it was last bound (its driver's list order) */
+	uint8_t driver;	  /* enum ap_driver */
+	bool online;	  /* zcrypt's online flag */
+	bool irq;	  /* AQIC interrupts enabled */
+	uint8_t reset_rc; /* vfio_ap: response code of the last reset */
+	uint32_t
+	    owner;    /* owner index: 1 + slot of the mdev whose matrix holds this APQN, 0: none */
+	bool pending; /* during a scan: in the hardware, its device not added yet */
+	uint32_t regseq;  /* when its device was added (the bus's list order) */
+	uint32_t bindseq; /* when it was last bound (its driver's list order) */
 };
 
 struct ap_bus {
@@ -124,7 +125,7 @@ struct ap_bus {
 	/* the bindings-complete uevent was sent since the last probe rearmed it */
 	bool bindings_done;
 	unsigned long long bindings_count; /* COMPLETECOUNT of the last one */
-	uint32_t devseq; /* the last regseq or bindseq handed out */
+	uint32_t devseq;		   /* the last regseq or bindseq handed out */
 	struct ap_card_dev card[AP_DEVICES];
 	struct ap_queue_dev queue[AP_APQNS];
 };
@@ -146,11 +147,11 @@ struct ap_mdev {
 
 struct ap_matrix {
 	struct ap_mdev **slots; /* by slot; NULL for a free slot */
-	uint32_t nslots;        /* slots in use or freed (high-water mark) */
+	uint32_t nslots;	/* slots in use or freed (high-water mark) */
 	uint32_t cap;
 	uint32_t *free_slots; /* stack of freed slots */
 	uint32_t nfree;
-	uint32_t count;      /* live mdevs */
+	uint32_t count; /* live mdevs */
 	uint32_t max_instances;
 	uint64_t next_seq;
 	/* UUID -> slot + 1, open addressing with linear probing */

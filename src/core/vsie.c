@@ -32,12 +32,13 @@ static int apcb_from_apcb0_to_apcb1(struct crycb *sh, const struct crycb *g1, ui
 	if (read(ctx, origin, apcb0, sizeof(apcb0)) < 0)
 		return VSIE_VIR_READ;
 	for (int i = 0; i < 8; i++) {
-		sh->b[CRYCB_APCB1_APM + i] = g1->b[CRYCB_APCB1_APM + i] & apcb0[CRYCB_APCB0_APM + i];
+		sh->b[CRYCB_APCB1_APM + i] =
+		    g1->b[CRYCB_APCB1_APM + i] & apcb0[CRYCB_APCB0_APM + i];
 		/* only domains 0-15 exist in a format 0/1 block */
 		sh->b[CRYCB_APCB1_AQM + i] =
-			i < 2 ? g1->b[CRYCB_APCB1_AQM + i] & apcb0[CRYCB_APCB0_AQM + i] : 0;
+		    i < 2 ? g1->b[CRYCB_APCB1_AQM + i] & apcb0[CRYCB_APCB0_AQM + i] : 0;
 		sh->b[CRYCB_APCB1_ADM + i] =
-			i < 2 ? g1->b[CRYCB_APCB1_ADM + i] & apcb0[CRYCB_APCB0_ADM + i] : 0;
+		    i < 2 ? g1->b[CRYCB_APCB1_ADM + i] & apcb0[CRYCB_APCB0_ADM + i] : 0;
 	}
 	return 0;
 }

@@ -17,10 +17,10 @@
 #include "crycb.h"
 
 /* Validity intercept codes. */
-#define VSIE_VIR_FORMAT   0x0022 /* format combination not allowed */
-#define VSIE_VIR_READ     0x0035 /* guest 1 memory could not be read */
+#define VSIE_VIR_FORMAT	  0x0022 /* format combination not allowed */
+#define VSIE_VIR_READ	  0x0035 /* guest 1 memory could not be read */
 #define VSIE_VIR_NO_CRYCB 0x0039 /* designation without an origin */
-#define VSIE_VIR_PAGE     0x003c /* block crosses a page boundary */
+#define VSIE_VIR_PAGE	  0x003c /* block crosses a page boundary */
 
 /* SIE block bits that matter. */
 #define VSIE_ECB3_AES 0x04
@@ -31,9 +31,9 @@
 /* Guest 1 as the host knows it. */
 struct vsie_g1 {
 	const struct crycb *crycb; /* guest 1's own CRYCB */
-	unsigned int fmt;          /* its format (0, 1 or 3) */
-	bool apie;                 /* ECA_APIE: AP interpretation on */
-	bool msax3;                /* facility 76 available to guest 1 */
+	unsigned int fmt;	   /* its format (0, 1 or 3) */
+	bool apie;		   /* ECA_APIE: AP interpretation on */
+	bool msax3;		   /* facility 76 available to guest 1 */
 	uint8_t ecb3;
 	uint32_t ecd;
 };

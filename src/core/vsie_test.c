@@ -30,13 +30,13 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define PAGE     0x1000u
+#define PAGE	 0x1000u
 #define MEM_SIZE (3 * PAGE)
-#define ORIGIN   0x1000u /* a well-placed guest-2 CRYCB: start of page 1 */
-#define NHOLES   2
+#define ORIGIN	 0x1000u /* a well-placed guest-2 CRYCB: start of page 1 */
+#define NHOLES	 2
 
-#define KEYS_OFF CRYCB_DEA_WKVP                  /* 0x48 */
-#define KEYS_LEN (CRYCB_DEA_LEN + CRYCB_AES_LEN) /* 56 */
+#define KEYS_OFF       CRYCB_DEA_WKVP		       /* 0x48 */
+#define KEYS_LEN       (CRYCB_DEA_LEN + CRYCB_AES_LEN) /* 56 */
 #define KEY_FLAGS_ECB3 (VSIE_ECB3_AES | VSIE_ECB3_DEA)
 #define KEY_FLAGS_ECD  (VSIE_ECD_ECC | VSIE_ECD_HMAC)
 
@@ -167,21 +167,21 @@ struct combo {
 };
 
 static const struct combo accepted[] = {
-	{ CRYCB_FORMAT2, CRYCB_FORMAT2 }, /* "11" */
-	{ CRYCB_FORMAT1, CRYCB_FORMAT2 }, /* "10" */
-	{ CRYCB_FORMAT0, CRYCB_FORMAT2 }, /* "10" */
-	{ CRYCB_FORMAT1, CRYCB_FORMAT1 }, /* "00" */
-	{ CRYCB_FORMAT0, CRYCB_FORMAT0 }, /* "00" */
-	{ CRYCB_FORMAT0, CRYCB_FORMAT1 }, /* "00" */
+    {CRYCB_FORMAT2, CRYCB_FORMAT2}, /* "11" */
+    {CRYCB_FORMAT1, CRYCB_FORMAT2}, /* "10" */
+    {CRYCB_FORMAT0, CRYCB_FORMAT2}, /* "10" */
+    {CRYCB_FORMAT1, CRYCB_FORMAT1}, /* "00" */
+    {CRYCB_FORMAT0, CRYCB_FORMAT0}, /* "00" */
+    {CRYCB_FORMAT0, CRYCB_FORMAT1}, /* "00" */
 };
 
 /* ---- step 3: nothing to shadow ---- */
 
 static void test_no_shadow_when_apie_off_and_guest1_lacks_msax3(void **state)
 {
-	static const bool apie[][2] = { { false, false }, { false, true }, { true, false } };
+	static const bool apie[][2] = {{false, false}, {false, true}, {true, false}};
 	/* well placed, no origin, format-1 page crossing */
-	static const uint32_t origins[] = { ORIGIN, 0, 2 * PAGE - 120 };
+	static const uint32_t origins[] = {ORIGIN, 0, 2 * PAGE - 120};
 	struct world w;
 
 	(void)state;
@@ -202,9 +202,9 @@ static void test_no_shadow_when_apie_off_and_guest1_lacks_msax3(void **state)
 
 static void test_no_shadow_when_apie_off_and_guest2_format0(void **state)
 {
-	static const bool apie[][2] = { { false, false }, { false, true }, { true, false } };
+	static const bool apie[][2] = {{false, false}, {false, true}, {true, false}};
 	/* well placed, no origin, format-0 page crossing */
-	static const uint32_t origins[] = { ORIGIN, 0, 2 * PAGE - 24 };
+	static const uint32_t origins[] = {ORIGIN, 0, 2 * PAGE - 24};
 	struct world w;
 
 	(void)state;
@@ -227,8 +227,7 @@ static void test_designation_without_origin_gives_validity_0039(void **state)
 {
 	/* only bits 1-28 are the origin: 0x80000000 and 0x4 are not */
 	static const uint32_t crycbds[] = {
-		0x00000000, 0x00000001, 0x00000002, 0x00000003,
-		0x00000007, 0x80000001, 0x80000007,
+	    0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x00000007, 0x80000001, 0x80000007,
 	};
 	struct world w;
 
@@ -257,8 +256,8 @@ static void test_designation_without_origin_gives_validity_0039(void **state)
 static void test_format1_block_reaching_next_page_gives_validity_003c(void **state)
 {
 	/* origin + 128: exactly the next page, inside it, at its end */
-	static const uint32_t origins[] = { 2 * PAGE - 128, 2 * PAGE - 120, 2 * PAGE - 8 };
-	static const unsigned int fmt_h[] = { CRYCB_FORMAT1, CRYCB_FORMAT2 };
+	static const uint32_t origins[] = {2 * PAGE - 128, 2 * PAGE - 120, 2 * PAGE - 8};
+	static const unsigned int fmt_h[] = {CRYCB_FORMAT1, CRYCB_FORMAT2};
 	struct world w;
 
 	(void)state;
@@ -289,8 +288,8 @@ static void test_format1_block_ending_before_page_end_is_accepted(void **state)
 
 static void test_format2_block_reaching_next_page_gives_validity_003c(void **state)
 {
-	static const uint32_t origins[] = { 2 * PAGE - 256, 2 * PAGE - 248, 2 * PAGE - 8 };
-	static const unsigned int fmt_h[] = { CRYCB_FORMAT0, CRYCB_FORMAT1, CRYCB_FORMAT2 };
+	static const uint32_t origins[] = {2 * PAGE - 256, 2 * PAGE - 248, 2 * PAGE - 8};
+	static const unsigned int fmt_h[] = {CRYCB_FORMAT0, CRYCB_FORMAT1, CRYCB_FORMAT2};
 	struct world w;
 
 	(void)state;
@@ -323,8 +322,8 @@ static void test_format2_page_check_is_part_of_apcb_shadowing_only(void **state)
 
 static void test_format0_block_reaching_next_page_gives_validity_003c(void **state)
 {
-	static const uint32_t origins[] = { 2 * PAGE - 32, 2 * PAGE - 24, 2 * PAGE - 8 };
-	static const unsigned int fmt_h[] = { CRYCB_FORMAT0, CRYCB_FORMAT1, CRYCB_FORMAT2 };
+	static const uint32_t origins[] = {2 * PAGE - 32, 2 * PAGE - 24, 2 * PAGE - 8};
+	static const unsigned int fmt_h[] = {CRYCB_FORMAT0, CRYCB_FORMAT1, CRYCB_FORMAT2};
 	struct world w;
 
 	(void)state;
@@ -347,9 +346,12 @@ static void test_format0_block_reaching_next_page_gives_validity_003c(void **sta
 static void test_disallowed_format_combinations_give_validity_0022(void **state)
 {
 	static const struct combo refused[] = {
-		{ CRYCB_FORMAT2, CRYCB_FORMAT0 }, { CRYCB_FORMAT2, CRYCB_FORMAT1 },
-		{ CRYCB_FORMAT1, CRYCB_FORMAT0 }, { 2, CRYCB_FORMAT0 },
-		{ 2, CRYCB_FORMAT1 },             { 2, CRYCB_FORMAT2 },
+	    {CRYCB_FORMAT2, CRYCB_FORMAT0},
+	    {CRYCB_FORMAT2, CRYCB_FORMAT1},
+	    {CRYCB_FORMAT1, CRYCB_FORMAT0},
+	    {2, CRYCB_FORMAT0},
+	    {2, CRYCB_FORMAT1},
+	    {2, CRYCB_FORMAT2},
 	};
 	struct world w;
 
@@ -438,7 +440,7 @@ static void test_shadow_reads_only_the_apcb_its_format_uses(void **state)
 static void test_unreadable_wrapping_keys_give_validity_0035(void **state)
 {
 	/* first byte of the DEA mask, last byte of the AES mask */
-	static const uint64_t bad[] = { KEYS_OFF, KEYS_OFF + KEYS_LEN - 1 };
+	static const uint64_t bad[] = {KEYS_OFF, KEYS_OFF + KEYS_LEN - 1};
 	struct world w;
 
 	(void)state;
@@ -497,13 +499,13 @@ static void test_wrapping_keys_not_read_without_common_flag(void **state)
  * have been guest 2's 0xff.
  */
 static const uint8_t exp_22_narrowed[CRYCB_SIZE] = {
-	[0x80] = 0x04,        /* APM 5 */
-	[0x80 + 25] = 0x80,   /* APM 200 */
-	[0xa0] = 0x02,        /* AQM 6 */
-	[0xa0 + 16] = 0x20,   /* AQM 130 */
-	[0xc0] = 0x01,        /* ADM 7 */
-	[0xc0 + 31] = 0x01,   /* ADM 255 */
-	[0xff] = 0x01,        /* reserved word, ANDed too */
+    [0x80] = 0x04,	/* APM 5 */
+    [0x80 + 25] = 0x80, /* APM 200 */
+    [0xa0] = 0x02,	/* AQM 6 */
+    [0xa0 + 16] = 0x20, /* AQM 130 */
+    [0xc0] = 0x01,	/* ADM 7 */
+    [0xc0 + 31] = 0x01, /* ADM 255 */
+    [0xff] = 0x01,	/* reserved word, ANDed too */
 };
 
 static void g1_apcb1_sparse(struct crycb *c)
@@ -546,18 +548,70 @@ static void test_format2_on_format2_takes_guest2_apcb1_from_origin_0x80(void **s
 
 /* "10", everything offered on both sides: 64/16/16 bits in APCB1. */
 static const uint8_t exp_10_full[CRYCB_SIZE] = {
-	/* 0x00 */ Z, Z, Z, Z, Z, Z, Z, Z,
-	/* 0x80: APM word 0 */
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0x90 */ Z,
-	/* 0xa0: AQM bits 0-15 */
-	0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0xb0 */ Z,
-	/* 0xc0: ADM bits 0-15 */
-	0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	/* 0xd0 */ Z,
-	/* 0xe0 */ Z,
-	/* 0xf0 */ Z,
+    /* 0x00 */ Z,
+    Z,
+    Z,
+    Z,
+    Z,
+    Z,
+    Z,
+    Z,
+    /* 0x80: APM word 0 */
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0xff,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    /* 0x90 */ Z,
+    /* 0xa0: AQM bits 0-15 */
+    0xff,
+    0xff,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    /* 0xb0 */ Z,
+    /* 0xc0: ADM bits 0-15 */
+    0xff,
+    0xff,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    /* 0xd0 */ Z,
+    /* 0xe0 */ Z,
+    /* 0xf0 */ Z,
 };
 
 /*
@@ -567,9 +621,9 @@ static const uint8_t exp_10_full[CRYCB_SIZE] = {
  * Shadow APCB1: APM {1,3,40}, AQM {0,15}, ADM {1}.
  */
 static const uint8_t exp_10_masks[CRYCB_SIZE] = {
-	[0x80] = 0x50, [0x85] = 0x80, /* APM 1, 3 | 40 */
-	[0xa0] = 0x80, [0xa1] = 0x01, /* AQM 0 | 15 */
-	[0xc0] = 0x40,                /* ADM 1 */
+    [0x80] = 0x50, [0x85] = 0x80, /* APM 1, 3 | 40 */
+    [0xa0] = 0x80, [0xa1] = 0x01, /* AQM 0 | 15 */
+    [0xc0] = 0x40,		  /* ADM 1 */
 };
 
 static void put_10_masks(struct world *w)
@@ -586,7 +640,7 @@ static void put_10_masks(struct world *w)
 	g2[0x10] = 0x40;
 	g2[0x11] = 0x01;
 	memset(g2 + 0x12, 0xff, 6);
-	memset(g2 + 0x18, 0xff, 8);           /* reserved */
+	memset(g2 + 0x18, 0xff, 8);	     /* reserved */
 	memset(g2 + CRYCB_APCB1, 0xff, 128); /* guest 2's APCB1: unused */
 
 	h[0x80] = 0x50;
@@ -637,15 +691,15 @@ static void test_format0_on_format2_narrows_apcb0_into_first_64_bits_of_apcb1(vo
  * ADM {2, 63}, reserved {7}.
  */
 static const uint8_t apcb0_sparse[CRYCB_APCB0_LEN] = {
-	0x80, 0, 0, 0, 0x40, 0, 0, 0x01, /* APM */
-	0x40, 0, 0, 0, 0, 0x80, 0, 0,    /* AQM */
-	0x20, 0, 0, 0, 0, 0, 0, 0x01,    /* ADM */
-	0x01, 0, 0, 0, 0, 0, 0, 0,       /* reserved */
+    0x80, 0, 0, 0, 0x40, 0,    0, 0x01, /* APM */
+    0x40, 0, 0, 0, 0,	 0x80, 0, 0,	/* AQM */
+    0x20, 0, 0, 0, 0,	 0,    0, 0x01, /* ADM */
+    0x01, 0, 0, 0, 0,	 0,    0, 0,	/* reserved */
 };
 
 static void check_00(unsigned int fmt_o, unsigned int fmt_h)
 {
-	uint8_t exp[CRYCB_SIZE] = { 0 };
+	uint8_t exp[CRYCB_SIZE] = {0};
 	struct world w;
 
 	memcpy(exp, apcb0_sparse, sizeof(apcb0_sparse));
@@ -737,16 +791,82 @@ static void test_shadow_apie_set_only_when_both_apie_bits_set(void **state)
  * so the XOR is 0xc8..0xff, in place.
  */
 static const uint8_t exp_keys_xored[CRYCB_SIZE] = {
-	/* 0x00 */ Z, Z, Z, Z,
-	/* 0x40 */ 0, 0, 0, 0, 0, 0, 0, 0,
-	0xc8, 0xc9, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf,
-	/* 0x50 */ 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
-	0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf,
-	/* 0x60 */ 0xe0, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7,
-	0xe8, 0xe9, 0xea, 0xeb, 0xec, 0xed, 0xee, 0xef,
-	/* 0x70 */ 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
-	0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff,
-	/* 0x80 */ Z, Z, Z, Z, Z, Z, Z, Z,
+    /* 0x00 */ Z,
+    Z,
+    Z,
+    Z,
+    /* 0x40 */ 0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0xc8,
+    0xc9,
+    0xca,
+    0xcb,
+    0xcc,
+    0xcd,
+    0xce,
+    0xcf,
+    /* 0x50 */ 0xd0,
+    0xd1,
+    0xd2,
+    0xd3,
+    0xd4,
+    0xd5,
+    0xd6,
+    0xd7,
+    0xd8,
+    0xd9,
+    0xda,
+    0xdb,
+    0xdc,
+    0xdd,
+    0xde,
+    0xdf,
+    /* 0x60 */ 0xe0,
+    0xe1,
+    0xe2,
+    0xe3,
+    0xe4,
+    0xe5,
+    0xe6,
+    0xe7,
+    0xe8,
+    0xe9,
+    0xea,
+    0xeb,
+    0xec,
+    0xed,
+    0xee,
+    0xef,
+    /* 0x70 */ 0xf0,
+    0xf1,
+    0xf2,
+    0xf3,
+    0xf4,
+    0xf5,
+    0xf6,
+    0xf7,
+    0xf8,
+    0xf9,
+    0xfa,
+    0xfb,
+    0xfc,
+    0xfd,
+    0xfe,
+    0xff,
+    /* 0x80 */ Z,
+    Z,
+    Z,
+    Z,
+    Z,
+    Z,
+    Z,
+    Z,
 };
 
 /* A keys-only world: guest 2's block is its offsets, guest 1's is 0x80. */
@@ -778,10 +898,10 @@ static void test_each_key_flag_alone_copies_all_56_bytes(void **state)
 		uint8_t ecb3;
 		uint32_t ecd;
 	} flags[] = {
-		{ VSIE_ECB3_AES, 0 },
-		{ VSIE_ECB3_DEA, 0 },
-		{ 0, VSIE_ECD_ECC },
-		{ 0, VSIE_ECD_HMAC },
+	    {VSIE_ECB3_AES, 0},
+	    {VSIE_ECB3_DEA, 0},
+	    {0, VSIE_ECD_ECC},
+	    {0, VSIE_ECD_HMAC},
 	};
 	struct world w;
 
@@ -806,11 +926,11 @@ static void test_wrapping_keys_not_copied_without_common_key_flag(void **state)
 		uint8_t ecb3_o, ecb3_h;
 		uint32_t ecd_o, ecd_h;
 	} flags[] = {
-		{ VSIE_ECB3_AES, VSIE_ECB3_DEA, VSIE_ECD_ECC, VSIE_ECD_HMAC },
-		{ VSIE_ECB3_AES | VSIE_ECB3_DEA, 0, VSIE_ECD_ECC | VSIE_ECD_HMAC, 0 },
-		{ 0, VSIE_ECB3_AES | VSIE_ECB3_DEA, 0, VSIE_ECD_ECC | VSIE_ECD_HMAC },
-		/* common bits, but none of them a key flag */
-		{ 0xf3, 0xf3, ~KEY_FLAGS_ECD, ~KEY_FLAGS_ECD },
+	    {VSIE_ECB3_AES, VSIE_ECB3_DEA, VSIE_ECD_ECC, VSIE_ECD_HMAC},
+	    {VSIE_ECB3_AES | VSIE_ECB3_DEA, 0, VSIE_ECD_ECC | VSIE_ECD_HMAC, 0},
+	    {0, VSIE_ECB3_AES | VSIE_ECB3_DEA, 0, VSIE_ECD_ECC | VSIE_ECD_HMAC},
+	    /* common bits, but none of them a key flag */
+	    {0xf3, 0xf3, ~KEY_FLAGS_ECD, ~KEY_FLAGS_ECD},
 	};
 	static const uint8_t zero[CRYCB_SIZE];
 	struct world w;
@@ -959,7 +1079,8 @@ static void test_shadow_masks_are_never_wider_than_guest1_or_guest2(void **state
 		w.g1.ecd = (uint32_t)xorshift64(&rng);
 
 		if (run(&w) != 0)
-			fail_msg("iter %u: crycbd_o %#x fmt_h %u refused", iter, w.o.crycbd, c->fmt_h);
+			fail_msg("iter %u: crycbd_o %#x fmt_h %u refused", iter, w.o.crycbd,
+				 c->fmt_h);
 		assert_int_equal(w.sh.crycbd, CRYCB_FORMAT2);
 		assert_true(w.sh.apie);
 
@@ -982,14 +1103,16 @@ static void test_shadow_masks_are_never_wider_than_guest1_or_guest2(void **state
 		}
 		assert_zero(s + 0x20, KEYS_OFF - 0x20, "0x20-0x47", iter);
 
-		keys = (w.o.ecb3 & w.g1.ecb3 & KEY_FLAGS_ECB3) || (w.o.ecd & w.g1.ecd & KEY_FLAGS_ECD);
+		keys =
+		    (w.o.ecb3 & w.g1.ecb3 & KEY_FLAGS_ECB3) || (w.o.ecd & w.g1.ecd & KEY_FLAGS_ECD);
 		assert_int_equal(w.sh.ecb3, w.o.ecb3 & w.g1.ecb3 & KEY_FLAGS_ECB3);
 		assert_int_equal(w.sh.ecd, w.o.ecd & w.g1.ecd & KEY_FLAGS_ECD);
 		for (size_t i = KEYS_OFF; i < KEYS_OFF + KEYS_LEN; i++) {
 			uint8_t want = keys ? g2[i] ^ h[i] : 0;
 
 			if (s[i] != want)
-				fail_msg("iter %u key byte %#zx: %#x, want %#x", iter, i, s[i], want);
+				fail_msg("iter %u key byte %#zx: %#x, want %#x", iter, i, s[i],
+					 want);
 		}
 	}
 }

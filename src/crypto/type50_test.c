@@ -46,8 +46,9 @@ static struct t50_ctx *ctx;
 static int key_load(const struct testkey *t, struct rsakey *k)
 {
 	static const char *const names[] = {
-	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,	  OSSL_PKEY_PARAM_RSA_D,
-	    OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
+	    OSSL_PKEY_PARAM_RSA_D,	   OSSL_PKEY_PARAM_RSA_FACTOR1,
+	    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
 	    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
 	BIGNUM **nums[] = {&k->n, &k->e, &k->d, &k->p, &k->q, &k->dp, &k->dq, &k->qinv};
 	BIO *bio = BIO_new_mem_buf(t->pem, -1);
@@ -739,9 +740,9 @@ static void check_fuzz_reply(const uint8_t *req, size_t len, const uint8_t *repl
 static struct req fuzz_base(void)
 {
 	size_t pick = rnd_below(100);
-	const struct rsakey *k = pick < 40	  ? &keys[rnd_below(6)]
-			      : pick < 95 ? &keys[6 + rnd_below(3)]
-					  : &keys[9 + rnd_below(2)];
+	const struct rsakey *k = pick < 40   ? &keys[rnd_below(6)]
+				 : pick < 95 ? &keys[6 + rnd_below(3)]
+					     : &keys[9 + rnd_below(2)];
 
 	return rnd_below(2) ? valid_crt(k) : valid_mex(k);
 }

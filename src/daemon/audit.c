@@ -105,7 +105,8 @@ static void audit_rings(struct apemud *d, struct guest *g, struct sink *k)
 
 	masks_of(g, &apm, &aqm, &adm);
 	for (size_t i = 0; i < g->nrings; i++) {
-		unsigned int apqn = g->rings[i].apqn, a = AP_APQN_APID(apqn), q = AP_APQN_APQI(apqn);
+		unsigned int apqn = g->rings[i].apqn, a = AP_APQN_APID(apqn),
+			     q = AP_APQN_APQI(apqn);
 		bool in = ap_mask_test(&apm, a) && ap_mask_test(&aqm, q);
 		struct eng_audit x;
 

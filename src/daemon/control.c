@@ -45,14 +45,14 @@ struct control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int listen_fd;
 	int sig_fd;
-	int stop_fd;  /* eventfd: control_stop() */
+	int stop_fd; /* eventfd: control_stop() */
 	int epoll_fd;
 	int spare_fd; /* /dev/null, given up for a moment to refuse a client at RLIMIT_NOFILE */
 	struct control_handler h;
 	pthread_t thread;
 	bool running;
-	bool stopping; /* set on the control thread when a stop was requested */
-	bool deaf;     /* the listening socket is out of the epoll set */
+	bool stopping;	  /* set on the control thread when a stop was requested */
+	bool deaf;	  /* the listening socket is out of the epoll set */
 	bool warned_full; /* "too many connections" logged since the last close */
 	gid_t group;	  /* may use the socket besides root and our user; (gid_t)-1: none */
 	struct conn_slot **conns; /* nconns of them, room for cap */
@@ -180,8 +180,7 @@ int control_new(const char *path, gid_t group, int sigfd, const struct control_h
 		c->path[0] = '\0'; /* not ours: do not unlink */
 		goto err_free;
 	}
-	if (group != (gid_t)-1 &&
-	    (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0)) {
+	if (group != (gid_t)-1 && (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0)) {
 		r = -errno;
 		goto err_free;
 	}
@@ -240,7 +239,7 @@ static bool conns_room(struct control *c)
  * queued for it (ctlwire_recv reads it).
  */
 static void tell_and_close(int fd, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void tell_and_close(int fd, int err, const char *fmt, ...)
 {
 	_cleanup_json_ struct json_object *o = NULL;

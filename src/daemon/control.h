@@ -6,8 +6,8 @@
  * socket, each client, a signalfd (SIGTERM/SIGINT stop the daemon) and an
  * eventfd (control_stop); idle clients cost nothing per wake-up. At most
  * CONTROL_MAX_CONNS clients at once; one more, or one that finds the daemon
- * out of descriptors (RLIMIT_NOFILE), is accepted and closed at once. Requests are handed, one at a time, to a handler table;
- * this file knows nothing of the model or its lock.
+ * out of descriptors (RLIMIT_NOFILE), is accepted and closed at once. Requests are handed, one at a
+ * time, to a handler table; this file knows nothing of the model or its lock.
  *
  * Each connection has a struct control_conn that lives until the peer
  * closes it: that is where per-client state hangs (later: the mdev a guest

@@ -19,9 +19,9 @@
 
 #include "system.h"
 
-#define DLOG_LINES    1000
-#define DLOG_LINE_MAX 384 /* one formatted line, NUL included; longer ones are cut */
-#define DLOG_UEVENTS  256
+#define DLOG_LINES	1000
+#define DLOG_LINE_MAX	384 /* one formatted line, NUL included; longer ones are cut */
+#define DLOG_UEVENTS	256
 #define DLOG_UEVENT_MAX (2048 + 128) /* the kernel's env buffer and "ACTION@DEVPATH" */
 
 struct ap_uevent;
@@ -30,7 +30,7 @@ struct ap_uevent;
 struct dlog_uevent {
 	unsigned long long seqnum;
 	long sec, usec; /* since the log's start, like the kernel log's stamps */
-	size_t len;     /* of msg, the last NUL included */
+	size_t len;	/* of msg, the last NUL included */
 	char msg[DLOG_UEVENT_MAX];
 };
 

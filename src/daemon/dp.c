@@ -187,7 +187,8 @@ void dp_refresh(struct guest *g)
 		bool in = ap_mask_test(&apm, AP_APQN_APID(apqn)) &&
 			  ap_mask_test(&aqm, AP_APQN_APQI(apqn));
 
-		engine_set_state(g->gs->engine, apqn, g, in ? APEMU_QRING_LIVE : APEMU_QRING_REVOKED);
+		engine_set_state(g->gs->engine, apqn, g,
+				 in ? APEMU_QRING_LIVE : APEMU_QRING_REVOKED);
 	}
 }
 

@@ -15,11 +15,11 @@
 #include "fault.h"
 #include "guest_int.h"
 
-#define MSG_LEN		     512
-#define COUNT_MAX	     1000000000ul
-#define DELAY_MAX_MS	     60000ul
-#define CHKSTOP_WAIT_DEF_MS  5000ul
-#define CHKSTOP_LOOK_NS	     200000L /* look for a request in computation every 0.2 ms */
+#define MSG_LEN		    512
+#define COUNT_MAX	    1000000000ul
+#define DELAY_MAX_MS	    60000ul
+#define CHKSTOP_WAIT_DEF_MS 5000ul
+#define CHKSTOP_LOOK_NS	    200000L /* look for a request in computation every 0.2 ms */
 
 static int member(struct jfield *jf, struct json_object *o, const char *key, unsigned long min,
 		  unsigned long max, bool required, unsigned long def, unsigned long *ret)
@@ -93,8 +93,7 @@ int guests_fault(struct apemud *d, const char *event, struct json_object *o, str
 		r = engine_fault_rc(e, (unsigned int)apqn, 0, 0);
 		return r < 0 ? r : engine_fault_reset_pending(e, (unsigned int)apqn, 0);
 	}
-	if (!strcmp(event, "fault-rc") &&
-	    (r = member(jf, o, "rc", 1, 255, true, 0, &rc)) < 0)
+	if (!strcmp(event, "fault-rc") && (r = member(jf, o, "rc", 1, 255, true, 0, &rc)) < 0)
 		return r;
 	if ((r = member(jf, o, "count", 1, COUNT_MAX, true, 0, &n)) < 0)
 		return r;

@@ -52,8 +52,8 @@ int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len)
 	if (fstat(fd, &st) < 0)
 		return gmem_fail(why, why_len, errno, "cannot fstat the memfd");
 	if ((uint64_t)st.st_size < size) {
-		snprintf(why, why_len, "memory: %" PRIu64 " bytes, but the memfd has only %lld", size,
-			 (long long)st.st_size);
+		snprintf(why, why_len, "memory: %" PRIu64 " bytes, but the memfd has only %lld",
+			 size, (long long)st.st_size);
 		return -EINVAL;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

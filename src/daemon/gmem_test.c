@@ -163,9 +163,9 @@ static void test_shrinking_during_the_map_never_leaves_a_short_mapping(void **st
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_maps_a_sealable_memfd_and_seals_it),
-		cmocka_unit_test(test_refuses_what_could_fault),
-		cmocka_unit_test(test_shrinking_during_the_map_never_leaves_a_short_mapping),
+	    cmocka_unit_test(test_maps_a_sealable_memfd_and_seals_it),
+	    cmocka_unit_test(test_refuses_what_could_fault),
+	    cmocka_unit_test(test_shrinking_during_the_map_never_leaves_a_short_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -314,7 +314,8 @@ static int parse_dataplane(struct jfield *jf, struct json_object *req, struct cr
 	if (addr % GUEST_PAGE || size % GUEST_PAGE || (uint64_t)addr > a->memory ||
 	    (uint64_t)size > a->memory - (uint64_t)addr)
 		return jfield_fail(jf, "dataplane",
-				   "0x%" PRIx64 " + 0x%" PRIx64 " is not a 4096-aligned area inside "
+				   "0x%" PRIx64 " + 0x%" PRIx64
+				   " is not a 4096-aligned area inside "
 				   "the memory",
 				   addr, size);
 	if ((uint64_t)addr < a->ring + sizeof(struct apemu_ring) &&
@@ -328,8 +329,8 @@ static int parse_dataplane(struct jfield *jf, struct json_object *req, struct cr
 
 static int parse_create(struct jfield *jf, struct json_object *req, struct create_args *a)
 {
-	static const char *const known[] = {"op",	 "tag",	 "cpu",	      "memory",
-					    "ring",	 "dataplane", "doorbells", NULL};
+	static const char *const known[] = {"op",   "tag",	 "cpu",	      "memory",
+					    "ring", "dataplane", "doorbells", NULL};
 	struct json_object *v_db;
 	int64_t v;
 	int e;
@@ -458,8 +459,8 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 				     fds->n);
 	for (size_t i = 1; i < fds->n; i++)
 		if (!guest_is_eventfd(fds->fd[i]))
-			return control_error(EINVAL,
-					     "guest-create: descriptor %zu is not an eventfd", i + 1);
+			return control_error(
+			    EINVAL, "guest-create: descriptor %zu is not an eventfd", i + 1);
 	if ((e = map_memory(&jf, fds->fd[0], &a, &mem)) < 0)
 		return control_error(-e, "%s", err);
 	g = calloc(1, sizeof(*g));

@@ -48,10 +48,10 @@ struct gconn;
 /* One queue ring a guest has (dp.c). */
 struct gring {
 	uint16_t apqn;
-	int dir;	/* its directory entry in the area, or -1: private memory */
-	uint32_t off;	/* in the area */
+	int dir;      /* its directory entry in the area, or -1: private memory */
+	uint32_t off; /* in the area */
 	uint32_t size;
-	void *priv;	/* the private ring's memory */
+	void *priv; /* the private ring's memory */
 };
 
 /* One guest: a process's memory, its CPU model, its CRYCB and its rings. */
@@ -150,7 +150,8 @@ void trap_remove(struct trap *t, struct guest *g);
 /* env->queue of the trap path (insn_mu held): apqn's ring, laid out when
  * create asks for one; returned locked (engine_lock), NULL when none. */
 struct qring_host *dp_queue(struct guest *g, unsigned int apqn, bool create);
-/* The CRYCB changed (insn_mu held): rings of queues still in it stay live, the others are revoked. */
+/* The CRYCB changed (insn_mu held): rings of queues still in it stay live, the others are revoked.
+ */
 void dp_refresh(struct guest *g);
 /* apqn's ring left the engine (insn_mu held): give its memory back. */
 void dp_forget(struct guest *g, unsigned int apqn);

@@ -310,8 +310,8 @@ int jfield_tokenize(struct jfield *c, const char *text, size_t len, struct json_
 		return syntax_error(c, text, end, json_tokener_error_desc(jerr));
 	}
 	/* text[0..len) need not be NUL-terminated (a fuzzer found strspn reading on) */
-	while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\r' ||
-			     text[end] == '\n'))
+	while (end < len &&
+	       (text[end] == ' ' || text[end] == '\t' || text[end] == '\r' || text[end] == '\n'))
 		end++;
 	if (end < len) {
 		json_object_put(root);

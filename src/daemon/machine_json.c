@@ -71,8 +71,8 @@ static const char *const top_fields[] = {
 };
 
 static const char *const adapter_fields[] = {
-    "id",	  "ids",	"type",	    "depth", "max_msg_size", "serial",
-    "functions", "api_ordinal", "fw_version", "op_modes", "mkvps",	      NULL,
+    "id",	 "ids",		"type",	      "depth",	  "max_msg_size", "serial",
+    "functions", "api_ordinal", "fw_version", "op_modes", "mkvps",	  NULL,
 };
 
 /* Parse state: the file name for messages and the scratch result. */
@@ -175,7 +175,8 @@ static int parse_features(struct mj *c, struct json_object *o, struct ap_machine
 		return 0;
 	}
 	if (!json_object_is_type(o, json_type_array))
-		return jfield_fail(&c->jf, "features", "expected an array of facility names, got %s",
+		return jfield_fail(&c->jf, "features",
+				   "expected an array of facility names, got %s",
 				   jfield_type_desc(o));
 	for (size_t i = 0; i < json_object_array_length(o); i++) {
 		struct json_object *e = json_object_array_get_idx(o, i);
@@ -598,7 +599,8 @@ int machine_json_load_abi(const char *path, const char *abi, struct machine_json
 
 	if (abi && strcmp(abi, "cur") && strcmp(abi, "v8")) {
 		if (err && errlen)
-			snprintf(err, errlen, "--abi: unknown ABI \"%s\" (expected cur or v8)", abi);
+			snprintf(err, errlen, "--abi: unknown ABI \"%s\" (expected cur or v8)",
+				 abi);
 		return -EINVAL;
 	}
 	if (!path)

@@ -341,16 +341,18 @@ static void test_card_kind_fields_checked(void **state)
 	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
 		     "{\"wk_cur\": \"valid\"}}]}",
 		     "machine.json: adapters[0].mkvps.wk_cur: unknown field");
-	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
-		     "{\"aes_cur\": \"valid 0x12\"}}]}",
-		     "machine.json: adapters[0].mkvps.aes_cur: bad pattern \"valid 0x12\" (expected "
-		     "\"-\", a state, or a state and 0x with 16 hex digits, e.g. \"valid "
-		     "0x0123456789abcdef\")");
-	assert_fails("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
-		     "{\"aes_cur\": \"full 0x0123456789abcdef\"}}]}",
-		     "machine.json: adapters[0].mkvps: a state that register cannot have (new: "
-		     "empty, partial, full for CCA, empty, uncommitted, committed for EP11; current "
-		     "and old: invalid, valid)");
+	assert_fails(
+	    "{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
+	    "{\"aes_cur\": \"valid 0x12\"}}]}",
+	    "machine.json: adapters[0].mkvps.aes_cur: bad pattern \"valid 0x12\" (expected "
+	    "\"-\", a state, or a state and 0x with 16 hex digits, e.g. \"valid "
+	    "0x0123456789abcdef\")");
+	assert_fails(
+	    "{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"mkvps\": "
+	    "{\"aes_cur\": \"full 0x0123456789abcdef\"}}]}",
+	    "machine.json: adapters[0].mkvps: a state that register cannot have (new: "
+	    "empty, partial, full for CCA, empty, uncommitted, committed for EP11; current "
+	    "and old: invalid, valid)");
 }
 
 static void test_card_kind_fields_parse(void **state)
@@ -358,13 +360,14 @@ static void test_card_kind_fields_parse(void **state)
 	const struct ap_adapter *c, *p;
 
 	(void)state;
-	assert_int_equal(parse("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"functions\": "
-			       "\"0x92810003\", \"mkvps\": {\"aes_new\": \"full 0x00000000000000ff\", "
-			       "\"aes_cur\": \"valid 0xfedcba9876543210\"}},"
-			       "{\"id\": 2, \"type\": \"CEX8P\", \"serial\": \"93AAEA1B93AAEA1B\", "
-			       "\"api_ordinal\": 7, \"fw_version\": \"8.19\", \"op_modes\": "
-			       "[\"BSICC2017\", \"FIPS2009\"], \"mkvps\": {\"wk_cur\": \"invalid\"}}]}"),
-			 0);
+	assert_int_equal(
+	    parse("{\"adapters\": [{\"id\": 1, \"type\": \"CEX7C\", \"functions\": "
+		  "\"0x92810003\", \"mkvps\": {\"aes_new\": \"full 0x00000000000000ff\", "
+		  "\"aes_cur\": \"valid 0xfedcba9876543210\"}},"
+		  "{\"id\": 2, \"type\": \"CEX8P\", \"serial\": \"93AAEA1B93AAEA1B\", "
+		  "\"api_ordinal\": 7, \"fw_version\": \"8.19\", \"op_modes\": "
+		  "[\"BSICC2017\", \"FIPS2009\"], \"mkvps\": {\"wk_cur\": \"invalid\"}}]}"),
+	    0);
 	c = &mj.hw.adapter[1];
 	p = &mj.hw.adapter[2];
 	assert_int_equal(machine_functions(&mj.hw, c), 0x92810003u);
@@ -399,9 +402,10 @@ static void test_features(void **state)
 		     "QACT, RC8A or APSB)");
 	assert_fails("{\"features\": \"APSC APXA\", \"apxa\": false, \"adapters\": []}",
 		     "machine.json: apxa: false, but \"features\" has APXA");
-	assert_fails("{\"qci\": false, \"features\": [\"APSC\"], \"adapters\": []}",
-		     "machine.json: features: the facilities are reported by QCI: they need \"qci\": "
-		     "true");
+	assert_fails(
+	    "{\"qci\": false, \"features\": [\"APSC\"], \"adapters\": []}",
+	    "machine.json: features: the facilities are reported by QCI: they need \"qci\": "
+	    "true");
 }
 
 /* No "adapters": the built-in machine's adapters (those within the limit). */

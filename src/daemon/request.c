@@ -123,8 +123,8 @@ static int ev_adapter_add(struct apemud *d, struct req *r, char *msg)
 		if (!json_object_is_type(v, json_type_string) || !json_object_get_string_len(v) ||
 		    (size_t)json_object_get_string_len(v) > max)
 			return jfield_fail(&r->jf, "serial",
-					   "expected a string of 1 to %zu characters (%s card)", max,
-					   desc.mode == AP_MODE_CCA ? "a CCA" : "an EP11");
+					   "expected a string of 1 to %zu characters (%s card)",
+					   max, desc.mode == AP_MODE_CCA ? "a CCA" : "an EP11");
 		desc.serial = json_object_get_string(v);
 	}
 	desc.id = (unsigned int)id;
@@ -245,14 +245,21 @@ static const char *const f_id_on[] = {"event", "id", "on", NULL};
 static const char *const f_action[] = {"event", "action", NULL};
 
 static const struct event_def events[] = {
-    {"adapter-add", f_add, ev_adapter_add},  {"adapter-remove", f_id, ev_adapter},
-    {"adapter-config", f_id_on, ev_adapter}, {"chkstop", f_id_on, ev_adapter},
-    {"domain-add", f_id, ev_domain},	     {"domain-remove", f_id, ev_domain},
-    {"control-domain-add", f_id, ev_domain}, {"control-domain-remove", f_id, ev_domain},
+    {"adapter-add", f_add, ev_adapter_add},
+    {"adapter-remove", f_id, ev_adapter},
+    {"adapter-config", f_id_on, ev_adapter},
+    {"chkstop", f_id_on, ev_adapter},
+    {"domain-add", f_id, ev_domain},
+    {"domain-remove", f_id, ev_domain},
+    {"control-domain-add", f_id, ev_domain},
+    {"control-domain-remove", f_id, ev_domain},
     {"vfio_ap", f_action, ev_module},
-    {"fault-rc", f_fault_rc, ev_fault},	     {"fault-busy", f_fault_q, ev_fault},
-    {"fault-reset-pending", f_fault_q, ev_fault}, {"fault-clear", f_fault_clear, ev_fault},
-    {"fault-delay", f_fault_delay, ev_fault},	     {"fault-chkstop-busy", f_fault_chk, ev_fault},
+    {"fault-rc", f_fault_rc, ev_fault},
+    {"fault-busy", f_fault_q, ev_fault},
+    {"fault-reset-pending", f_fault_q, ev_fault},
+    {"fault-clear", f_fault_clear, ev_fault},
+    {"fault-delay", f_fault_delay, ev_fault},
+    {"fault-chkstop-busy", f_fault_chk, ev_fault},
 };
 
 static struct json_object *reply_ok(void)
@@ -281,13 +288,14 @@ static struct json_object *op_event(struct apemud *d, struct req *r)
 		if (!strcmp(events[i].name, json_object_get_string(v)))
 			ev = &events[i];
 	if (!ev)
-		return control_error(EINVAL,
-				     "unknown event %s (expected adapter-add, adapter-remove, "
-				     "adapter-config, chkstop, domain-add, domain-remove, "
-				     "control-domain-add, control-domain-remove, vfio_ap, fault-rc, "
-				     "fault-busy, fault-reset-pending, fault-clear, fault-delay, "
-				     "fault-chkstop-busy)",
-				     json_object_to_json_string(v));
+		return control_error(
+		    EINVAL,
+		    "unknown event %s (expected adapter-add, adapter-remove, "
+		    "adapter-config, chkstop, domain-add, domain-remove, "
+		    "control-domain-add, control-domain-remove, vfio_ap, fault-rc, "
+		    "fault-busy, fault-reset-pending, fault-clear, fault-delay, "
+		    "fault-chkstop-busy)",
+		    json_object_to_json_string(v));
 	r->jf.name = ev->name;
 	if (check_fields(r, ev->fields) < 0)
 		return bad_request(r);
@@ -444,7 +452,7 @@ static const struct {
 	struct json_object *(*run)(struct apemud *d, struct req *r);
 } ops[] = {
     {"status", op_status}, {"dmesg", op_dmesg}, {"uevents", op_uevents},
-    {"event", op_event},   {"stop", op_stop},     {"check", op_check},
+    {"event", op_event},   {"stop", op_stop},	{"check", op_check},
 };
 
 static enum control_result handle(void *ctx, struct control_conn *conn, struct json_object *req,

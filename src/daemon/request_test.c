@@ -90,9 +90,8 @@ static int setup(void **state)
 	fx = calloc(1, sizeof(*fx));
 	assert_true(mj && fx);
 	d = &fx->d;
-	assert_int_equal(machine_json_parse("test.json", machine, strlen(machine), mj, err,
-					    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    machine_json_parse("test.json", machine, strlen(machine), mj, err, sizeof(err)), 0);
 	assert_int_equal(machine_json_system_new(mj, &d->sys), 0);
 	free(mj);
 	pthread_mutex_init(&d->lock, NULL);
@@ -304,8 +303,8 @@ static void test_dmesg_and_uevents(void **state)
 	char text[128];
 
 	(void)state;
-	assert_true(json_object_is_type(member(ok(call("{\"op\": \"dmesg\"}")), "lines"),
-					json_type_array));
+	assert_true(
+	    json_object_is_type(member(ok(call("{\"op\": \"dmesg\"}")), "lines"), json_type_array));
 	r = ok(call("{\"op\": \"uevents\"}"));
 	last = json_object_get_int64(member(r, "last"));
 	ok(call("{\"op\": \"event\", \"event\": \"adapter-add\", \"id\": 7, \"type\": \"CEX8A\"}"));
@@ -455,8 +454,8 @@ static void test_vfio_ap_module(void **state)
 static void test_fault_events(void **state)
 {
 	(void)state;
-	expect_error("{\"op\": \"event\", \"event\": \"fault-rc\", \"rc\": 3, \"count\": 1}", EINVAL,
-		     "missing \"apqn\"");
+	expect_error("{\"op\": \"event\", \"event\": \"fault-rc\", \"rc\": 3, \"count\": 1}",
+		     EINVAL, "missing \"apqn\"");
 	expect_error("{\"op\": \"event\", \"event\": \"fault-rc\", \"apqn\": 1540, \"rc\": 0, "
 		     "\"count\": 1}",
 		     EINVAL, "rc");
@@ -544,22 +543,45 @@ static void test_guest_create_refuses_bad_requests(void **state)
 	} t[] = {
 	    {CREATE "}", {0}, 0, EINVAL, "expected the memfd"},
 	    {"{\"op\": \"guest-create\", \"ring\": 4096}", {mem}, 1, EINVAL, "missing \"memory\""},
-	    {"{\"op\": \"guest-create\", \"memory\": 4096, \"ring\": 0}", {mem}, 1, EINVAL, "memory"},
-	    {"{\"op\": \"guest-create\", \"memory\": 10000, \"ring\": 0}", {mem}, 1, EINVAL,
+	    {"{\"op\": \"guest-create\", \"memory\": 4096, \"ring\": 0}",
+	     {mem},
+	     1,
+	     EINVAL,
+	     "memory"},
+	    {"{\"op\": \"guest-create\", \"memory\": 10000, \"ring\": 0}",
+	     {mem},
+	     1,
+	     EINVAL,
 	     "10000 is not a multiple of 4096"},
 	    {"{\"op\": \"guest-create\", \"memory\": 16384}", {mem}, 1, EINVAL, "missing \"ring\""},
-	    {"{\"op\": \"guest-create\", \"memory\": 16384, \"ring\": 4097}", {mem}, 1, EINVAL,
+	    {"{\"op\": \"guest-create\", \"memory\": 16384, \"ring\": 4097}",
+	     {mem},
+	     1,
+	     EINVAL,
 	     "not an 8-aligned address"},
-	    {"{\"op\": \"guest-create\", \"memory\": 16384, \"ring\": 16384}", {mem}, 1, EINVAL,
+	    {"{\"op\": \"guest-create\", \"memory\": 16384, \"ring\": 16384}",
+	     {mem},
+	     1,
+	     EINVAL,
 	     "inside the memory"},
 	    {CREATE ", \"cpu\": true}", {mem}, 1, EINVAL, "cpu: expected an object"},
-	    {CREATE ", \"cpu\": {\"apxa\": 1}}", {mem}, 1, EINVAL, "cpu.apxa: expected true or false"},
+	    {CREATE ", \"cpu\": {\"apxa\": 1}}",
+	     {mem},
+	     1,
+	     EINVAL,
+	     "cpu.apxa: expected true or false"},
 	    {CREATE ", \"cpu\": {\"vx\": true}}", {mem}, 1, EINVAL, "vx"},
 	    {CREATE ", \"doorbells\": 1}", {mem}, 1, EINVAL, "doorbells: expected true or false"},
-	    {CREATE ", \"dataplane\": {\"addr\": 8192, \"size\": 8192}}", {mem}, 1, EINVAL,
+	    {CREATE ", \"dataplane\": {\"addr\": 8192, \"size\": 8192}}",
+	     {mem},
+	     1,
+	     EINVAL,
 	     "an area needs \"doorbells\": true"},
 	    {CREATE ", \"dataplane\": {\"addr\": 0, \"size\": 8192}, \"doorbells\": true}",
-	     {mem, efd, efd}, 3, EINVAL, "overlaps the ring"},
+	     {mem, efd, efd},
+	     3,
+	     EINVAL,
+	     "overlaps the ring"},
 	    {CREATE ", \"bogus\": 1}", {mem}, 1, EINVAL, "bogus: unknown field"},
 	    {CREATE "}", {mem, efd, efd}, 3, EINVAL, "got 3 descriptors"},
 	    {CREATE "}", {mem, rd}, 2, EINVAL, "descriptor 2 is not an eventfd"},
@@ -576,9 +598,9 @@ static void test_guest_create_refuses_bad_requests(void **state)
 		assert_false(has_guest(&fx->conn));
 	}
 	/* nothing was made: the first good request gets guest 1 */
-	assert_int_equal(json_object_get_int(member(
-			     ok(call_on(&fx->conn, CREATE "}", &mem, 1, NULL)), "guest")),
-			 1);
+	assert_int_equal(
+	    json_object_get_int(member(ok(call_on(&fx->conn, CREATE "}", &mem, 1, NULL)), "guest")),
+	    1);
 	close(rd);
 	close(efd);
 	close(mem);
@@ -656,8 +678,8 @@ static void test_mdev_open_ioctl_release(void **state)
 	/* VFIO compares names: the upper-case spelling is another device */
 	expect_error("{\"op\": \"mdev-open\", \"uuid\": \"62177883-F1BB-47F0-914D-32A22E3A8804\"}",
 		     ENODEV, "no such mdev");
-	expect_error("{\"op\": \"vfio-ioctl\", \"request\": \"GET_INFO\", \"argsz\": 16}",
-		     EBADF, "vfio-ioctl: no mdev open on this connection");
+	expect_error("{\"op\": \"vfio-ioctl\", \"request\": \"GET_INFO\", \"argsz\": 16}", EBADF,
+		     "vfio-ioctl: no mdev open on this connection");
 	r = ok(call("{\"op\": \"mdev-open\", \"uuid\": \"" UUID1 "\"}"));
 	assert_true(json_object_get_boolean(member(r, "attached")));
 	assert_int_equal(m->guest, 1);
@@ -671,8 +693,8 @@ static void test_mdev_open_ioctl_release(void **state)
 	r = ok(call("{\"op\": \"vfio-ioctl\", \"request\": \"GET_INFO\", \"argsz\": 16}"));
 	assert_int_equal(json_object_get_int(member(r, "flags")), 0x21);
 	assert_int_equal(json_object_get_int(member(r, "num_irqs")), 2);
-	expect_error("{\"op\": \"vfio-ioctl\", \"request\": \"GET_INFO\", \"argsz\": 8}",
-		     EINVAL, "GET_INFO: argsz 8 below 16");
+	expect_error("{\"op\": \"vfio-ioctl\", \"request\": \"GET_INFO\", \"argsz\": 8}", EINVAL,
+		     "GET_INFO: argsz 8 below 16");
 	expect_error("{\"op\": \"vfio-ioctl\", \"request\": \"GET_IRQ_INFO\", \"argsz\": 16,"
 		     " \"index\": 2}",
 		     EINVAL, "no such interrupt index");
@@ -694,8 +716,8 @@ static void test_mdev_open_ioctl_release(void **state)
 		   &efd, 1, NULL));
 	ok(call("{\"op\": \"vfio-ioctl\", \"request\": \"RESET\"}"));
 	/* an open mdev holds the module */
-	expect_error("{\"op\": \"event\", \"event\": \"vfio_ap\", \"action\": \"unload\"}",
-		     EAGAIN, "the module is in use");
+	expect_error("{\"op\": \"event\", \"event\": \"vfio_ap\", \"action\": \"unload\"}", EAGAIN,
+		     "the module is in use");
 	r = ok(call("{\"op\": \"check\"}"));
 	assert_int_equal(json_object_array_length(member(r, "violations")), 0);
 
@@ -730,9 +752,9 @@ static void test_disconnect_releases_everything(void **state)
 	assert_true(json_object_is_type(member(r, "guest"), json_type_null));
 	/* the module may go now, and the next guest is a new one */
 	ok(call("{\"op\": \"event\", \"event\": \"vfio_ap\", \"action\": \"unload\"}"));
-	assert_int_equal(json_object_get_int(member(
-			     ok(call_on(&fx->conn, CREATE "}", &mem, 1, NULL)), "guest")),
-			 2);
+	assert_int_equal(
+	    json_object_get_int(member(ok(call_on(&fx->conn, CREATE "}", &mem, 1, NULL)), "guest")),
+	    2);
 	close(mem);
 	release_replies();
 }

@@ -351,7 +351,8 @@ int trap_new(struct guests *gs, struct trap **ret)
 	pthread_mutex_init(&t->mu, NULL);
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	t->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (t->epfd < 0 || t->stop_fd < 0 || epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->stop_fd, &ev) < 0) {
+	if (t->epfd < 0 || t->stop_fd < 0 ||
+	    epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->stop_fd, &ev) < 0) {
 		r = -errno;
 		goto fail;
 	}

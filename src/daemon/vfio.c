@@ -297,7 +297,8 @@ static int ioctl_get_irq_info(struct ioctl_ctx *c)
 		return e;
 	if (argsz < VFIO_IRQ_INFO_MINSZ || index >= GUEST_NUM_IRQS) {
 		snprintf(c->msg, MSG_LEN, "GET_IRQ_INFO: %s",
-			 argsz < VFIO_IRQ_INFO_MINSZ ? "argsz below 16" : "no such interrupt index");
+			 argsz < VFIO_IRQ_INFO_MINSZ ? "argsz below 16"
+						     : "no such interrupt index");
 		return -EINVAL;
 	}
 	c->reply = reply_ok();

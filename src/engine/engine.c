@@ -29,20 +29,20 @@
 #define ENG_MAX_MODULUS_BYTES 512
 #define NIB_PENDING	      0xffu
 #define BOUND_WORDS	      (AP_DOMAINS / 64)
-#define EPOLL_BATCH    64
+#define EPOLL_BATCH	      64
 
 struct worker {
 	struct engine *e;
 	unsigned int apid;
 	pthread_t thread;
 	int epfd;
-	int kick_fd;		       /* eventfd: engine_kick() and stop */
-	uint32_t delay_ms;	       /* atomic: an injected delay before each reply */
-	pthread_mutex_t db_mu;	       /* doorbell registrations; before a queue's mutex */
-	uint32_t sleeping;	       /* atomic: in epoll_wait, or about to be */
-	uint64_t bound[BOUND_WORDS];   /* atomic: domains with a binding */
-	unsigned int next;	       /* the domain to look at first */
-	bool stop;		       /* atomic */
+	int kick_fd;		     /* eventfd: engine_kick() and stop */
+	uint32_t delay_ms;	     /* atomic: an injected delay before each reply */
+	pthread_mutex_t db_mu;	     /* doorbell registrations; before a queue's mutex */
+	uint32_t sleeping;	     /* atomic: in epoll_wait, or about to be */
+	uint64_t bound[BOUND_WORDS]; /* atomic: domains with a binding */
+	unsigned int next;	     /* the domain to look at first */
+	bool stop;		     /* atomic */
 };
 
 struct eng_queue {
@@ -66,8 +66,8 @@ struct eng_queue {
 
 struct engine {
 	const struct ap_view *view;
-	unsigned int nworkers; /* atomic */
-	pthread_mutex_t workers_mu; /* starting workers */
+	unsigned int nworkers;		    /* atomic */
+	pthread_mutex_t workers_mu;	    /* starting workers */
 	struct worker *workers[AP_DEVICES]; /* atomic pointers */
 	struct eng_queue *queues[AP_APQNS]; /* atomic pointers, created on first use */
 };
@@ -144,7 +144,8 @@ static struct worker *worker_get(struct engine *e, unsigned int apid)
 	pthread_mutex_init(&w->db_mu, NULL);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->epfd < 0 || w->kick_fd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->kick_fd, &ev) < 0 ||
+	if (w->epfd < 0 || w->kick_fd < 0 ||
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->kick_fd, &ev) < 0 ||
 	    pthread_create(&w->thread, NULL, worker_main, w)) {
 		if (w->epfd >= 0)
 			close(w->epfd);
@@ -247,8 +248,9 @@ static bool run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 	int r;
 
 	pthread_mutex_lock(&eq->mu);
-	r = eq->bound && eq->live ? qring_host_take(&eq->h, s->req, sizeof(s->req), &psmid, &len, &gen)
-				  : -ENOENT;
+	r = eq->bound && eq->live
+		? qring_host_take(&eq->h, s->req, sizeof(s->req), &psmid, &len, &gen)
+		: -ENOENT;
 	if (r == 0)
 		publish(eq);
 	pthread_mutex_unlock(&eq->mu);
@@ -280,7 +282,8 @@ static bool run_round(struct worker *w, struct scratch *s)
 		unsigned int apqi = (w->next + i) % AP_DOMAINS;
 		struct eng_queue *eq;
 
-		if (!(__atomic_load_n(&w->bound[apqi / 64], __ATOMIC_ACQUIRE) & (1ull << (apqi % 64))))
+		if (!(__atomic_load_n(&w->bound[apqi / 64], __ATOMIC_ACQUIRE) &
+		      (1ull << (apqi % 64))))
 			continue;
 		eq = queue_get(e, AP_APQN(w->apid, apqi), false);
 		if (eq && run_one(e, eq, s))
@@ -519,9 +522,9 @@ void engine_unlock(struct engine *e, unsigned int apqn)
 
 void engine_kick(struct engine *e, unsigned int apqn)
 {
-	struct worker *w =
-	    apqn < AP_APQNS ? __atomic_load_n(&e->workers[AP_APQN_APID(apqn)], __ATOMIC_ACQUIRE)
-			    : NULL;
+	struct worker *w = apqn < AP_APQNS
+			       ? __atomic_load_n(&e->workers[AP_APQN_APID(apqn)], __ATOMIC_ACQUIRE)
+			       : NULL;
 
 	if (w)
 		wake(w);
@@ -621,8 +624,7 @@ bool engine_adapter_computing(struct engine *e, unsigned int apid)
 	return busy;
 }
 
-bool engine_audit(struct engine *e, unsigned int apqn, const void *owner_id,
-		  struct eng_audit *ret)
+bool engine_audit(struct engine *e, unsigned int apqn, const void *owner_id, struct eng_audit *ret)
 {
 	struct eng_queue *eq = queue_get(e, apqn, false);
 	bool mine = false;

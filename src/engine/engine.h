@@ -128,7 +128,6 @@ struct eng_audit {
 	bool irq;
 };
 /* owner_id's binding of apqn, copied under its lock; false when it has none. */
-bool engine_audit(struct engine *e, unsigned int apqn, const void *owner_id,
-		  struct eng_audit *ret);
+bool engine_audit(struct engine *e, unsigned int apqn, const void *owner_id, struct eng_audit *ret);
 
 #endif

@@ -69,14 +69,14 @@ static void fx_count_reset(void *ctx, unsigned int apqn)
 /* Adapters 3 (CEX7A), 4 (CEX8A) and 5 (CEX8C); with more, accelerators 8.. too. */
 static int setup_n(void **state, unsigned int more)
 {
-	struct ap_machine_info info = {.qci = true, .apft = true, .aqic = true, .apxa = true,
-				       .na = 255, .nd = 255};
-	struct ap_adapter_desc a3 = {.id = 3, .gen = 7, .mode = AP_MODE_ACCEL, .depth = 1,
-				     .max_msg_size = -1};
-	struct ap_adapter_desc a4 = {.id = 4, .gen = 8, .mode = AP_MODE_ACCEL, .depth = 1,
-				     .max_msg_size = -1};
-	struct ap_adapter_desc a5 = {.id = 5, .gen = 8, .mode = AP_MODE_CCA, .depth = -1,
-				     .max_msg_size = -1};
+	struct ap_machine_info info = {
+	    .qci = true, .apft = true, .aqic = true, .apxa = true, .na = 255, .nd = 255};
+	struct ap_adapter_desc a3 = {
+	    .id = 3, .gen = 7, .mode = AP_MODE_ACCEL, .depth = 1, .max_msg_size = -1};
+	struct ap_adapter_desc a4 = {
+	    .id = 4, .gen = 8, .mode = AP_MODE_ACCEL, .depth = 1, .max_msg_size = -1};
+	struct ap_adapter_desc a5 = {
+	    .id = 5, .gen = 8, .mode = AP_MODE_CCA, .depth = -1, .max_msg_size = -1};
 	struct fx *f = calloc(1, sizeof(*f));
 	struct ap_machine hw;
 
@@ -88,8 +88,8 @@ static int setup_n(void **state, unsigned int more)
 	assert_int_equal(machine_add_adapter(&hw, &a4), 0);
 	assert_int_equal(machine_add_adapter(&hw, &a5), 0);
 	for (unsigned int i = 0; i < more; i++) {
-		struct ap_adapter_desc a = {.id = 8 + i, .gen = 8, .mode = AP_MODE_ACCEL,
-					    .depth = 1, .max_msg_size = -1};
+		struct ap_adapter_desc a = {
+		    .id = 8 + i, .gen = 8, .mode = AP_MODE_ACCEL, .depth = 1, .max_msg_size = -1};
 
 		assert_int_equal(machine_add_adapter(&hw, &a), 0);
 	}
@@ -178,9 +178,9 @@ static void meb1(uint8_t req[MEB1_LEN], unsigned int seed, BIGNUM *expect)
 		req[T50_HDR_LEN + MEB1_FIELD + i] = (uint8_t)rand();	 /* modulus */
 		req[T50_HDR_LEN + 2 * MEB1_FIELD + i] = (uint8_t)rand(); /* message */
 	}
-	req[T50_HDR_LEN + MEB1_FIELD] |= 0x80;		    /* modulus: 1024 bits, */
-	req[T50_HDR_LEN + 2 * MEB1_FIELD - 1] |= 1;	    /* odd, */
-	req[T50_HDR_LEN + 2 * MEB1_FIELD] &= 0x7f;	    /* message below it */
+	req[T50_HDR_LEN + MEB1_FIELD] |= 0x80;	    /* modulus: 1024 bits, */
+	req[T50_HDR_LEN + 2 * MEB1_FIELD - 1] |= 1; /* odd, */
+	req[T50_HDR_LEN + 2 * MEB1_FIELD] &= 0x7f;  /* message below it */
 	assert_non_null(BN_bin2bn(req + T50_HDR_LEN, MEB1_FIELD, e));
 	assert_non_null(BN_bin2bn(req + T50_HDR_LEN + MEB1_FIELD, MEB1_FIELD, n));
 	assert_non_null(BN_bin2bn(req + T50_HDR_LEN + 2 * MEB1_FIELD, MEB1_FIELD, m));
@@ -535,8 +535,7 @@ static void test_cca_queue_answers_message_type_error(void **state)
 
 	meb1(req, 5, expect);
 	assert_int_equal(put(f, AP_APQN(5, 6), 77, req, sizeof(req)), 0);
-	assert_int_equal(take(f, AP_APQN(5, 6), &psmid, reply, sizeof(reply)),
-			 T50_ERROR_REPLY_LEN);
+	assert_int_equal(take(f, AP_APQN(5, 6), &psmid, reply, sizeof(reply)), T50_ERROR_REPLY_LEN);
 	assert_int_equal(psmid, 77);
 	assert_int_equal(reply[1], T50_TYPE_ERROR);
 	assert_int_equal(reply[4], T50_RC_MESSAGE_TYPE);
@@ -550,8 +549,7 @@ static void test_malformed_request_gets_an_error_reply(void **state)
 	uint64_t psmid;
 
 	assert_int_equal(put(f, AP_APQN(3, 7), 5, req, sizeof(req)), 0);
-	assert_int_equal(take(f, AP_APQN(3, 7), &psmid, reply, sizeof(reply)),
-			 T50_ERROR_REPLY_LEN);
+	assert_int_equal(take(f, AP_APQN(3, 7), &psmid, reply, sizeof(reply)), T50_ERROR_REPLY_LEN);
 	assert_int_equal(psmid, 5);
 	assert_int_equal(reply[1], T50_TYPE_ERROR);
 	assert_int_equal(reply[4], T50_RC_OPERAND_INVALID);
@@ -637,8 +635,8 @@ static void test_binding_for_another_owner_revokes_the_first(void **state)
 	const struct ap_adapter *ad = &f->sys.hw.adapter[3];
 	unsigned int nslots = ad->depth + 1u, slot_size = ad->max_msg_size;
 	uint8_t mem2[64] = {0}, req[MEB1_LEN], reply[T50_REPLY_MAX];
-	struct eng_owner o2 = {.id = mem2, .mem = mem2, .mem_size = sizeof(mem2), .irq_fd = -1,
-			       .doorbell_fd = -1};
+	struct eng_owner o2 = {
+	    .id = mem2, .mem = mem2, .mem_size = sizeof(mem2), .irq_fd = -1, .doorbell_fd = -1};
 	BIGNUM *expect = BN_new();
 	struct ring *rg = ring_of(f, q);
 	struct qring_geom g2;
@@ -688,8 +686,8 @@ static void test_doorbell_wakes_a_sleeping_adapter(void **state)
 	unsigned int nslots = ad->depth + 1u, slot_size = ad->max_msg_size;
 	uint8_t mem2[64] = {0}, req[MEB1_LEN], reply[T50_REPLY_MAX];
 	int bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	struct eng_owner o2 = {.id = mem2, .mem = mem2, .mem_size = sizeof(mem2), .irq_fd = -1,
-			       .doorbell_fd = bell};
+	struct eng_owner o2 = {
+	    .id = mem2, .mem = mem2, .mem_size = sizeof(mem2), .irq_fd = -1, .doorbell_fd = bell};
 	struct timespec tick = {.tv_nsec = 1000000};
 	BIGNUM *expect = BN_new();
 	static const uint64_t one = 1;

@@ -11,9 +11,9 @@
 #include "guest_int.h"
 #include "qring.h"
 
-#define RC_Q_FULL	0x10u /* NQAP: queue full; DQAP: no reply pending */
-#define STATUS_RC(rc)	((uint32_t)(rc) << 16)
-#define DIR_RETRIES	8
+#define RC_Q_FULL     0x10u /* NQAP: queue full; DQAP: no reply pending */
+#define STATUS_RC(rc) ((uint32_t)(rc) << 16)
+#define DIR_RETRIES   8
 
 static bool ring_is(struct apemu_guest *g, struct apemu_qring *r, uint16_t apqn)
 {

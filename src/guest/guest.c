@@ -469,7 +469,6 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-
 /* Has apemud closed the connection (stopped, crashed)? */
 static bool hung_up(const struct apemu_guest *g)
 {

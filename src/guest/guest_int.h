@@ -20,20 +20,20 @@
 #define GUEST_MESSAGE_MAX 512
 
 struct apemu_guest {
-	int sock;    /* control connection; its life is the guest's */
-	int memfd;   /* guest memory */
-	int irqfd;   /* eventfd for AP interruptions */
-	int trapfd;  /* eventfd: the trap doorbell (an instruction in the ring) */
-	int datafd;  /* eventfd: the data doorbell (a request on a sleeping adapter's ring) */
+	int sock;   /* control connection; its life is the guest's */
+	int memfd;  /* guest memory */
+	int irqfd;  /* eventfd for AP interruptions */
+	int trapfd; /* eventfd: the trap doorbell (an instruction in the ring) */
+	int datafd; /* eventfd: the data doorbell (a request on a sleeping adapter's ring) */
 	uint8_t *mem;
 	size_t mem_size;
-	struct apemu_ring *ring; /* at APEMU_GUEST_RING_ADDR */
+	struct apemu_ring *ring;  /* at APEMU_GUEST_RING_ADDR */
 	struct apemu_dp_area *dp; /* the data-plane area, or NULL */
 	size_t dp_off, dp_size;
 	/* the last queue ring found (dp.c), a cache */
 	struct apemu_qring *last_ring;
 	uint16_t last_apqn;
-	uint32_t seq;		 /* the last request's req_seq */
+	uint32_t seq; /* the last request's req_seq */
 	unsigned int id;
 	uint32_t crycbd;
 	int format;

@@ -15,7 +15,6 @@
 
 #include "sysfs_int.h"
 
-
 /* ---- generic uevent files ---- */
 
 /* The kobject a node's uevent file belongs to. */
@@ -45,8 +44,9 @@ static void ctx_obj(const struct sysfs_ctx *c, struct ap_obj *ret)
 	case K_BUS_MATRIX:
 	case K_BUS_MDEV:
 		ret->kind = AP_OBJ_BUS;
-		ret->id = c->n.kind == K_BUS_AP ? AP_BUS_AP
-			  : c->n.kind == K_BUS_MATRIX ? AP_BUS_MATRIX : AP_BUS_MDEV;
+		ret->id = c->n.kind == K_BUS_AP	      ? AP_BUS_AP
+			  : c->n.kind == K_BUS_MATRIX ? AP_BUS_MATRIX
+						      : AP_BUS_MDEV;
 		break;
 	case K_AP_DRV:
 		ret->kind = AP_OBJ_DRIVER;
@@ -260,8 +260,11 @@ static int show_features(struct sysfs_ctx *c, char *buf)
 	const struct {
 		bool on;
 		const char *name;
-	} f[] = {{info->apsc, "APSC"}, {info->apxa, "APXA"}, {info->qact, "QACT"},
-		 {info->rc8a, "RC8A"}, {info->apsb, "APSB"}};
+	} f[] = {{info->apsc, "APSC"},
+		 {info->apxa, "APXA"},
+		 {info->qact, "QACT"},
+		 {info->rc8a, "RC8A"},
+		 {info->apsb, "APSB"}};
 	int n = 0;
 
 	if (!info->qci)
@@ -323,105 +326,108 @@ static int show_uevent_seqnum(struct sysfs_ctx *c, char *buf)
 /* ---- tables ---- */
 
 const struct sysfs_entry root_ents[] = {
-	DIR("bus", K_BUS),
-	DIR("class", K_CLASS),
-	DIR("devices", K_DEVICES),
-	DIR("kernel", K_KERNEL),
+    DIR("bus", K_BUS),
+    DIR("class", K_CLASS),
+    DIR("devices", K_DEVICES),
+    DIR("kernel", K_KERNEL),
 };
 const struct sysfs_entry bus_ents[] = {
-	DIR("ap", K_BUS_AP),
-	VDIR("matrix", K_BUS_MATRIX),
-	DIR("mdev", K_BUS_MDEV),
+    DIR("ap", K_BUS_AP),
+    VDIR("matrix", K_BUS_MATRIX),
+    DIR("mdev", K_BUS_MDEV),
 };
 const struct sysfs_entry devices_ents[] = {
-	DIR("ap", K_AP_ROOT),
-	VDIR("vfio_ap", K_VFIO_ROOT),
+    DIR("ap", K_AP_ROOT),
+    VDIR("vfio_ap", K_VFIO_ROOT),
 };
 const struct sysfs_entry class_ents[] = {
-	DIR("mdev_bus", K_CLASS_MDEV_BUS),
+    DIR("mdev_bus", K_CLASS_MDEV_BUS),
 };
 const struct sysfs_entry kernel_ents[] = {
-	DIR("iommu_groups", K_IOMMU_GROUPS),
-	RO("uevent_seqnum", show_uevent_seqnum, AV_ALL),
+    DIR("iommu_groups", K_IOMMU_GROUPS),
+    RO("uevent_seqnum", show_uevent_seqnum, AV_ALL),
 };
 
 const struct sysfs_entry bus_ap_ents[] = {
-	DIR("devices", K_BUS_AP_DEVICES),
-	DIR("drivers", K_BUS_AP_DRIVERS),
-	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
-	WO("drivers_probe", store_ap_drivers_probe),
-	WO("uevent", sysfs_store_uevent),
-	RW("ap_domain", show_ap_domain, store_ap_domain, AV_ALL),
-	RO("ap_control_domain_mask", show_control_domain_mask, AV_ALL),
-	RO("ap_usage_domain_mask", show_usage_domain_mask, AV_ALL),
-	RO("ap_adapter_mask", show_adapter_mask, AV_CUR),
-	RO("ap_max_domain_id", show_max_domain_id, AV_ALL),
-	RO("ap_max_adapter_id", show_max_adapter_id, AV_CUR),
-	RO("ap_interrupts", show_interrupts, AV_ALL),
-	RW("config_time", show_config_time, store_config_time, AV_ALL),
-	RW("poll_thread", show_poll_thread, store_poll_thread, AV_ALL),
-	RW("poll_timeout", show_poll_timeout, store_poll_timeout, AV_ALL),
-	RW("apmask", show_apmask, store_apmask, AV_CUR),
-	RW("aqmask", show_aqmask, store_aqmask, AV_CUR),
-	RW("scans", show_scans, store_scans, AV_CUR),
-	RO("bindings", show_bindings, AV_CUR),
-	RO("features", show_features, AV_CUR),
+    DIR("devices", K_BUS_AP_DEVICES),
+    DIR("drivers", K_BUS_AP_DRIVERS),
+    RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
+    WO("drivers_probe", store_ap_drivers_probe),
+    WO("uevent", sysfs_store_uevent),
+    RW("ap_domain", show_ap_domain, store_ap_domain, AV_ALL),
+    RO("ap_control_domain_mask", show_control_domain_mask, AV_ALL),
+    RO("ap_usage_domain_mask", show_usage_domain_mask, AV_ALL),
+    RO("ap_adapter_mask", show_adapter_mask, AV_CUR),
+    RO("ap_max_domain_id", show_max_domain_id, AV_ALL),
+    RO("ap_max_adapter_id", show_max_adapter_id, AV_CUR),
+    RO("ap_interrupts", show_interrupts, AV_ALL),
+    RW("config_time", show_config_time, store_config_time, AV_ALL),
+    RW("poll_thread", show_poll_thread, store_poll_thread, AV_ALL),
+    RW("poll_timeout", show_poll_timeout, store_poll_timeout, AV_ALL),
+    RW("apmask", show_apmask, store_apmask, AV_CUR),
+    RW("aqmask", show_aqmask, store_aqmask, AV_CUR),
+    RW("scans", show_scans, store_scans, AV_CUR),
+    RO("bindings", show_bindings, AV_CUR),
+    RO("features", show_features, AV_CUR),
 };
 const struct sysfs_entry bus_ap_drivers_ents[] = {
-	{.name = "cex4card", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4CARD},
-	{.name = "cex4queue", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4QUEUE},
-	{.name = "vfio_ap", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_VFIO_AP,
-	 .visible = sysfs_vfio_ap_loaded},
+    {.name = "cex4card", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4CARD},
+    {.name = "cex4queue", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4QUEUE},
+    {.name = "vfio_ap",
+     .type = ENT_DIR,
+     .child = K_AP_DRV,
+     .param = AP_DRV_VFIO_AP,
+     .visible = sysfs_vfio_ap_loaded},
 };
 const struct sysfs_entry ap_drv_ents[] = {
-	WO("bind", store_bind),
-	WO("uevent", sysfs_store_uevent),
-	WO("unbind", store_unbind),
+    WO("bind", store_bind),
+    WO("uevent", sysfs_store_uevent),
+    WO("unbind", store_unbind),
 };
 
 const struct sysfs_entry bus_matrix_ents[] = {
-	DIR("devices", K_BUS_MATRIX_DEVICES),
-	DIR("drivers", K_BUS_MATRIX_DRIVERS),
-	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
-	WO("drivers_probe", store_matrix_drivers_probe),
-	WO("uevent", sysfs_store_uevent),
+    DIR("devices", K_BUS_MATRIX_DEVICES),
+    DIR("drivers", K_BUS_MATRIX_DRIVERS),
+    RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
+    WO("drivers_probe", store_matrix_drivers_probe),
+    WO("uevent", sysfs_store_uevent),
 };
 const struct sysfs_entry bus_matrix_devices_ents[] = {
-	LNK("matrix", target_matrix),
+    LNK("matrix", target_matrix),
 };
 const struct sysfs_entry bus_matrix_drivers_ents[] = {
-	DIR("vfio_ap", K_MATRIX_DRV),
+    DIR("vfio_ap", K_MATRIX_DRV),
 };
 /* The matrix driver suppresses bind and unbind. */
 const struct sysfs_entry matrix_drv_ents[] = {
-	LNK("matrix", target_matrix),
-	WO("uevent", sysfs_store_uevent),
+    LNK("matrix", target_matrix),
+    WO("uevent", sysfs_store_uevent),
 };
 
 const struct sysfs_entry bus_mdev_ents[] = {
-	DIR("devices", K_BUS_MDEV_DEVICES),
-	DIR("drivers", K_BUS_MDEV_DRIVERS),
-	RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
-	WO("drivers_probe", store_mdev_drivers_probe),
-	WO("uevent", sysfs_store_uevent),
+    DIR("devices", K_BUS_MDEV_DEVICES),
+    DIR("drivers", K_BUS_MDEV_DRIVERS),
+    RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
+    WO("drivers_probe", store_mdev_drivers_probe),
+    WO("uevent", sysfs_store_uevent),
 };
 const struct sysfs_entry bus_mdev_drivers_ents[] = {
-	VDIR("vfio_ap_mdev", K_MDEV_DRV),
+    VDIR("vfio_ap_mdev", K_MDEV_DRV),
 };
 const struct sysfs_entry mdev_drv_ents[] = {
-	WO("bind", store_mdev_bind),
-	WO("uevent", sysfs_store_uevent),
-	WO("unbind", store_mdev_bind),
+    WO("bind", store_mdev_bind),
+    WO("uevent", sysfs_store_uevent),
+    WO("unbind", store_mdev_bind),
 };
 
 const struct sysfs_entry class_mdev_bus_ents[] = {
-	VLNK("matrix", target_matrix),
+    VLNK("matrix", target_matrix),
 };
 
 const struct sysfs_entry group_ents[] = {
-	DIR("devices", K_GROUP_DEVICES),
-	RO("reserved_regions", show_empty, AV_ALL),
-	RW("type", show_group_type, store_group_type, AV_ALL),
+    DIR("devices", K_GROUP_DEVICES),
+    RO("reserved_regions", show_empty, AV_ALL),
+    RW("type", show_group_type, store_group_type, AV_ALL),
 };
 
 NENTS(root);

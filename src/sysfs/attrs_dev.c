@@ -239,7 +239,8 @@ static int show_card_op_modes(struct sysfs_ctx *c, char *buf)
 /* A domain's EP11 info is only fetched while the queue is online. */
 static int show_queue_op_modes(struct sysfs_ctx *c, char *buf)
 {
-	return emit_op_modes(buf, apbus_queue_online(c->s, apqn(c)) ? adapter(c)->ep11.op_modes : 0);
+	return emit_op_modes(buf,
+			     apbus_queue_online(c->s, apqn(c)) ? adapter(c)->ep11.op_modes : 0);
 }
 
 static const char *mk_state_name(uint8_t st)
@@ -338,8 +339,7 @@ static int show_queue_pendingq_count(struct sysfs_ctx *c, char *buf)
 /* Resets complete at once here; a queue with requests has its timer armed. */
 static int show_reset(struct sysfs_ctx *c, char *buf)
 {
-	if (apbus_queue_requestq_count(c->s, apqn(c)) ||
-	    apbus_queue_pendingq_count(c->s, apqn(c)))
+	if (apbus_queue_requestq_count(c->s, apqn(c)) || apbus_queue_pendingq_count(c->s, apqn(c)))
 		return emit(buf, "Reset Timer armed.\n");
 	return emit(buf, "No Reset Timer set.\n");
 }
@@ -380,66 +380,77 @@ static int show_status(struct sysfs_ctx *c, char *buf)
 
 /* ---- tables ---- */
 
-#define DRV_RO(n, fn, vis)                                                                        \
-	{.name = (n), .type = ENT_FILE, .mode = 0444, .visible = (vis), .show = (fn)}
-#define DRV_RW(n, fn, fst, vis)                                                                   \
-	{.name = (n), .type = ENT_FILE, .mode = 0644, .visible = (vis), .show = (fn), .store = (fst)}
-#define DRIVER_LINK                                                                               \
-	{.name = "driver", .type = ENT_LINK, .visible = has_driver, .drv_keyed = true,            \
-	 .target = target_driver}
+#define DRV_RO(n, fn, vis)                                                                         \
+	{                                                                                          \
+		.name = (n), .type = ENT_FILE, .mode = 0444, .visible = (vis), .show = (fn)        \
+	}
+#define DRV_RW(n, fn, fst, vis)                                                                    \
+	{                                                                                          \
+		.name = (n), .type = ENT_FILE, .mode = 0644, .visible = (vis), .show = (fn),       \
+		.store = (fst)                                                                     \
+	}
+#define DRIVER_LINK                                                                                \
+	{                                                                                          \
+		.name = "driver", .type = ENT_LINK, .visible = has_driver, .drv_keyed = true,      \
+		.target = target_driver                                                            \
+	}
 
 /* devices/ap: the AP bus makes itself the root device's bus, whose
  * ap_uevent adds nothing for it: an empty uevent file that sends events. */
 const struct sysfs_entry ap_root_ents[] = {
-	DIR("power", K_POWER_AP),
-	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
+    DIR("power", K_POWER_AP),
+    RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry card_ents[] = {
-	RO("ap_functions", show_functions, AV_ALL),
-	RO("chkstop", show_chkstop, AV_CUR),
-	RW("config", show_config, store_card_config, AV_CUR),
-	RO("depth", show_depth, AV_ALL),
-	RO("hwtype", show_hwtype, AV_ALL),
-	RO("max_msg_size", show_max_msg_size, AV_CUR),
-	RO("modalias", show_modalias, AV_ALL),
-	RO("pendingq_count", show_card_pendingq_count, AV_ALL),
-	RO("raw_hwtype", show_hwtype, AV_ALL),
-	RW("request_count", show_card_request_count, store_card_request_count, AV_ALL),
-	RO("requestq_count", show_card_requestq_count, AV_ALL),
-	DRV_RO("API_ordinalnr", show_api_ordinalnr, card_ep11),
-	DRV_RO("FW_version", show_fw_version, card_ep11),
-	DRV_RO("load", show_card_load, card_bound),
-	DRV_RW("online", show_card_online, store_card_online, card_bound),
-	DRV_RO("op_modes", show_card_op_modes, card_ep11),
-	DRV_RO("serialnr", show_serialnr, card_has_serial),
-	DRV_RO("type", show_card_type, card_bound),
-	DRIVER_LINK,
-	DIR("power", K_POWER_CARD),
-	LNK("subsystem", target_subsystem),
-	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
+    RO("ap_functions", show_functions, AV_ALL),
+    RO("chkstop", show_chkstop, AV_CUR),
+    RW("config", show_config, store_card_config, AV_CUR),
+    RO("depth", show_depth, AV_ALL),
+    RO("hwtype", show_hwtype, AV_ALL),
+    RO("max_msg_size", show_max_msg_size, AV_CUR),
+    RO("modalias", show_modalias, AV_ALL),
+    RO("pendingq_count", show_card_pendingq_count, AV_ALL),
+    RO("raw_hwtype", show_hwtype, AV_ALL),
+    RW("request_count", show_card_request_count, store_card_request_count, AV_ALL),
+    RO("requestq_count", show_card_requestq_count, AV_ALL),
+    DRV_RO("API_ordinalnr", show_api_ordinalnr, card_ep11),
+    DRV_RO("FW_version", show_fw_version, card_ep11),
+    DRV_RO("load", show_card_load, card_bound),
+    DRV_RW("online", show_card_online, store_card_online, card_bound),
+    DRV_RO("op_modes", show_card_op_modes, card_ep11),
+    DRV_RO("serialnr", show_serialnr, card_has_serial),
+    DRV_RO("type", show_card_type, card_bound),
+    DRIVER_LINK,
+    DIR("power", K_POWER_CARD),
+    LNK("subsystem", target_subsystem),
+    RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry queue_ents[] = {
-	RO("ap_functions", show_functions, AV_CUR),
-	RO("chkstop", show_chkstop, AV_CUR),
-	RO("config", show_config, AV_CUR),
-	RO("interrupt", show_interrupt, AV_ALL),
-	RO("pendingq_count", show_queue_pendingq_count, AV_ALL),
-	RW("request_count", show_queue_request_count, store_queue_request_count, AV_ALL),
-	RO("requestq_count", show_queue_requestq_count, AV_ALL),
-	RW("reset", show_reset, store_reset, AV_CUR),
-	RO("reset", show_reset, AV_V8),
-	DRV_RO("load", show_queue_load, queue_zcrypt),
-	DRV_RO("mkvps", show_mkvps, queue_copro),
-	DRV_RW("online", show_queue_online, store_queue_online, queue_zcrypt),
-	DRV_RO("op_modes", show_queue_op_modes, queue_ep11),
-	{.name = "status", .type = ENT_FILE, .mode = 0444, .avail = AV_CUR, .visible = queue_vfio,
-	 .show = show_status},
-	DRIVER_LINK,
-	DIR("power", K_POWER_QUEUE),
-	LNK("subsystem", target_subsystem),
-	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
+    RO("ap_functions", show_functions, AV_CUR),
+    RO("chkstop", show_chkstop, AV_CUR),
+    RO("config", show_config, AV_CUR),
+    RO("interrupt", show_interrupt, AV_ALL),
+    RO("pendingq_count", show_queue_pendingq_count, AV_ALL),
+    RW("request_count", show_queue_request_count, store_queue_request_count, AV_ALL),
+    RO("requestq_count", show_queue_requestq_count, AV_ALL),
+    RW("reset", show_reset, store_reset, AV_CUR),
+    RO("reset", show_reset, AV_V8),
+    DRV_RO("load", show_queue_load, queue_zcrypt),
+    DRV_RO("mkvps", show_mkvps, queue_copro),
+    DRV_RW("online", show_queue_online, store_queue_online, queue_zcrypt),
+    DRV_RO("op_modes", show_queue_op_modes, queue_ep11),
+    {.name = "status",
+     .type = ENT_FILE,
+     .mode = 0444,
+     .avail = AV_CUR,
+     .visible = queue_vfio,
+     .show = show_status},
+    DRIVER_LINK,
+    DIR("power", K_POWER_QUEUE),
+    LNK("subsystem", target_subsystem),
+    RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 NENTS(ap_root);

@@ -132,7 +132,8 @@ static void test_names_are_unique_per_directory_and_abi(void **state)
 
 		for (unsigned int i = 0; i < n; i++)
 			for (unsigned int j = i + 1; j < n; j++)
-				if (!strcmp(e[i].name, e[j].name) && same_abi(e[i].avail, e[j].avail))
+				if (!strcmp(e[i].name, e[j].name) &&
+				    same_abi(e[i].avail, e[j].avail))
 					fail_msg("kind %u: two entries %s", kind, e[i].name);
 	}
 }
@@ -245,8 +246,9 @@ static void test_shows_print_the_core_values(void **state)
 	snprintf(want, sizeof(want), "%d\n", f->s->hw.adapter[5].depth);
 	expect_read(f, "/sys/devices/ap/card05/depth", want);
 	snprintf(want, sizeof(want), "%u\n", matrix_available(f->s));
-	expect_read(f, "/sys/class/mdev_bus/matrix/mdev_supported_types/vfio_ap-passthrough/"
-		       "available_instances",
+	expect_read(f,
+		    "/sys/class/mdev_bus/matrix/mdev_supported_types/vfio_ap-passthrough/"
+		    "available_instances",
 		    want);
 	expect_read(f, "/sys/devices/ap/card0b/0b.00ab/status", "unassigned\n");
 	expect_read(f, "/sys/kernel/iommu_groups/../../bus/ap/poll_thread", "0\n");
@@ -395,7 +397,8 @@ static void test_stores_return_the_kernel_errno(void **state)
 	} t[] = {
 	    {"/sys/bus/ap/ap_domain", "0x47", 0},
 	    {"/sys/bus/ap/ap_domain", "zz", -EINVAL},
-	    {"/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create", UUID1, 0},
+	    {"/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create", UUID1,
+	     0},
 	    {"/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create", UUID1,
 	     -EEXIST},
 	    {MDEV "/assign_adapter", "0x0b", 0},

@@ -173,50 +173,50 @@ static void target_mdev_subsystem(const struct sysfs_ctx *c, char *buf, size_t s
 
 /* devices/vfio_ap is a root device: no bus, so its uevent file is empty. */
 const struct sysfs_entry vfio_root_ents[] = {
-	DIR("matrix", K_MATRIX),
-	DIR("power", K_POWER_VFIO),
-	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
+    DIR("matrix", K_MATRIX),
+    DIR("power", K_POWER_VFIO),
+    RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry matrix_ents[] = {
-	LNK("driver", target_matrix_driver),
-	RO("features", show_features, AV_CUR),
-	DIR("mdev_supported_types", K_TYPES),
-	DIR("power", K_POWER_MATRIX),
-	LNK("subsystem", target_matrix_subsystem),
-	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
+    LNK("driver", target_matrix_driver),
+    RO("features", show_features, AV_CUR),
+    DIR("mdev_supported_types", K_TYPES),
+    DIR("power", K_POWER_MATRIX),
+    LNK("subsystem", target_matrix_subsystem),
+    RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
 const struct sysfs_entry types_ents[] = {
-	DIR("vfio_ap-passthrough", K_TYPE),
+    DIR("vfio_ap-passthrough", K_TYPE),
 };
 
 const struct sysfs_entry type_ents[] = {
-	RO("available_instances", show_available, AV_ALL),
-	WO("create", store_create),
-	RO("device_api", show_device_api, AV_ALL),
-	DIR("devices", K_TYPE_DEVICES),
-	RO("name", show_type_name, AV_ALL),
+    RO("available_instances", show_available, AV_ALL),
+    WO("create", store_create),
+    RO("device_api", show_device_api, AV_ALL),
+    DIR("devices", K_TYPE_DEVICES),
+    RO("name", show_type_name, AV_ALL),
 };
 
 const struct sysfs_entry mdev_ents[] = {
-	RW("ap_config", show_ap_config, store_ap_config, AV_CUR),
-	WO("assign_adapter", store_assign_adapter),
-	WO("assign_control_domain", store_assign_control_domain),
-	WO("assign_domain", store_assign_domain),
-	RO("control_domains", show_control_domains, AV_ALL),
-	LNK("driver", target_mdev_driver),
-	RO("guest_matrix", show_guest_matrix, AV_CUR),
-	LNK("iommu_group", target_iommu_group),
-	RO("matrix", show_matrix, AV_ALL),
-	LNK("mdev_type", target_mdev_type),
-	DIR("power", K_POWER_MDEV),
-	WO("remove", store_remove),
-	LNK("subsystem", target_mdev_subsystem),
-	RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
-	WO("unassign_adapter", store_unassign_adapter),
-	WO("unassign_control_domain", store_unassign_control_domain),
-	WO("unassign_domain", store_unassign_domain),
+    RW("ap_config", show_ap_config, store_ap_config, AV_CUR),
+    WO("assign_adapter", store_assign_adapter),
+    WO("assign_control_domain", store_assign_control_domain),
+    WO("assign_domain", store_assign_domain),
+    RO("control_domains", show_control_domains, AV_ALL),
+    LNK("driver", target_mdev_driver),
+    RO("guest_matrix", show_guest_matrix, AV_CUR),
+    LNK("iommu_group", target_iommu_group),
+    RO("matrix", show_matrix, AV_ALL),
+    LNK("mdev_type", target_mdev_type),
+    DIR("power", K_POWER_MDEV),
+    WO("remove", store_remove),
+    LNK("subsystem", target_mdev_subsystem),
+    RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
+    WO("unassign_adapter", store_unassign_adapter),
+    WO("unassign_control_domain", store_unassign_control_domain),
+    WO("unassign_domain", store_unassign_domain),
 };
 
 NENTS(vfio_root);

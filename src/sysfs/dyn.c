@@ -29,8 +29,7 @@ static bool parse_card_name(const char *name, unsigned int *ret_apid)
 /* "XX.YYYY" with YYYY below 0x100 (apbus_parse_device_name()) */
 static bool parse_queue_name(const char *name, unsigned int *ret_apid, unsigned int *ret_apqi)
 {
-	return apbus_parse_device_name(name, strlen(name), ret_apid, ret_apqi) ==
-	       AP_DEVNAME_QUEUE;
+	return apbus_parse_device_name(name, strlen(name), ret_apid, ret_apqi) == AP_DEVNAME_QUEUE;
 }
 
 static void dev_node(struct node *n, unsigned int kind, unsigned int apid, unsigned int apqi,
@@ -108,8 +107,8 @@ bool dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 		}
 		if (cards && c->s->bus.card[apid].driver != drv)
 			continue;
-		if (!cards && (!apbus_queue_exists(c->s, apid, apqi) ||
-			       c->s->bus.queue[o].driver != drv))
+		if (!cards &&
+		    (!apbus_queue_exists(c->s, apid, apqi) || c->s->bus.queue[o].driver != drv))
 			continue;
 		dev_node(&ret->n, K_LNK_DRV_DEV, apid, apqi, !cards, drv);
 		dev_name(ret->name, sizeof(ret->name), !cards, apid, apqi);

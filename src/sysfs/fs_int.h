@@ -19,9 +19,9 @@
 #endif
 #define DYN_TIMEOUT    3600.0 /* names that come and go, while recorded (namecache.c) */
 #define NAME_MAX_SYSFS 48
-#define MAX_THREADS  64
-#define IDLE_THREADS 8
-#define WAKEUP_NAME  ".apemu-wakeup" /* see apemu_sysfs_stop() */
+#define MAX_THREADS    64
+#define IDLE_THREADS   8
+#define WAKEUP_NAME    ".apemu-wakeup" /* see apemu_sysfs_stop() */
 
 struct apemu_sysfs {
 	struct ap_system *sys;

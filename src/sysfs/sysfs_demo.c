@@ -32,7 +32,7 @@ static struct {
 	struct apemu_sysfs *fs;
 	sigset_t sigs;
 } demo = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 /* --attach: every mdev gets a guest of its own after each store. */
@@ -70,13 +70,18 @@ static void log_msg(void *ctx, enum ap_log_level level, const char *dev, const c
 static int build_machine(struct ap_machine *hw, bool big)
 {
 	static const struct ap_adapter_desc small[] = {
-		{.id = 0x04, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1},
-		{.id = 0x05, .gen = 7, .mode = AP_MODE_CCA, .depth = -1, .max_msg_size = -1},
-		{.id = 0x06, .gen = 8, .mode = AP_MODE_EP11, .depth = -1, .max_msg_size = -1},
-		{.id = 0x0b, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1},
+	    {.id = 0x04, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1},
+	    {.id = 0x05, .gen = 7, .mode = AP_MODE_CCA, .depth = -1, .max_msg_size = -1},
+	    {.id = 0x06, .gen = 8, .mode = AP_MODE_EP11, .depth = -1, .max_msg_size = -1},
+	    {.id = 0x0b, .gen = 8, .mode = AP_MODE_ACCEL, .depth = -1, .max_msg_size = -1},
 	};
 	struct ap_machine_info info = {
-		.qci = true, .apft = true, .aqic = true, .apxa = true, .na = 255, .nd = 255,
+	    .qci = true,
+	    .apft = true,
+	    .aqic = true,
+	    .apxa = true,
+	    .na = 255,
+	    .nd = 255,
 	};
 	int r;
 
@@ -93,8 +98,11 @@ static int build_machine(struct ap_machine *hw, bool big)
 		return r;
 	if (big) {
 		for (unsigned int id = 0; id < AP_DEVICES && r >= 0; id++) {
-			struct ap_adapter_desc d = {.id = id, .gen = 8, .mode = AP_MODE_ACCEL,
-						    .depth = -1, .max_msg_size = -1};
+			struct ap_adapter_desc d = {.id = id,
+						    .gen = 8,
+						    .mode = AP_MODE_ACCEL,
+						    .depth = -1,
+						    .max_msg_size = -1};
 
 			r = machine_add_adapter(hw, &d);
 		}

@@ -68,11 +68,11 @@ enum sysfs_kind {
 	K_GROUP_DEVICES,
 	K_DIR_LAST = K_GROUP_DEVICES,
 	/* links with a dynamic name */
-	K_LNK_DEV,       /* bus/ap/devices/<card or queue> */
-	K_LNK_DRV_DEV,   /* bus/ap/drivers/<drv>/<card or queue> */
-	K_LNK_MDEV_BUS,  /* bus/mdev/devices/<uuid> */
-	K_LNK_MDEV_DRV,  /* bus/mdev/drivers/vfio_ap_mdev/<uuid> */
-	K_LNK_TYPE_DEV,  /* .../vfio_ap-passthrough/devices/<uuid> */
+	K_LNK_DEV,	 /* bus/ap/devices/<card or queue> */
+	K_LNK_DRV_DEV,	 /* bus/ap/drivers/<drv>/<card or queue> */
+	K_LNK_MDEV_BUS,	 /* bus/mdev/devices/<uuid> */
+	K_LNK_MDEV_DRV,	 /* bus/mdev/drivers/vfio_ap_mdev/<uuid> */
+	K_LNK_TYPE_DEV,	 /* .../vfio_ap-passthrough/devices/<uuid> */
 	K_LNK_GROUP_DEV, /* kernel/iommu_groups/<n>/devices/<uuid> */
 	K_COUNT,
 };
@@ -83,8 +83,8 @@ struct node {
 	uint8_t idx;  /* 0: the node of the kind itself; n: static entry n-1 */
 	uint8_t apid; /* K_AP_DRV: the driver */
 	uint8_t apqi;
-	uint8_t drv;  /* driver-keyed entries and K_LNK_DRV_DEV: enum ap_driver */
-	bool isq;     /* K_LNK_DEV, K_LNK_DRV_DEV: a queue, not a card */
+	uint8_t drv;   /* driver-keyed entries and K_LNK_DRV_DEV: enum ap_driver */
+	bool isq;      /* K_LNK_DEV, K_LNK_DRV_DEV: a queue, not a card */
 	uint32_t slot; /* mdev kinds */
 	uint32_t seq;  /* mdev kinds: the mdev's creation number, truncated */
 };
@@ -104,8 +104,8 @@ struct apemu_sysfs;
 struct sysfs_ctx {
 	struct apemu_sysfs *fs;
 	struct ap_system *s;
-	struct node n;         /* for an entry: its directory's node with idx */
-	struct ap_mdev *m;     /* mdev kinds: the live mdev */
+	struct node n;		     /* for an entry: its directory's node with idx */
+	struct ap_mdev *m;	     /* mdev kinds: the live mdev */
 	const struct sysfs_entry *e; /* idx > 0: the entry */
 };
 
@@ -119,7 +119,7 @@ enum sysfs_ent_type {
 enum {
 	AV_ALL = 0,
 	AV_CUR, /* today's kernel only */
-	AV_V8,  /* the v8 ABI only */
+	AV_V8,	/* the v8 ABI only */
 };
 
 /*
@@ -135,9 +135,9 @@ struct sysfs_entry {
 	const char *name;
 	uint8_t type;
 	uint8_t avail;
-	uint16_t mode;  /* ENT_FILE: 0444, 0644 or 0200 */
-	uint8_t child;  /* ENT_DIR: the kind of the directory */
-	uint8_t param;  /* ENT_DIR: copied to the child's apid (driver dirs) */
+	uint16_t mode;	/* ENT_FILE: 0444, 0644 or 0200 */
+	uint8_t child;	/* ENT_DIR: the kind of the directory */
+	uint8_t param;	/* ENT_DIR: copied to the child's apid (driver dirs) */
 	bool drv_keyed; /* the current driver is part of the inode number */
 	bool (*visible)(const struct sysfs_ctx *c);
 	int (*show)(struct sysfs_ctx *c, char *buf);
@@ -168,17 +168,16 @@ struct sysfs_dir {
 /* The directory table (tree.c) and the entry tables (attrs_*.c). */
 extern const struct sysfs_dir sysfs_dirs[K_DIR_LAST + 1];
 extern const struct sysfs_entry root_ents[], bus_ents[], devices_ents[], class_ents[],
-	kernel_ents[], bus_ap_ents[], bus_ap_drivers_ents[], ap_drv_ents[], bus_matrix_ents[],
-	bus_matrix_devices_ents[], bus_matrix_drivers_ents[], matrix_drv_ents[], bus_mdev_ents[],
-	bus_mdev_drivers_ents[], mdev_drv_ents[], ap_root_ents[], card_ents[], queue_ents[],
-	vfio_root_ents[], matrix_ents[], types_ents[], type_ents[], mdev_ents[],
-	class_mdev_bus_ents[], group_ents[];
+    kernel_ents[], bus_ap_ents[], bus_ap_drivers_ents[], ap_drv_ents[], bus_matrix_ents[],
+    bus_matrix_devices_ents[], bus_matrix_drivers_ents[], matrix_drv_ents[], bus_mdev_ents[],
+    bus_mdev_drivers_ents[], mdev_drv_ents[], ap_root_ents[], card_ents[], queue_ents[],
+    vfio_root_ents[], matrix_ents[], types_ents[], type_ents[], mdev_ents[], class_mdev_bus_ents[],
+    group_ents[];
 extern const unsigned int root_nents, bus_nents, devices_nents, class_nents, kernel_nents,
-	bus_ap_nents, bus_ap_drivers_nents, ap_drv_nents, bus_matrix_nents,
-	bus_matrix_devices_nents, bus_matrix_drivers_nents, matrix_drv_nents, bus_mdev_nents,
-	bus_mdev_drivers_nents, mdev_drv_nents, ap_root_nents, card_nents, queue_nents,
-	vfio_root_nents, matrix_nents, types_nents, type_nents, mdev_nents,
-	class_mdev_bus_nents, group_nents;
+    bus_ap_nents, bus_ap_drivers_nents, ap_drv_nents, bus_matrix_nents, bus_matrix_devices_nents,
+    bus_matrix_drivers_nents, matrix_drv_nents, bus_mdev_nents, bus_mdev_drivers_nents,
+    mdev_drv_nents, ap_root_nents, card_nents, queue_nents, vfio_root_nents, matrix_nents,
+    types_nents, type_nents, mdev_nents, class_mdev_bus_nents, group_nents;
 
 /* Dynamic children (dyn.c). */
 bool dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
@@ -218,8 +217,7 @@ int tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysf
  * The first listed child of the resolved directory c at position >= pos
  * (see DIRPOS_*): its name and node, and its position in *ret_pos.
  */
-bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret,
-	       uint64_t *ret_pos);
+bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret, uint64_t *ret_pos);
 /* The parent directory of a resolved directory (the root is its own). */
 void node_parent(const struct sysfs_ctx *c, struct node *ret);
 /* The target of a resolved link, relative to the link's directory. */
@@ -268,14 +266,35 @@ const struct apemu_sysfs_hooks *sysfs_hooks(const struct apemu_sysfs *fs);
 /* Entry table helpers. */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define NENTS(t)      const unsigned int t##_nents = ARRAY_SIZE(t##_ents)
-#define DIR(n, k)     {.name = (n), .type = ENT_DIR, .child = (k)}
-#define RO(n, fn, av) {.name = (n), .type = ENT_FILE, .mode = 0444, .avail = (av), .show = (fn)}
-#define RW(n, fs, fst, av)                                                                        \
-	{.name = (n), .type = ENT_FILE, .mode = 0644, .avail = (av), .show = (fs), .store = (fst)}
-#define WO(n, fn)  {.name = (n), .type = ENT_FILE, .mode = 0200, .store = (fn)}
-#define LNK(n, fn) {.name = (n), .type = ENT_LINK, .target = (fn)}
+#define DIR(n, k)                                                                                  \
+	{                                                                                          \
+		.name = (n), .type = ENT_DIR, .child = (k)                                         \
+	}
+#define RO(n, fn, av)                                                                              \
+	{                                                                                          \
+		.name = (n), .type = ENT_FILE, .mode = 0444, .avail = (av), .show = (fn)           \
+	}
+#define RW(n, fs, fst, av)                                                                         \
+	{                                                                                          \
+		.name = (n), .type = ENT_FILE, .mode = 0644, .avail = (av), .show = (fs),          \
+		.store = (fst)                                                                     \
+	}
+#define WO(n, fn)                                                                                  \
+	{                                                                                          \
+		.name = (n), .type = ENT_FILE, .mode = 0200, .store = (fn)                         \
+	}
+#define LNK(n, fn)                                                                                 \
+	{                                                                                          \
+		.name = (n), .type = ENT_LINK, .target = (fn)                                      \
+	}
 /* A directory or link that exists while vfio_ap is loaded. */
-#define VDIR(n, k)  {.name = (n), .type = ENT_DIR, .child = (k), .visible = sysfs_vfio_ap_loaded}
-#define VLNK(n, fn) {.name = (n), .type = ENT_LINK, .target = (fn), .visible = sysfs_vfio_ap_loaded}
+#define VDIR(n, k)                                                                                 \
+	{                                                                                          \
+		.name = (n), .type = ENT_DIR, .child = (k), .visible = sysfs_vfio_ap_loaded        \
+	}
+#define VLNK(n, fn)                                                                                \
+	{                                                                                          \
+		.name = (n), .type = ENT_LINK, .target = (fn), .visible = sysfs_vfio_ap_loaded     \
+	}
 
 #endif

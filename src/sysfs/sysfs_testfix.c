@@ -21,8 +21,7 @@
 
 static const unsigned int usage_domains[] = {0x04, 0x47, 0xab, 0xff};
 
-static void add_adapter(struct ap_machine *hw, unsigned int id, unsigned int gen,
-			enum ap_mode mode)
+static void add_adapter(struct ap_machine *hw, unsigned int id, unsigned int gen, enum ap_mode mode)
 {
 	struct ap_adapter_desc d = {
 	    .id = id, .gen = gen, .mode = mode, .depth = -1, .max_msg_size = -1};
@@ -81,7 +80,8 @@ static size_t split(char *path, char **comp)
 {
 	size_t n = 0;
 
-	for (char *save = NULL, *t = strtok_r(path, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+	for (char *save = NULL, *t = strtok_r(path, "/", &save); t;
+	     t = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(t, "."))
 			continue;
 		assert_true(n < MAX_COMPONENTS);
@@ -193,7 +193,8 @@ int fix_readlink(struct fix *f, const char *path, char *buf, size_t size)
 void fix_create_mdev(struct fix *f, const char *uuid)
 {
 	assert_int_equal(
-	    fix_write(f, "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create",
+	    fix_write(f,
+		      "/sys/devices/vfio_ap/matrix/mdev_supported_types/vfio_ap-passthrough/create",
 		      uuid),
 	    0);
 }

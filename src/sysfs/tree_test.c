@@ -96,9 +96,12 @@ static void test_encode_decode_round_trips_device_kinds(void **state)
 	}
 	/* every domain, for one kind of each shape */
 	for (unsigned int apqi = 0; apqi < 256; apqi++) {
-		assert_round_trip(&(struct node){.kind = K_QUEUE, .apid = 0xff, .apqi = (uint8_t)apqi});
-		assert_round_trip(&(struct node){.kind = K_LNK_DRV_DEV, .apid = 0x05,
-						 .apqi = (uint8_t)apqi, .isq = true,
+		assert_round_trip(
+		    &(struct node){.kind = K_QUEUE, .apid = 0xff, .apqi = (uint8_t)apqi});
+		assert_round_trip(&(struct node){.kind = K_LNK_DRV_DEV,
+						 .apid = 0x05,
+						 .apqi = (uint8_t)apqi,
+						 .isq = true,
 						 .drv = AP_DRV_VFIO_AP});
 	}
 }
@@ -128,7 +131,7 @@ static void test_encode_decode_round_trips_mdev_kinds(void **state)
 /* The mdev kinds are the ones whose nodes name an mdev, and only those. */
 static void test_mdev_kinds_are_the_mdev_nodes(void **state)
 {
-	static const uint8_t mdev_kinds[] = {K_MDEV,	     K_POWER_MDEV,   K_GROUP,
+	static const uint8_t mdev_kinds[] = {K_MDEV,	      K_POWER_MDEV,   K_GROUP,
 					     K_GROUP_DEVICES, K_LNK_MDEV_BUS, K_LNK_MDEV_DRV,
 					     K_LNK_TYPE_DEV,  K_LNK_GROUP_DEV};
 	unsigned int count = 0;
@@ -168,7 +171,7 @@ static void test_decode_rejects_unused_bits(void **state)
 {
 	const uint64_t card05 = node_encode(&(struct node){.kind = K_CARD, .apid = 0x05});
 	const uint64_t bad[] = {
-	    card05 | 1ull << 17, card05 | 1ull << 19, card05 | 1ull << 24,
+	    card05 | 1ull << 17, card05 | 1ull << 19,	 card05 | 1ull << 24,
 	    card05 | 1ull << 47, (uint64_t)K_ROOT << 56, /* the root is 1, nothing else */
 	};
 	struct node n;
@@ -235,7 +238,10 @@ static void test_resolve_needs_the_binding(void **state)
 {
 	struct fix *f = fix_new(AP_ABI_CUR);
 	struct node card = {.kind = K_LNK_DRV_DEV, .apid = 0x05, .drv = AP_DRV_CEX4CARD};
-	struct node q = {.kind = K_LNK_DRV_DEV, .apid = 0x05, .apqi = 0x47, .isq = true,
+	struct node q = {.kind = K_LNK_DRV_DEV,
+			 .apid = 0x05,
+			 .apqi = 0x47,
+			 .isq = true,
 			 .drv = AP_DRV_CEX4QUEUE};
 	struct node drvlink = {.kind = K_CARD,
 			       .apid = 0x05,
@@ -286,24 +292,26 @@ static void test_resolve_checks_the_entry_index(void **state)
 	(void)state;
 	assert_true(resolves(f, &(struct node){.kind = K_BUS_AP, .idx = 3}));
 	/* past the table */
-	assert_false(resolves(f, &(struct node){.kind = K_BUS_AP,
-						 .idx = (uint8_t)(bus_ap_nents + 1)}));
+	assert_false(
+	    resolves(f, &(struct node){.kind = K_BUS_AP, .idx = (uint8_t)(bus_ap_nents + 1)}));
 	assert_false(resolves(f, &(struct node){.kind = K_POWER_AP, .idx = 1}));
 	/* a directory entry is a node of its own kind, never an index */
 	assert_false(resolves(f, &(struct node){.kind = K_ROOT, .idx = 1}));
 	/* links with a dynamic name have no entries */
 	assert_false(resolves(f, &(struct node){.kind = K_LNK_DEV, .apid = 5, .idx = 1}));
 	/* the other ABI's entry */
-	assert_true(resolves(f, &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47,
-						.idx = (uint8_t)cur_reset}));
-	assert_false(resolves(f, &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47,
-						 .idx = (uint8_t)v8_reset}));
+	assert_true(resolves(
+	    f,
+	    &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47, .idx = (uint8_t)cur_reset}));
+	assert_false(resolves(
+	    f, &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47, .idx = (uint8_t)v8_reset}));
 	fix_free(f);
 	f = fix_new(AP_ABI_V8);
-	assert_true(resolves(f, &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47,
-						.idx = (uint8_t)v8_reset}));
-	assert_false(resolves(f, &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47,
-						 .idx = (uint8_t)cur_reset}));
+	assert_true(resolves(
+	    f, &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47, .idx = (uint8_t)v8_reset}));
+	assert_false(resolves(
+	    f,
+	    &(struct node){.kind = K_QUEUE, .apid = 5, .apqi = 0x47, .idx = (uint8_t)cur_reset}));
 	fix_free(f);
 }
 
@@ -442,7 +450,8 @@ static void test_paths_of_an_mdev(void **state)
 {
 	static const struct path_case t[] = {
 	    {"/sys/devices/vfio_ap/matrix/" UUID1, 0, K_MDEV, 0, 0, NULL},
-	    {"/sys/devices/vfio_ap/matrix/" UUID1 "/assign_adapter", 0, K_MDEV, 0, 0, "assign_adapter"},
+	    {"/sys/devices/vfio_ap/matrix/" UUID1 "/assign_adapter", 0, K_MDEV, 0, 0,
+	     "assign_adapter"},
 	    {"/sys/devices/vfio_ap/matrix/" UUID1 "/power", 0, K_POWER_MDEV, 0, 0, NULL},
 	    {"/sys/devices/vfio_ap/matrix/" UUID1 "/iommu_group", 0, K_MDEV, 0, 0, "iommu_group"},
 	    {"/sys/bus/mdev/devices/" UUID1, 0, K_LNK_MDEV_BUS, 0, 0, NULL},
@@ -453,11 +462,14 @@ static void test_paths_of_an_mdev(void **state)
 	    {"/sys/kernel/iommu_groups/0/devices", 0, K_GROUP_DEVICES, 0, 0, NULL},
 	    {"/sys/kernel/iommu_groups/0/devices/" UUID1, 0, K_LNK_GROUP_DEV, 0, 0, NULL},
 	    {"/sys/bus/mdev/devices/" UUID1 "/matrix", 0, K_MDEV, 0, 0, "matrix"},
-	    {"/sys/devices/vfio_ap/matrix/" UUID1 "/iommu_group/devices", 0, K_GROUP_DEVICES, 0, 0, NULL},
+	    {"/sys/devices/vfio_ap/matrix/" UUID1 "/iommu_group/devices", 0, K_GROUP_DEVICES, 0, 0,
+	     NULL},
 	    {"/sys/devices/vfio_ap/matrix/" UUID1 "/mdev_type/create", 0, K_TYPE, 0, 0, "create"},
 	    /* strict names */
-	    {"/sys/devices/vfio_ap/matrix/62177883-F1BB-47F0-914D-32A22E3A8804", -ENOENT, 0, 0, 0, NULL},
-	    {"/sys/devices/vfio_ap/matrix/62177883f1bb47f0914d32a22e3a8804", -ENOENT, 0, 0, 0, NULL},
+	    {"/sys/devices/vfio_ap/matrix/62177883-F1BB-47F0-914D-32A22E3A8804", -ENOENT, 0, 0, 0,
+	     NULL},
+	    {"/sys/devices/vfio_ap/matrix/62177883f1bb47f0914d32a22e3a8804", -ENOENT, 0, 0, 0,
+	     NULL},
 	    {"/sys/devices/vfio_ap/matrix/" UUID2, -ENOENT, 0, 0, 0, NULL},
 	    {"/sys/kernel/iommu_groups/00", -ENOENT, 0, 0, 0, NULL},
 	    {"/sys/kernel/iommu_groups/+0", -ENOENT, 0, 0, 0, NULL},

@@ -85,8 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	flags = data[0];
 	fmt = data[1];
-	cpu = (struct ap_cpu_model){.ap = !(flags & 1), .apqci = !(flags & 2), .apft = !(flags & 4),
-				    .apqi = !(flags & 8), .msax3 = true, .apxa = !(flags & 16)};
+	cpu = (struct ap_cpu_model){.ap = !(flags & 1),
+				    .apqci = !(flags & 2),
+				    .apft = !(flags & 4),
+				    .apqi = !(flags & 8),
+				    .msax3 = true,
+				    .apxa = !(flags & 16)};
 	/* the CRYCB: every byte from the input (the masks a guest could be given) */
 	memset(&crycb, 0xff, sizeof(crycb));
 	n = size - 2 < sizeof(crycb) / 4 ? size - 2 : sizeof(crycb) / 4;

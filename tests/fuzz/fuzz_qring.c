@@ -72,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			guest_write(&in, mem, bytes);
 			break;
 		case 2:
-			qring_put(r, &g, take_bytes(&in, 4), msg, take_bytes(&in, 2) % (slot_size + 1));
+			qring_put(r, &g, take_bytes(&in, 4), msg,
+				  take_bytes(&in, 2) % (slot_size + 1));
 			break;
 		case 3:
 			qring_get(r, &g, buf, take_bytes(&in, 2) % (sizeof(buf) + 1), &psmid,
@@ -80,11 +81,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:
 			len = take_bytes(&in, 2) % (sizeof(buf) + 1);
-			if (qring_host_take(&h, buf, len, &psmid, &len, &gen) == 0 && len > slot_size)
+			if (qring_host_take(&h, buf, len, &psmid, &len, &gen) == 0 &&
+			    len > slot_size)
 				abort();
 			break;
 		case 5:
-			qring_host_complete(&h, gen, psmid, msg, take_bytes(&in, 2) % (slot_size + 1));
+			qring_host_complete(&h, gen, psmid, msg,
+					    take_bytes(&in, 2) % (slot_size + 1));
 			break;
 		case 6:
 			qring_host_reset(&h);

@@ -22,13 +22,13 @@
 
 #include "jfield.h"
 
-static const char *const known[] = {"op", "tag", "id", "on", "queues", "uuid", "memory",
-				    "ring", "fd", "index", "event", "type", NULL};
+static const char *const known[] = {"op",   "tag", "id",    "on",    "queues", "uuid", "memory",
+				    "ring", "fd",  "index", "event", "type",   NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct jfield_ids ids = {.what = "adapter", .limit_field = "max_adapter_id", .limit = 255,
-				 .extended = true};
+	struct jfield_ids ids = {
+	    .what = "adapter", .limit_field = "max_adapter_id", .limit = 255, .extended = true};
 	char err[512] = "";
 	struct jfield jf = {.name = "fuzz", .err = err, .errlen = sizeof(err)};
 	struct json_tokener *tok;

@@ -22,10 +22,10 @@
 
 /* small (no APXA: 64 x 16 queues), so that a fresh one per input is cheap */
 static const char machine[] =
-	"{\"apxa\": false, \"apmask\": \"0x0f\", \"aqmask\": \"0x8\", "
-	"\"usage_domains\": \"1,3,4,15\", \"control_domains\": \"1,4\", "
-	"\"adapters\": [{\"id\": 2, \"type\": \"CEX5C\"}, {\"id\": 5, \"type\": \"CEX6A\"}, "
-	"{\"id\": 6, \"type\": \"CEX8P\"}, {\"id\": 63, \"type\": \"CEX7A\"}]}";
+    "{\"apxa\": false, \"apmask\": \"0x0f\", \"aqmask\": \"0x8\", "
+    "\"usage_domains\": \"1,3,4,15\", \"control_domains\": \"1,4\", "
+    "\"adapters\": [{\"id\": 2, \"type\": \"CEX5C\"}, {\"id\": 5, \"type\": \"CEX6A\"}, "
+    "{\"id\": 6, \"type\": \"CEX8P\"}, {\"id\": 63, \"type\": \"CEX7A\"}]}";
 
 static void parsers(uint8_t which, const char *buf, size_t len)
 {
@@ -119,7 +119,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if (!loaded) {
-		if (machine_json_parse("fuzz", machine, sizeof(machine) - 1, &mj, err, sizeof(err)) < 0)
+		if (machine_json_parse("fuzz", machine, sizeof(machine) - 1, &mj, err,
+				       sizeof(err)) < 0)
 			abort();
 		loaded = true;
 	}
