@@ -43,12 +43,11 @@ int ctlwire_connect(const char *path, int *ret_fd, pid_t *ret_pid)
 	return 0;
 }
 
-int ctlwire_send(int sock, struct json_object *req, const int *fds, size_t nfds, unsigned int flags)
+int ctlwire_send_bytes(int sock, const void *buf, size_t len, const int *fds, size_t nfds,
+		       unsigned int flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * CTLWIRE_MAX_FDS)] = {0};
-	size_t len;
-	const char *text = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
-	struct iovec iov = {.iov_base = (void *)text, .iov_len = len};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
@@ -71,6 +70,14 @@ int ctlwire_send(int sock, struct json_object *req, const int *fds, size_t nfds,
 	if (n < 0)
 		return errno == EPIPE && (flags & CTLWIRE_EPIPE_IS_RESET) ? -ECONNRESET : -errno;
 	return 0;
+}
+
+int ctlwire_send(int sock, struct json_object *req, const int *fds, size_t nfds, unsigned int flags)
+{
+	size_t len;
+	const char *text = json_object_to_json_string_length(req, JSON_C_TO_STRING_PLAIN, &len);
+
+	return ctlwire_send_bytes(sock, text, len, fds, nfds, flags);
 }
 
 static int parse_object(const char *text, size_t len, struct json_object **ret)

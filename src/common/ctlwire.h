@@ -52,6 +52,9 @@ CTLWIRE_HIDDEN int ctlwire_connect(const char *path, int *ret_fd, pid_t *ret_pid
  */
 CTLWIRE_HIDDEN int ctlwire_send(int sock, struct json_object *req, const int *fds, size_t nfds,
 				unsigned int flags);
+/* The same for len bytes of any content (a test's malformed message). */
+CTLWIRE_HIDDEN int ctlwire_send_bytes(int sock, const void *buf, size_t len, const int *fds,
+				      size_t nfds, unsigned int flags);
 
 /*
  * Wait up to timeout_ms (poll(2) semantics; negative: forever) for one reply

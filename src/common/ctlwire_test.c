@@ -69,22 +69,7 @@ static unsigned int open_fds(void)
 /* The daemon's side: raw bytes with descriptors. */
 static void raw_send(int sock, const void *buf, size_t len, const int *fds, size_t nfds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * 8)] = {0};
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		msg.msg_control = cbuf;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
-	assert_int_equal(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+	assert_int_equal(ctlwire_send_bytes(sock, buf, len, fds, nfds, 0), 0);
 }
 
 static void raw_send_text(const char *text)

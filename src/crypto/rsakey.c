@@ -8,7 +8,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
-int rsakey_generate(unsigned int bits, struct rsakey *k)
+int rsakey_from_pkey(EVP_PKEY *pkey, struct rsakey *k)
 {
 	static const char *const names[] = {
 	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
@@ -18,8 +18,8 @@ int rsakey_generate(unsigned int bits, struct rsakey *k)
 	BIGNUM **nums[] = {&k->n, &k->e, &k->d, &k->p, &k->q, &k->dp, &k->dq, &k->qinv};
 
 	memset(k, 0, sizeof(*k));
-	k->pkey = EVP_RSA_gen(bits);
-	if (!k->pkey)
+	k->pkey = pkey;
+	if (!pkey)
 		return -EIO;
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		if (EVP_PKEY_get_bn_param(k->pkey, names[i], nums[i]) != 1) {
@@ -27,9 +27,14 @@ int rsakey_generate(unsigned int bits, struct rsakey *k)
 			return -EIO;
 		}
 	}
-	k->bits = bits;
+	k->bits = (unsigned int)EVP_PKEY_get_bits(pkey);
 	k->len = (size_t)BN_num_bytes(k->n);
 	return 0;
+}
+
+int rsakey_generate(unsigned int bits, struct rsakey *k)
+{
+	return rsakey_from_pkey(EVP_RSA_gen(bits), k);
 }
 
 void rsakey_clear(struct rsakey *k)

@@ -21,6 +21,9 @@ struct rsakey {
 
 /* A fresh key of bits bits (public exponent 65537). 0, or -EIO with *k cleared. */
 int rsakey_generate(unsigned int bits, struct rsakey *k);
+/* The same numbers of an existing RSA key, which k then owns (freed by
+ * rsakey_clear(), also on failure; NULL fails). 0 or -EIO. */
+int rsakey_from_pkey(EVP_PKEY *pkey, struct rsakey *k);
 /* Free and wipe; accepts a cleared key. */
 void rsakey_clear(struct rsakey *k);
 /*

@@ -45,30 +45,17 @@ static struct t50_ctx *ctx;
 /* The numbers of a PEM key, as rsakey_generate() fills them in. 0 or -1. */
 static int key_load(const struct testkey *t, struct rsakey *k)
 {
-	static const char *const names[] = {
-	    OSSL_PKEY_PARAM_RSA_N,	   OSSL_PKEY_PARAM_RSA_E,
-	    OSSL_PKEY_PARAM_RSA_D,	   OSSL_PKEY_PARAM_RSA_FACTOR1,
-	    OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
-	    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
-	BIGNUM **nums[] = {&k->n, &k->e, &k->d, &k->p, &k->q, &k->dp, &k->dq, &k->qinv};
 	BIO *bio = BIO_new_mem_buf(t->pem, -1);
+	EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 
-	memset(k, 0, sizeof(*k));
-	if (!bio)
-		return -1;
-	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	if (!k->pkey || EVP_PKEY_get_bits(k->pkey) != (int)t->bits)
-		goto fail;
-	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
-		if (EVP_PKEY_get_bn_param(k->pkey, names[i], nums[i]) != 1)
-			goto fail;
-	k->bits = t->bits;
-	k->len = (size_t)BN_num_bytes(k->n);
+	if (rsakey_from_pkey(pkey, k) < 0)
+		return -1;
+	if (k->bits != t->bits) {
+		rsakey_clear(k);
+		return -1;
+	}
 	return 0;
-fail:
-	rsakey_clear(k);
-	return -1;
 }
 
 static int group_setup(void **state)
