@@ -4,7 +4,8 @@
 # table, under the version node of src/guest/libapemu-guest.map, and nothing
 # else is. The list comes from the headers themselves (publicapi.py), so a
 # new public function without a map entry fails here, and so does an
-# internal one that leaks out through the map.
+# internal one that leaks out through the map. With APEMU_GUEST_MAN set to
+# man/libapemu-guest.3, every such function must also be in its SYNOPSIS.
 #
 # usage: check-symbols.py LIBRARY MAP INCLUDE_DIR CC...
 import os
@@ -69,6 +70,14 @@ def main(argv):
     for n in sorted(want & set(have)):
         if have[n] != node:
             problems.append("%s: exported with version %r, not %s" % (n, have[n] or "none", node))
+    man = os.environ.get("APEMU_GUEST_MAN")
+    if man:
+        text = open(man).read()
+        synopsis = text[text.find(".SH SYNOPSIS"):text.find(".SH DESCRIPTION")]
+        for n in sorted(want):
+            if not re.search(r"\b%s\(" % re.escape(n), synopsis):
+                problems.append("%s: declared in include/apemu but not in %s's SYNOPSIS"
+                                % (n, man))
     for p in problems:
         print(p)
     if problems:
