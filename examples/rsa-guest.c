@@ -2,7 +2,7 @@
  * rsa-guest - one RSA operation through an AP queue of a guest of apemud,
  * as a guest kernel's zcrypt driver does it, using libapemu-guest alone.
  *
- *   rsa-guest [-s SOCKET] UUID AA.DDDD
+ *   rsa-guest [-s SOCKET] [-m BYTES] UUID AA.DDDD
  *
  * The guest opens the vfio_ap mediated device UUID (it must be started and
  * hold queue AA.DDDD), checks the queue with TAPQ, sends it one type 50
@@ -11,15 +11,25 @@
  * result with OpenSSL's. Exit status 0 when they are equal, 1 when
  * anything failed (the reason on stderr), 2 for bad arguments.
  *
+ * With -m the program plays QEMU: the guest's RAM is a memfd of BYTES bytes
+ * made here, as QEMU's memory-backend-memfd makes it (sealed), and handed
+ * to the library with apemu_guest_adopt(), which adds its own pages behind
+ * it.
+ *
  * Build: cc rsa-guest.c $(pkg-config --cflags --libs apemu-guest libcrypto)
  */
-#define _POSIX_C_SOURCE 200809L /* getopt, nanosleep */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memfd_create; getopt, nanosleep */
+#endif
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <apemu/guest.h>
@@ -103,12 +113,20 @@ int main(int argc, char **argv)
 	uint16_t apqn; /* adapter << 8 | domain, as the instructions take it */
 	uint64_t info = 0, psmid = 0;
 	size_t len = 0, residual = 0;
-	int opt, r, end = 0;
+	int opt, r, end = 0, ramfd = -1;
+	size_t ram = 0;
+	char *num_end;
 
-	while ((opt = getopt(argc, argv, "s:")) != -1) {
-		if (opt != 's')
+	while ((opt = getopt(argc, argv, "s:m:")) != -1) {
+		if (opt == 's') {
+			sock = optarg;
+		} else if (opt == 'm') {
+			ram = strtoul(optarg, &num_end, 0);
+			if (*num_end || !ram || ram % 4096)
+				goto usage;
+		} else {
 			goto usage;
-		sock = optarg;
+		}
 	}
 	if (argc - optind != 2 || sscanf(argv[optind + 1], "%2x.%4x%n", &a, &d, &end) != 2 ||
 	    argv[optind + 1][end] || d > 0xff)
@@ -119,7 +137,16 @@ int main(int argc, char **argv)
 		return fail(NULL, 0, "OpenSSL could not make a key");
 
 	/* A guest: its memory goes to apemud, which builds a CRYCB for it. */
-	r = apemu_guest_new(sock, NULL, 0, &g);
+	if (ram) {
+		/* QEMU's guest RAM: a sealed memfd the library adopts */
+		ramfd = memfd_create("rsa-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (ramfd < 0 || ftruncate(ramfd, (off_t)ram) < 0 ||
+		    fcntl(ramfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+			return fail(NULL, -errno, "guest RAM of %zu bytes", ram);
+		r = apemu_guest_adopt(sock, NULL, ramfd, ram, &g);
+	} else {
+		r = apemu_guest_new(sock, NULL, 0, &g);
+	}
 	if (r < 0)
 		return fail(NULL, r, "cannot create a guest of apemud at %s",
 			    sock ? sock : APEMU_GUEST_DEFAULT_SOCKET);
@@ -161,6 +188,8 @@ int main(int argc, char **argv)
 		return fail(g, 0, "DQAP: no reply to our request (pgm 0x%04x, cc %d, rc 0x%02x)",
 			    res.pgm, res.cc, APEMU_AP_STATUS_RC(res.status));
 	apemu_guest_free(g); /* releases the mdev; apemud zeroizes its queues */
+	if (ramfd >= 0)
+		close(ramfd);
 
 	/* A type 80 reply holds the result; a type 82 one an error code. */
 	if (len != REPLY_LEN || reply[1] != 0x80)
@@ -173,6 +202,6 @@ int main(int argc, char **argv)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: %s [-s SOCKET] UUID AA.DDDD\n", argv[0]);
+	fprintf(stderr, "usage: %s [-s SOCKET] [-m BYTES] UUID AA.DDDD\n", argv[0]);
 	return 2;
 }

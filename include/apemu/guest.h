@@ -28,6 +28,11 @@
  * With less than 64 KiB of memory the message area ends at the end of
  * memory and there is no caller area.
  *
+ * A guest made by apemu_guest_adopt() (QEMU's RAM, say) has the caller's
+ * memory at [0, ram) and the library's pages behind it: every address above
+ * is then relative to apemu_guest_base() (= ram), and the data-plane area
+ * is [ram + APEMU_GUEST_USER_ADDR, ram + APEMU_GUEST_ADOPT_PAGES).
+ *
  * Errors: functions that can fail return 0 (or a value >= 0 they document)
  * on success and a negative errno on failure; they leave their ret_ outputs
  * untouched when they fail. A request apemud refused returns apemud's errno
@@ -56,6 +61,8 @@ extern "C" {
 #define APEMU_GUEST_DEFAULT_MEMORY (1u << 20)
 #define APEMU_GUEST_MIN_MEMORY	   8192u
 #define APEMU_GUEST_DP_MIN_MEMORY  (256u * 1024u)
+/* The library's own pages behind an adopted memory (apemu_guest_adopt). */
+#define APEMU_GUEST_ADOPT_PAGES (4u << 20)
 
 #define APEMU_GUEST_RING_ADDR 0x0000u
 #define APEMU_GUEST_QCI_ADDR  0x0100u
@@ -139,6 +146,25 @@ int apemu_guest_new(const char *socket_path, const struct apemu_cpu *cpu, size_t
 		    struct apemu_guest **ret);
 
 /*
+ * Create a guest on memory the caller has already: memfd holds guest
+ * addresses [0, ram) (QEMU's memory-backend-memfd; shmem, sealed against
+ * shrinking or sealable, at least ram bytes). The library puts its own
+ * pages (its ring, QCI block, message area and data-plane area:
+ * APEMU_GUEST_ADOPT_PAGES bytes of a memfd of its own) at guest address ram,
+ * where the caller's guest cannot reach them, maps both end to end, and
+ * hands both memfds to apemud ("guest-create" with "ram"). The caller keeps
+ * memfd and must keep it open while the guest lives. Everything else and
+ * the errors are those of apemu_guest_new(); -EINVAL also for a negative
+ * memfd or a ram of 0 or not a multiple of 4096, or a memfd smaller than
+ * ram.
+ */
+int apemu_guest_adopt(const char *socket_path, const struct apemu_cpu *cpu, int memfd, size_t ram,
+		      struct apemu_guest **ret);
+
+/* Guest address of the library's own pages: 0, or ram for an adopted memory. */
+uint64_t apemu_guest_base(const struct apemu_guest *g);
+
+/*
  * Destroy the guest: closes the connection, which makes apemud release the
  * open mdev (queues zeroized, CRYCB masks cleared) and forget the guest;
  * unmaps and closes the memory. Accepts NULL.
@@ -212,7 +238,8 @@ int apemu_guest_reset(struct apemu_guest *g);
  */
 int apemu_guest_crycb(struct apemu_guest *g, uint8_t out[256], uint32_t *ret_crycbd);
 
-/* Guest memory (guest address 0 is the first byte) and its size; owned by g. */
+/* Guest memory (guest address 0 is the first byte) and its size, the
+ * library's pages included; owned by g. */
 void *apemu_guest_memory(struct apemu_guest *g, size_t *ret_size);
 
 /*

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -33,7 +34,9 @@ static int gmem_seal(int fd)
 	return 0;
 }
 
-int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len)
+/* Check and seal fd (gmem.h), then map [0, size) of it at addr (NULL: anywhere). */
+static int gmem_map_at(int fd, uint64_t size, void *addr, const char *member, void **ret, char *why,
+		       size_t why_len)
 {
 	struct statfs sfs;
 	struct stat st;
@@ -52,11 +55,11 @@ int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len)
 	if (fstat(fd, &st) < 0)
 		return gmem_fail(why, why_len, errno, "cannot fstat the memfd");
 	if ((uint64_t)st.st_size < size) {
-		snprintf(why, why_len, "memory: %" PRIu64 " bytes, but the memfd has only %lld",
+		snprintf(why, why_len, "%s: %" PRIu64 " bytes, but the memfd has only %lld", member,
 			 size, (long long)st.st_size);
 		return -EINVAL;
 	}
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | (addr ? MAP_FIXED : 0), fd, 0);
 	if (p == MAP_FAILED) {
 		int e = errno;
 
@@ -64,5 +67,36 @@ int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len)
 		return -e;
 	}
 	*ret = p;
+	return 0;
+}
+
+int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len)
+{
+	return gmem_map_at(fd, size, NULL, "memory", ret, why, why_len);
+}
+
+int gmem_map2(int ram_fd, uint64_t ram, int aux_fd, uint64_t size, void **ret, char *why,
+	      size_t why_len)
+{
+	void *base, *p;
+	int e;
+
+	if (!ram || ram >= size || ram % 4096)
+		return gmem_fail(why, why_len, EINVAL,
+				 "ram: not a page multiple between 0 and memory");
+	/* one reservation, the two memfds mapped over it: freed by one munmap() */
+	base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		e = errno;
+		snprintf(why, why_len, "cannot reserve %" PRIu64 " bytes: %s", size, strerror(e));
+		return -e;
+	}
+	if ((e = gmem_map_at(ram_fd, ram, base, "ram", &p, why, why_len)) < 0 ||
+	    (e = gmem_map_at(aux_fd, size - ram, (uint8_t *)base + ram, "memory - ram", &p, why,
+			     why_len)) < 0) {
+		munmap(base, size);
+		return e;
+	}
+	*ret = base;
 	return 0;
 }

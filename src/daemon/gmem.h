@@ -24,4 +24,17 @@
  */
 int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len);
 
+/*
+ * Map a guest memory made of two memfds, end to end: [0, ram) is [0, ram)
+ * of ram_fd (QEMU's guest RAM, say) and [ram, size) is [0, size - ram) of
+ * aux_fd (the guest library's own pages: its ring, its data-plane area),
+ * at one address, so that the rest of apemud sees one memory of size
+ * bytes and frees it with one munmap(). Each memfd is checked and sealed as
+ * gmem_map() does (a size that does not fit starts why with "ram: " for the
+ * first, "memory - ram: " for the second). ram must
+ * be a non-zero multiple of the page size below size.
+ */
+int gmem_map2(int ram_fd, uint64_t ram, int aux_fd, uint64_t size, void **ret, char *why,
+	      size_t why_len);
+
 #endif

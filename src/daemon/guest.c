@@ -258,6 +258,7 @@ void guests_free(struct apemud *d)
 struct create_args {
 	struct ap_cpu_model cpu;
 	uint64_t memory, ring;
+	uint64_t ram; /* 0: one memfd; else the first holds [0, ram), a second the rest */
 	uint64_t dp_addr, dp_size; /* dp_size 0: no data-plane area */
 	bool doorbells;
 };
@@ -329,7 +330,7 @@ static int parse_dataplane(struct jfield *jf, struct json_object *req, struct cr
 
 static int parse_create(struct jfield *jf, struct json_object *req, struct create_args *a)
 {
-	static const char *const known[] = {"op",   "tag",	 "cpu",	      "memory",
+	static const char *const known[] = {"op",   "tag",	 "cpu",	      "memory", "ram",
 					    "ring", "dataplane", "doorbells", NULL};
 	struct json_object *v_db;
 	int64_t v;
@@ -343,6 +344,15 @@ static int parse_create(struct jfield *jf, struct json_object *req, struct creat
 	if (v % GUEST_PAGE)
 		return jfield_fail(jf, "memory", "%" PRId64 " is not a multiple of 4096", v);
 	a->memory = (uint64_t)v;
+	a->ram = 0;
+	if ((e = guest_get_int(jf, req, "ram", false, 0, GUEST_PAGE, INT64_MAX, &v)) < 0)
+		return e;
+	if (v && (v % GUEST_PAGE || (uint64_t)v >= a->memory))
+		return jfield_fail(jf, "ram",
+				   "%" PRId64
+				   " is not a multiple of 4096 below the memory (%" PRIu64 ")",
+				   v, a->memory);
+	a->ram = (uint64_t)v; /* 0: absent */
 	if ((e = guest_get_int(jf, req, "ring", true, 0, 0, INT64_MAX, &v)) < 0)
 		return e;
 	if (v % 8 || (uint64_t)v > a->memory - sizeof(struct apemu_ring))
@@ -371,14 +381,16 @@ static int parse_create(struct jfield *jf, struct json_object *req, struct creat
  * Map the memfd (sealed against shrinking first, then measured: gmem.h)
  * and check the ring.
  */
-static int map_memory(struct jfield *jf, int fd, const struct create_args *a, uint8_t **ret)
+static int map_memory(struct jfield *jf, const int *fd, const struct create_args *a, uint8_t **ret)
 {
 	char why[MSG_LEN];
 	struct apemu_ring ring;
 	void *p;
 	int e;
 
-	if ((e = gmem_map(fd, a->memory, &p, why, sizeof(why))) < 0) {
+	e = a->ram ? gmem_map2(fd[0], a->ram, fd[1], a->memory, &p, why, sizeof(why))
+		   : gmem_map(fd[0], a->memory, &p, why, sizeof(why));
+	if (e < 0) {
 		jfield_fail(jf, NULL, "%s", why);
 		return e;
 	}
@@ -438,7 +450,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 	struct create_args a;
 	struct guest *g;
 	uint8_t *mem = NULL;
-	size_t ndb;
+	size_t ndb, nmem;
 	int e;
 
 	if (!gc)
@@ -451,17 +463,19 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 				     " already (one guest per connection)",
 				     gc->guest->id);
 	ndb = a.doorbells ? 2 : 0;
-	if (fds->n < 1 + ndb || fds->n > 2 + ndb)
-		return control_error(EINVAL,
-				     "guest-create: expected the memfd, optionally an eventfd for "
-				     "interruptions%s, as SCM_RIGHTS, got %zu descriptors",
-				     a.doorbells ? ", then the trap and data doorbells" : "",
-				     fds->n);
-	for (size_t i = 1; i < fds->n; i++)
+	nmem = a.ram ? 2 : 1;
+	if (fds->n < nmem + ndb || fds->n > nmem + 1 + ndb)
+		return control_error(
+		    EINVAL,
+		    "guest-create: expected the memfd%s, optionally an eventfd for "
+		    "interruptions%s, as SCM_RIGHTS, got %zu descriptors",
+		    a.ram ? " of the ram and that of the rest" : "",
+		    a.doorbells ? ", then the trap and data doorbells" : "", fds->n);
+	for (size_t i = nmem; i < fds->n; i++)
 		if (!guest_is_eventfd(fds->fd[i]))
 			return control_error(
 			    EINVAL, "guest-create: descriptor %zu is not an eventfd", i + 1);
-	if ((e = map_memory(&jf, fds->fd[0], &a, &mem)) < 0)
+	if ((e = map_memory(&jf, fds->fd, &a, &mem)) < 0)
 		return control_error(-e, "%s", err);
 	g = calloc(1, sizeof(*g));
 	if (!g) {
@@ -474,7 +488,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 	g->mem = mem;
 	g->mem_size = a.memory;
 	g->ring = (struct apemu_ring *)(mem + a.ring);
-	g->irq_fd = fds->n == 2 + ndb ? fds->fd[1] : -1;
+	g->irq_fd = fds->n == nmem + 1 + ndb ? fds->fd[nmem] : -1;
 	if (g->irq_fd >= 0)
 		efd_set_nonblocking(g->irq_fd); /* the client sees it too (efd.h) */
 	g->trap_fd = ndb ? fds->fd[fds->n - 2] : -1;
@@ -497,7 +511,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 		free(g);
 		return control_error(-e, "guest-create: cannot serve the guest: %s", strerror(-e));
 	}
-	for (size_t i = 1; i < fds->n; i++)
+	for (size_t i = nmem; i < fds->n; i++)
 		fds->fd[i] = -1; /* kept as irq_fd, trap_fd, data_fd */
 	gc->guest = g;
 	dlog_daemon(AP_LOG_INFO,

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,34 +40,87 @@ static _Thread_local char new_message[GUEST_MESSAGE_MAX];
 
 /* ---- lifecycle ---- */
 
+/* The library's pages at g->base: the ring, then the data-plane area from dp_off. */
+static void lay_out(struct apemu_guest *g, size_t dp_off)
+{
+	g->ring = (struct apemu_ring *)(g->mem + g->base + APEMU_GUEST_RING_ADDR);
+	g->ring->magic = APEMU_RING_MAGIC;
+	g->ring->version = APEMU_RING_VERSION;
+	g->ring->guest_waiting = APEMU_GUEST_RUNNING;
+	if (dp_off) {
+		g->dp_off = dp_off;
+		g->dp_size = g->mem_size - dp_off;
+		g->dp = (struct apemu_dp_area *)(g->mem + g->dp_off);
+		g->dp->magic = APEMU_DP_MAGIC;
+		g->dp->version = APEMU_DP_VERSION;
+	}
+}
+
+/* A sealed memfd of size bytes, close-on-exec. */
+static int new_memfd(size_t size, int *ret)
+{
+	int fd = memfd_create("apemu-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -errno;
+	/* apemud maps it too: it must never shrink under that mapping */
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	*ret = fd;
+	return 0;
+}
+
 static int make_memory(struct apemu_guest *g, size_t size)
 {
 	void *p;
+	int r;
 
-	g->memfd = memfd_create("apemu-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (g->memfd < 0)
-		return -errno;
-	if (ftruncate(g->memfd, (off_t)size) < 0)
-		return -errno;
-	/* apemud maps it too: it must never shrink under that mapping */
-	if (fcntl(g->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		return -errno;
+	if ((r = new_memfd(size, &g->memfd)) < 0)
+		return r;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	g->mem = p;
 	g->mem_size = size;
-	g->ring = (struct apemu_ring *)(g->mem + APEMU_GUEST_RING_ADDR);
-	g->ring->magic = APEMU_RING_MAGIC;
-	g->ring->version = APEMU_RING_VERSION;
-	g->ring->guest_waiting = APEMU_GUEST_RUNNING;
-	if (size >= APEMU_GUEST_DP_MIN_MEMORY) {
-		g->dp_off = (size / 2) & ~(size_t)(PAGE - 1);
-		g->dp_size = size - g->dp_off;
-		g->dp = (struct apemu_dp_area *)(g->mem + g->dp_off);
-		g->dp->magic = APEMU_DP_MAGIC;
-		g->dp->version = APEMU_DP_VERSION;
-	}
+	lay_out(g, size >= APEMU_GUEST_DP_MIN_MEMORY ? (size / 2) & ~(size_t)(PAGE - 1) : 0);
+	return 0;
+}
+
+/*
+ * The caller's memfd as [0, ram), the library's own pages (a memfd of
+ * APEMU_GUEST_ADOPT_PAGES bytes) behind it, mapped end to end as apemud
+ * maps them.
+ */
+static int adopt_memory(struct apemu_guest *g, int ramfd, size_t ram)
+{
+	size_t size = ram + APEMU_GUEST_ADOPT_PAGES;
+	struct stat st;
+	void *p;
+	int r;
+
+	if (fstat(ramfd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < ram)
+		return -EINVAL;
+	if ((r = new_memfd(APEMU_GUEST_ADOPT_PAGES, &g->memfd)) < 0)
+		return r;
+	p = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	g->mem = p;
+	g->mem_size = size;
+	if (mmap(p, ram, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ramfd, 0) == MAP_FAILED ||
+	    mmap(g->mem + ram, APEMU_GUEST_ADOPT_PAGES, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, g->memfd, 0) == MAP_FAILED)
+		return -errno;
+	g->base = ram;
+	g->ramfd = ramfd;
+	lay_out(g, ram + APEMU_GUEST_USER_ADDR);
 	return 0;
 }
 
@@ -131,13 +185,22 @@ static int get_u32(struct json_object *reply, const char *name, uint32_t *ret)
 static int create(struct apemu_guest *g, const struct apemu_cpu *cpu)
 {
 	struct json_object *req = new_req("guest-create"), *reply = NULL;
-	int fds[4] = {g->memfd, g->irqfd, g->trapfd, g->datafd};
+	int fds[5], nfds = 0;
 	uint32_t id, crycbd, format;
 	int r;
 
+	if (g->base)
+		fds[nfds++] = g->ramfd;
+	fds[nfds++] = g->memfd;
+	fds[nfds++] = g->irqfd;
+	fds[nfds++] = g->trapfd;
+	fds[nfds++] = g->datafd;
 	json_object_object_add(req, "cpu", cpu_json(cpu));
 	json_object_object_add(req, "memory", json_object_new_int64((int64_t)g->mem_size));
-	json_object_object_add(req, "ring", json_object_new_int64(APEMU_GUEST_RING_ADDR));
+	if (g->base)
+		json_object_object_add(req, "ram", json_object_new_int64((int64_t)g->base));
+	json_object_object_add(req, "ring",
+			       json_object_new_int64((int64_t)(g->base + APEMU_GUEST_RING_ADDR)));
 	json_object_object_add(req, "doorbells", json_object_new_boolean(1));
 	if (g->dp) {
 		struct json_object *dp = json_object_new_object();
@@ -146,7 +209,7 @@ static int create(struct apemu_guest *g, const struct apemu_cpu *cpu)
 		json_object_object_add(dp, "size", json_object_new_int64((int64_t)g->dp_size));
 		json_object_object_add(req, "dataplane", dp);
 	}
-	r = ctl_call(g, req, fds, 4, &reply);
+	r = ctl_call(g, req, fds, (size_t)nfds, &reply);
 	json_object_put(req);
 	if (r < 0)
 		return r;
@@ -164,10 +227,46 @@ static int create(struct apemu_guest *g, const struct apemu_cpu *cpu)
 	return 0;
 }
 
+/* Eventfds, connection, guest-create: the rest of apemu_guest_new()/_adopt(). */
+static int start(struct apemu_guest *g, const char *socket_path, const struct apemu_cpu *cpu)
+{
+	struct apemu_cpu def = apemu_cpu_default();
+	int r;
+
+	g->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->trapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	g->datafd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g->irqfd < 0 || g->trapfd < 0 || g->datafd < 0) {
+		r = -errno;
+		guest_set_message(g, "eventfd: %s", strerror(-r));
+		return r;
+	}
+	if (!socket_path)
+		socket_path = APEMU_GUEST_DEFAULT_SOCKET;
+	r = ctl_connect(socket_path, &g->sock);
+	if (r < 0) {
+		guest_set_message(g, "cannot connect to %s: %s", socket_path,
+				  r == -CTLWIRE_EFOREIGN ? "the process serving it is neither root "
+							   "nor you: refusing to hand it the "
+							   "guest's memory"
+							 : strerror(-r));
+		return r;
+	}
+	return create(g, cpu ? cpu : &def);
+}
+
+static struct apemu_guest *guest_alloc(void)
+{
+	struct apemu_guest *g = calloc(1, sizeof(*g));
+
+	if (g)
+		g->sock = g->memfd = g->ramfd = g->irqfd = g->trapfd = g->datafd = -1;
+	return g;
+}
+
 APEMU_PUBLIC int apemu_guest_new(const char *socket_path, const struct apemu_cpu *cpu, size_t mem,
 				 struct apemu_guest **ret)
 {
-	struct apemu_cpu def = apemu_cpu_default();
 	struct apemu_guest *g;
 	int r;
 
@@ -182,43 +281,58 @@ APEMU_PUBLIC int apemu_guest_new(const char *socket_path, const struct apemu_cpu
 			 APEMU_GUEST_MIN_MEMORY);
 		return -EINVAL;
 	}
-	g = calloc(1, sizeof(*g));
-	if (!g)
+	if (!(g = guest_alloc()))
 		return -ENOMEM;
-	g->sock = g->memfd = g->irqfd = g->trapfd = g->datafd = -1;
 	r = make_memory(g, mem);
-	if (r < 0) {
-		guest_set_message(g, "guest memory: %s", strerror(-r));
-		goto fail;
-	}
-	g->irqfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	g->trapfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	g->datafd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (g->irqfd < 0 || g->trapfd < 0 || g->datafd < 0) {
-		r = -errno;
-		guest_set_message(g, "eventfd: %s", strerror(-r));
-		goto fail;
-	}
-	if (!socket_path)
-		socket_path = APEMU_GUEST_DEFAULT_SOCKET;
-	r = ctl_connect(socket_path, &g->sock);
-	if (r < 0) {
-		guest_set_message(g, "cannot connect to %s: %s", socket_path,
-				  r == -CTLWIRE_EFOREIGN ? "the process serving it is neither root "
-							   "nor you: refusing to hand it the "
-							   "guest's memory"
-							 : strerror(-r));
-		goto fail;
-	}
-	r = create(g, cpu ? cpu : &def);
 	if (r < 0)
-		goto fail;
+		guest_set_message(g, "guest memory: %s", strerror(-r));
+	else
+		r = start(g, socket_path, cpu);
+	if (r < 0) {
+		snprintf(new_message, sizeof(new_message), "%s", g->message);
+		apemu_guest_free(g);
+		return r;
+	}
 	*ret = g;
 	return 0;
-fail:
-	snprintf(new_message, sizeof(new_message), "%s", g->message);
-	apemu_guest_free(g);
-	return r;
+}
+
+APEMU_PUBLIC int apemu_guest_adopt(const char *socket_path, const struct apemu_cpu *cpu, int memfd,
+				   size_t ram, struct apemu_guest **ret)
+{
+	struct apemu_guest *g;
+	int r;
+
+	new_message[0] = '\0';
+	if (!ret)
+		return -EINVAL;
+	if (memfd < 0 || ram == 0 || ram % PAGE || ram > (size_t)INT64_MAX / 2) {
+		snprintf(new_message, sizeof(new_message),
+			 "guest memory of %zu bytes: expected a memfd and a non-zero multiple of "
+			 "4096",
+			 ram);
+		return -EINVAL;
+	}
+	if (!(g = guest_alloc()))
+		return -ENOMEM;
+	r = adopt_memory(g, memfd, ram);
+	if (r < 0)
+		guest_set_message(g, "guest memory of %zu bytes on descriptor %d: %s", ram, memfd,
+				  strerror(-r));
+	else
+		r = start(g, socket_path, cpu);
+	if (r < 0) {
+		snprintf(new_message, sizeof(new_message), "%s", g->message);
+		apemu_guest_free(g);
+		return r;
+	}
+	*ret = g;
+	return 0;
+}
+
+APEMU_PUBLIC uint64_t apemu_guest_base(const struct apemu_guest *g)
+{
+	return g->base;
 }
 
 APEMU_PUBLIC void apemu_guest_free(struct apemu_guest *g)
@@ -286,7 +400,8 @@ APEMU_PUBLIC void apemu_guest_set_nested(struct apemu_guest *g, bool on, uint64_
 
 size_t guest_msg_area(const struct apemu_guest *g)
 {
-	size_t end = g->mem_size < APEMU_GUEST_USER_ADDR ? g->mem_size : APEMU_GUEST_USER_ADDR;
+	size_t own = g->mem_size - g->base;
+	size_t end = own < APEMU_GUEST_USER_ADDR ? own : APEMU_GUEST_USER_ADDR;
 
 	return end - APEMU_GUEST_MSG_ADDR;
 }

@@ -21,13 +21,17 @@
 
 struct apemu_guest {
 	int sock;   /* control connection; its life is the guest's */
-	int memfd;  /* guest memory */
+	int memfd;  /* guest memory (adopted: the library's pages behind it) */
+	int ramfd;  /* apemu_guest_adopt(): the caller's memfd (the caller's to close), else -1 */
 	int irqfd;  /* eventfd for AP interruptions */
 	int trapfd; /* eventfd: the trap doorbell (an instruction in the ring) */
 	int datafd; /* eventfd: the data doorbell (a request on a sleeping adapter's ring) */
 	uint8_t *mem;
 	size_t mem_size;
-	struct apemu_ring *ring;  /* at APEMU_GUEST_RING_ADDR */
+	/* guest address of the library's own pages (ring, QCI block, message
+	 * area): 0, or the adopted memory's size (apemu_guest_adopt) */
+	uint64_t base;
+	struct apemu_ring *ring;  /* at base + APEMU_GUEST_RING_ADDR */
 	struct apemu_dp_area *dp; /* the data-plane area, or NULL */
 	size_t dp_off, dp_size;
 	/* the last queue ring found (dp.c), a cache */
@@ -70,7 +74,7 @@ int ctl_call(struct apemu_guest *g, struct json_object *req, const int *fds, siz
 int guest_exec(struct apemu_guest *g, uint16_t opcode, uint8_t r1, uint8_t r2, uint64_t gr[16],
 	       struct apemu_exec_result *res);
 
-/* Bytes of the message area (from APEMU_GUEST_MSG_ADDR). */
+/* Bytes of the message area (from base + APEMU_GUEST_MSG_ADDR). */
 size_t guest_msg_area(const struct apemu_guest *g);
 
 /* ---- dp.c: NQAP and DQAP on the queue rings, without an exit ---- */

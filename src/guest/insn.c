@@ -96,10 +96,10 @@ APEMU_PUBLIC int apemu_qci(struct apemu_guest *g, uint8_t info[128], struct apem
 	uint64_t gr[16] = {AP_GR0_FC(AP_FC_QCI)};
 	int r;
 
-	gr[2] = APEMU_GUEST_QCI_ADDR;
+	gr[2] = g->base + APEMU_GUEST_QCI_ADDR;
 	r = pqap(g, gr, false, ret);
 	if (r == 0 && completed(ret) && info)
-		memcpy(info, g->mem + APEMU_GUEST_QCI_ADDR, AP_QCI_LEN);
+		memcpy(info, g->mem + g->base + APEMU_GUEST_QCI_ADDR, AP_QCI_LEN);
 	return r;
 }
 
@@ -117,10 +117,10 @@ APEMU_PUBLIC int apemu_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid
 	if (dp_nqap(g, apqn, psmid, msg, len, ret))
 		return 0;
 	if (len)
-		memcpy(g->mem + APEMU_GUEST_MSG_ADDR, msg, len);
+		memcpy(g->mem + g->base + APEMU_GUEST_MSG_ADDR, msg, len);
 	gr[PAIR_PSMID] = psmid >> 32;
 	gr[PAIR_PSMID + 1] = psmid & 0xffffffffull;
-	gr[PAIR_MSG] = APEMU_GUEST_MSG_ADDR;
+	gr[PAIR_MSG] = g->base + APEMU_GUEST_MSG_ADDR;
 	gr[PAIR_MSG + 1] = len;
 	r = guest_exec(g, APEMU_OPC_NQAP, PAIR_PSMID, PAIR_MSG, gr, &res);
 	if (r < 0)
@@ -144,7 +144,7 @@ APEMU_PUBLIC int apemu_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_
 		return too_big(g, "DQAP buffer", len);
 	if (dp_dqap(g, apqn, ret_psmid, buf, len, ret_len, ret_residual, ret))
 		return 0;
-	gr[PAIR_MSG] = APEMU_GUEST_MSG_ADDR;
+	gr[PAIR_MSG] = g->base + APEMU_GUEST_MSG_ADDR;
 	gr[PAIR_MSG + 1] = len;
 	r = guest_exec(g, APEMU_OPC_DQAP, PAIR_PSMID, PAIR_MSG, gr, &res);
 	if (r < 0)
@@ -153,11 +153,11 @@ APEMU_PUBLIC int apemu_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_
 	if (!completed(ret))
 		return 0;
 	/* R2 advanced by what was stored; never trust it beyond the buffer */
-	got = gr[PAIR_MSG] - APEMU_GUEST_MSG_ADDR;
-	if (gr[PAIR_MSG] < APEMU_GUEST_MSG_ADDR || got > len)
+	got = gr[PAIR_MSG] - (g->base + APEMU_GUEST_MSG_ADDR);
+	if (gr[PAIR_MSG] < g->base + APEMU_GUEST_MSG_ADDR || got > len)
 		got = 0;
 	if (got)
-		memcpy(buf, g->mem + APEMU_GUEST_MSG_ADDR, got);
+		memcpy(buf, g->mem + g->base + APEMU_GUEST_MSG_ADDR, got);
 	if (ret_len)
 		*ret_len = (size_t)got;
 	if (ret_residual)

@@ -54,6 +54,22 @@ def test_rsa_guest_result_equals_openssl(apemu):
     assert (rc, err) == (0, ""), (rc, out, err)
 
 
+def test_rsa_guest_on_adopted_memory(apemu):
+    """-m plays QEMU: the guest's RAM is the program's own sealed memfd,
+    adopted by the library (apemu_guest_adopt), its pages behind it; the
+    same request computes the same result, on the data plane or not."""
+    inst = apemu.start(MACHINE)
+    u = mdev_with_one_queue(inst)
+    for ram in ("65536", "0x200000"):
+        rc, out, err = rsa_guest(inst, "-m", ram, u, "06.0004")
+        assert (rc, err) == (0, ""), (ram, rc, out, err)
+        assert out.endswith("the adapter's result equals OpenSSL's\n"), out
+    assert inst.read("/sys/devices/ap/card06/06.0004/request_count") == "2\n"
+    for bad in ("0", "4097", "x"):
+        rc, out, err = rsa_guest(inst, "-m", bad, u, "06.0004")
+        assert rc == 2 and err.startswith("usage:"), (bad, rc, out, err)
+
+
 def test_rsa_guest_fails_cleanly_for_an_unknown_mdev(apemu):
     inst = apemu.start(MACHINE)
     u = mdev_with_one_queue(inst)
@@ -80,7 +96,7 @@ def test_rsa_guest_usage():
     for args in (["only-one-uuid"], [str(uuid.uuid4()), "6.4.1"], ["-x", "u", "06.0004"]):
         p = subprocess.run([RSA_GUEST] + args, capture_output=True, text=True, env=env())
         assert p.returncode == 2 and p.stdout == "", (args, p)
-        assert p.stderr.endswith(" [-s SOCKET] UUID AA.DDDD\n"), (args, p.stderr)
+        assert p.stderr.endswith(" [-s SOCKET] [-m BYTES] UUID AA.DDDD\n"), (args, p.stderr)
 
 
 def test_rsa_guest_without_apemud(tmp_path):

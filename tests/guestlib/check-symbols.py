@@ -18,14 +18,20 @@ import publicapi  # noqa: E402
 
 
 def map_file(path):
-    """(version node, global names) of a linker version script."""
+    """{name: version node} of a linker version script's global lists."""
     text = re.sub(r"/\*.*?\*/", " ", open(path).read(), flags=re.S)
     text = re.sub(r"#[^\n]*", " ", text)
-    node = re.match(r"\s*([A-Za-z_][\w.]*)\s*\{", text)
-    glob = re.search(r"global\s*:(.*?)(?:local\s*:|\})", text, flags=re.S)
-    if not node or not glob:
+    listed = {}
+    for m in re.finditer(r"([A-Za-z_][\w.]*)\s*\{(.*?)\}", text, flags=re.S):
+        glob = re.search(r"global\s*:(.*?)(?:local\s*:|$)", m.group(2), flags=re.S)
+        if not glob:
+            continue
+        for n in glob.group(1).split(";"):
+            if n.strip():
+                listed[n.strip()] = m.group(1)
+    if not listed:
         sys.exit("%s: no version node with a global: list" % path)
-    return node.group(1), {n.strip() for n in glob.group(1).split(";") if n.strip()}
+    return listed
 
 
 def exported(lib):
@@ -52,7 +58,8 @@ def main(argv):
         sys.exit("usage: check-symbols.py LIBRARY MAP INCLUDE_DIR CC...")
     lib, mapf, include_dir, cc = argv[1], argv[2], argv[3], argv[4:]
     want = publicapi.declared_symbols(cc, include_dir)
-    node, listed = map_file(mapf)
+    nodes = map_file(mapf)
+    listed = set(nodes)
     have = exported(lib)
     problems = []
     if not want:
@@ -68,8 +75,9 @@ def main(argv):
         problems.append("%s: exported by %s but declared in no public header (leaked)"
                         % (n, lib))
     for n in sorted(want & set(have)):
-        if have[n] != node:
-            problems.append("%s: exported with version %r, not %s" % (n, have[n] or "none", node))
+        if have[n] != nodes.get(n):
+            problems.append("%s: exported with version %r, not %s"
+                            % (n, have[n] or "none", nodes.get(n)))
     man = os.environ.get("APEMU_GUEST_MAN")
     if man:
         text = open(man).read()
@@ -82,7 +90,8 @@ def main(argv):
         print(p)
     if problems:
         return 1
-    print("%d symbols exported, all declared in include/apemu, all %s" % (len(have), node))
+    print("%d symbols exported, all declared in include/apemu, in nodes %s"
+          % (len(have), ", ".join(sorted(set(nodes.values())))))
     return 0
 
 
