@@ -42,7 +42,10 @@
  * apemu_guest_free().
  *
  * Threads: a struct apemu_guest is one vCPU; calls on one guest must not
- * run concurrently. Different guests are independent.
+ * run concurrently. Any thread may make them: nothing is bound to the
+ * thread that created the guest, so a program with several vCPU threads
+ * (QEMU's TCG) executes each CPU's instructions on one guest under a lock
+ * of its own. Different guests are independent.
  */
 #ifndef APEMU_GUEST_H
 #define APEMU_GUEST_H
