@@ -16,9 +16,10 @@
 
 #define GMEM_TMPFS_MAGIC 0x01021994 /* shmem: what memfd_create gives without MFD_HUGETLB */
 
-static int gmem_fail(char *why, size_t why_len, int err, const char *what)
+/* why = "member: what": with two memfds (gmem_map2) it says which one was refused. */
+static int gmem_fail(char *why, size_t why_len, int err, const char *member, const char *what)
 {
-	snprintf(why, why_len, "%s", what);
+	snprintf(why, why_len, "%s: %s", member, what);
 	return -err;
 }
 
@@ -43,17 +44,17 @@ static int gmem_map_at(int fd, uint64_t size, void *addr, const char *member, vo
 	void *p;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return gmem_fail(why, why_len, EINVAL, "the descriptor is not a memfd");
+		return gmem_fail(why, why_len, EINVAL, member, "the descriptor is not a memfd");
 	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != GMEM_TMPFS_MAGIC)
-		return gmem_fail(why, why_len, EINVAL,
+		return gmem_fail(why, why_len, EINVAL, member,
 				 "the memfd is not shmem (MFD_HUGETLB memory can fault: refused)");
 	if (gmem_seal(fd) < 0)
-		return gmem_fail(why, why_len, EINVAL,
+		return gmem_fail(why, why_len, EINVAL, member,
 				 "the memfd cannot be sealed against shrinking (create it with "
 				 "MFD_ALLOW_SEALING)");
 	/* sealed: from here on the size can only grow */
 	if (fstat(fd, &st) < 0)
-		return gmem_fail(why, why_len, errno, "cannot fstat the memfd");
+		return gmem_fail(why, why_len, errno, member, "cannot fstat the memfd");
 	if ((uint64_t)st.st_size < size) {
 		snprintf(why, why_len, "%s: %" PRIu64 " bytes, but the memfd has only %lld", member,
 			 size, (long long)st.st_size);
@@ -63,7 +64,7 @@ static int gmem_map_at(int fd, uint64_t size, void *addr, const char *member, vo
 	if (p == MAP_FAILED) {
 		int e = errno;
 
-		snprintf(why, why_len, "cannot map the memfd: %s", strerror(e));
+		snprintf(why, why_len, "%s: cannot map the memfd: %s", member, strerror(e));
 		return -e;
 	}
 	*ret = p;
@@ -81,9 +82,13 @@ int gmem_map2(int ram_fd, uint64_t ram, int aux_fd, uint64_t size, void **ret, c
 	void *base, *p;
 	int e;
 
-	if (!ram || ram >= size || ram % 4096)
-		return gmem_fail(why, why_len, EINVAL,
-				 "ram: not a page multiple between 0 and memory");
+	if (!ram || ram >= size || ram % 4096) {
+		snprintf(why, why_len,
+			 "ram: %" PRIu64
+			 " is not a non-zero multiple of 4096 below the memory (%" PRIu64 ")",
+			 ram, size);
+		return -EINVAL;
+	}
 	/* one reservation, the two memfds mapped over it: freed by one munmap() */
 	base = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED) {

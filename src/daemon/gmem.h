@@ -17,8 +17,8 @@
 
 /*
  * Map [0, size) of memfd fd read-write and shared. On failure returns
- * -errno and writes what was wrong to why (why_len bytes; a size that does
- * not fit starts with "memory: ", the request's member):
+ * -errno and writes what was wrong to why (why_len bytes, starting with
+ * "memory: ", the request's member):
  * EINVAL not a memfd, not shmem, cannot be sealed (no MFD_ALLOW_SEALING),
  * smaller than size; or mmap's errno. *ret is set on success only.
  */
@@ -30,9 +30,10 @@ int gmem_map(int fd, uint64_t size, void **ret, char *why, size_t why_len);
  * aux_fd (the guest library's own pages: its ring, its data-plane area),
  * at one address, so that the rest of apemud sees one memory of size
  * bytes and frees it with one munmap(). Each memfd is checked and sealed as
- * gmem_map() does (a size that does not fit starts why with "ram: " for the
- * first, "memory - ram: " for the second). ram must
- * be a non-zero multiple of the page size below size.
+ * gmem_map() does (why starts with "ram: " when the first is refused,
+ * "memory - ram: " when the second is). ram must be a non-zero multiple of
+ * 4096 below size (else -EINVAL, why starting with "ram: "). On failure
+ * nothing stays mapped; a memfd sealed before the failure stays sealed.
  */
 int gmem_map2(int ram_fd, uint64_t ram, int aux_fd, uint64_t size, void **ret, char *why,
 	      size_t why_len);

@@ -1,8 +1,9 @@
 # The guest side of the control socket, spoken raw from Python through
 # python/apemu/guest.py (apemu.Guest, python3-apemu)
-# (docs/guest-protocol.md): guest-create with a memfd, mdev-open and
-# mdev-release, the VFIO ioctls, the CRYCB apemud keeps for the guest, and
-# the AP instructions a guest puts on the ring in its memory.
+# (docs/guest-protocol.md): guest-create with a memfd (or two, end to end:
+# "ram"), mdev-open and mdev-release, the VFIO ioctls, the CRYCB apemud
+# keeps for the guest, and the AP instructions a guest puts on the ring in
+# its memory.
 #
 # Invariant: the daemon, playing KVM and the machine, answers each guest
 # from that guest's CRYCB only: the CRYCB holds exactly the mdev's guest
@@ -14,10 +15,14 @@
 # with FUTEX_WAIT through ctypes to check that apemud wakes waiters); they
 # do FUTEX_WAKE req_seq as the protocol asks, where the syscall number is
 # known, and one test checks that a guest that does not is served anyway.
+import ctypes
+import fcntl
+import mmap
 import os
 import platform
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -186,6 +191,359 @@ def test_guest_create_crycb_format(apemu, guests, machine, cpu, fmt):
     # every guest gets its own designation
     g2 = guests(inst)
     assert int(g2.create(cpu)["crycbd"], 16) != crycbd
+
+
+# ---- guest-create with "ram": the memory in two memfds, end to end ----
+
+# [0, RAM) is the first memfd (QEMU's guest RAM), [RAM, MEM) the second (the
+# guest library's pages): the ring and the data-plane area are there, the
+# trap path's MSG, REPLY and QCI_BLOCK below RAM, in the first.
+RAM = 0x40000
+RAM_RING = RAM + 0x1000
+RAM_DP, RAM_DP_SIZE = MEM // 2, MEM // 2
+DP_MAGIC, DP_VERSION = 0x41504450, 1
+DP_JUNK = bytes(range(256)) * 4  # a directory a failed guest-create must not touch
+RAM_NAME, REST_NAME = "apemu-test-ram", "apemu-test-rest"
+PROT_NONE, MAP_FIXED = 0, 0x10  # the same on every Linux architecture
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mmap.restype = ctypes.c_void_p
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_int, ctypes.c_long]
+_libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+
+
+def _map(addr, size, prot, flags, fd):
+    p = _libc.mmap(addr, size, prot, flags, fd, 0)
+    if p in (None, ctypes.c_void_p(-1).value):
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+    return p
+
+
+class RamGuest(Guest):
+    """A guest whose memory is two memfds end to end ("ram"): `ramfd` holds
+    guest addresses [0, ram), `restfd` [ram, memory). By default it has a
+    data-plane area and the doorbells (the trap doorbell is written after
+    each instruction); dp=None: neither. Python maps both memfds end to
+    end as apemud does (and apemu_guest_adopt), so Guest's helpers work on
+    guest addresses; the tests also reach each memfd with pread/pwrite, so
+    that they see which memfd apemud read and wrote. ram_size, rest_size
+    and seal_ram, seal_rest make a memfd too small or unsealable."""
+
+    def __init__(self, inst, ram=RAM, memory=MEM, ring=RAM_RING, dp=(RAM_DP, RAM_DP_SIZE),
+                 irq=False, ram_size=None, rest_size=None, seal_ram=True, seal_rest=True):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET | socket.SOCK_CLOEXEC)
+        self.sock.settimeout(30)
+        self.sock.connect(inst.socket)
+        self.ram, self.memory, self.ring, self.dp = ram, memory, ring, dp
+        self.ramfd = self._memfd(RAM_NAME, seal_ram, ram if ram_size is None else ram_size)
+        self.restfd = self._memfd(REST_NAME, seal_rest,
+                                  memory - ram if rest_size is None else rest_size)
+        self.memfd = self.restfd
+        # the ring's and the area's headers, written to the second memfd itself
+        os.pwrite(self.restfd, struct.pack("=II", RING_MAGIC, RING_VERSION), ring - ram)
+        if dp:
+            os.pwrite(self.restfd, struct.pack("=II", DP_MAGIC, DP_VERSION) + DP_JUNK,
+                      dp[0] - ram)
+        self.base = _map(None, memory, PROT_NONE,
+                         mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1)
+        rw = mmap.PROT_READ | mmap.PROT_WRITE
+        _map(self.base, ram, rw, mmap.MAP_SHARED | MAP_FIXED, self.ramfd)
+        _map(self.base + ram, memory - ram, rw, mmap.MAP_SHARED | MAP_FIXED, self.restfd)
+        self.cmem = (ctypes.c_char * memory).from_address(self.base)
+        self.mem = memoryview(self.cmem).cast("B")
+        self.evfd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK) if irq else None
+        self.doorbells = dp is not None
+        self.wake = not self.doorbells and FUTEX_NR is not None
+        self.trap_db = self.data_db = None
+        if self.doorbells:
+            self.trap_db = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+            self.data_db = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
+
+    @staticmethod
+    def _memfd(name, seal, size):
+        fd = os.memfd_create(name, os.MFD_CLOEXEC | (os.MFD_ALLOW_SEALING if seal else 0))
+        os.ftruncate(fd, size)
+        return fd
+
+    def close(self):
+        if self.sock is None:
+            return
+        self.sock.close()
+        self.sock = None
+        self.mem.release()
+        del self.cmem
+        _libc.munmap(self.base, self.memory)
+        for fd in (self.ramfd, self.restfd, self.evfd, self.trap_db, self.data_db):
+            if fd is not None:
+                os.close(fd)
+
+    def create_req(self, cpu=None, memory=None, ring=None, **members):
+        req = super().create_req(cpu, memory, ring)
+        req["ram"] = self.ram
+        if self.dp:
+            req["dataplane"] = {"addr": self.dp[0], "size": self.dp[1]}
+            req["doorbells"] = True
+        req.update(members)
+        return req
+
+    def fds(self):
+        return ([self.ramfd, self.restfd] + ([self.evfd] if self.evfd is not None else []) +
+                ([self.trap_db, self.data_db] if self.doorbells else []))
+
+    def exec(self, opcode, gr, r1=0, r2=0, flags=0, scb=0, timeout=10):
+        if not self.doorbells:
+            return super().exec(opcode, gr, r1, r2, flags, scb, timeout)
+        m, ring = self.mem, self.ring
+        struct.pack_into("=II", m, ring + OFF_OPC, opcode, flags)
+        struct.pack_into("=BB", m, ring + OFF_R1, r1, r2)
+        struct.pack_into("=Q", m, ring + OFF_SCB, scb)
+        struct.pack_into("=16Q", m, ring + OFF_GR, *(list(gr) + [0] * (16 - len(gr))))
+        seq = (self.word(ring + OFF_REQ).value + 1) & 0xFFFFFFFF
+        self.word(ring + OFF_REQ).value = seq
+        os.eventfd_write(self.trap_db, 1)
+        deadline = time.monotonic() + timeout
+        while self.word(ring + OFF_RESP).value != seq:
+            assert time.monotonic() < deadline, "apemud did not answer the ring"
+            time.sleep(0.0005)
+        out = list(struct.unpack_from("=16Q", m, ring + OFF_GR))
+        return Result(out, *struct.unpack_from("=iiii", m, ring + OFF_RES))
+
+    def rest(self, n, addr):
+        """n bytes at guest address addr >= ram, read from the second memfd itself."""
+        return os.pread(self.restfd, n, addr - self.ram)
+
+    def sealed(self, fd):
+        return bool(fcntl.fcntl(fd, fcntl.F_GET_SEALS) & fcntl.F_SEAL_SHRINK)
+
+
+def daemon_memfd_maps(inst, name):
+    """apemud's mappings of memfds called name: [(start, end, file offset)]."""
+    out = []
+    with open("/proc/%d/maps" % inst.pid) as f:
+        for line in f:
+            if line.rstrip("\n").endswith(" /memfd:%s (deleted)" % name):
+                addrs, _, off = line.split()[:3]
+                lo, hi = (int(x, 16) for x in addrs.split("-"))
+                out.append((lo, hi, int(off, 16)))
+    return sorted(out)
+
+
+def span(maps):
+    """(start, end) of mappings of one file from its start, each right behind the last."""
+    assert maps and maps[0][2] == 0, maps
+    for (lo, hi, off), (lo2, _, off2) in zip(maps, maps[1:]):
+        assert lo2 == hi and off2 == off + hi - lo, maps
+    return maps[0][0], maps[-1][1]
+
+
+def directory_cleared(g):
+    """The area's dir_gen, nent and directory are zero (apemud's guest-create)."""
+    return (g.rest(8, g.dp[0] + 8) == bytes(8) and
+            g.rest(len(DP_JUNK) - 56, g.dp[0] + 64) == bytes(len(DP_JUNK) - 56))
+
+
+def test_guest_create_with_ram(apemu):
+    inst = apemu.start(MACHINE)
+    u = make_mdev(inst, [0x47], [4])
+    q = apqn(0x47, 4)
+    g = RamGuest(inst, irq=True)
+    try:
+        assert len(g.fds()) == 5  # [ram memfd, memfd, irq, trap, data]
+        r = g.create()
+        assert r["guest"] == 1 and r["format"] == 2
+        # apemud sealed both, mapped the first at [0, RAM) and the second right behind
+        assert g.sealed(g.ramfd) and g.sealed(g.restfd)
+        lo, hi = span(daemon_memfd_maps(inst, RAM_NAME))
+        lo2, hi2 = span(daemon_memfd_maps(inst, REST_NAME))
+        assert (hi - lo, lo2, hi2 - lo2) == (RAM, hi, MEM - RAM)
+        # and cleared the area's directory, in the second memfd
+        assert g.rest(8, RAM_DP) == struct.pack("=II", DP_MAGIC, DP_VERSION)
+        assert directory_cleared(g)
+        g.open(u)
+        # TAPQ through the ring, in the second memfd
+        res = g.tapq(q, t=True)
+        assert (res.pgm, res.cc, res.gr[1] & (ST_E | ST_R)) == (0, 0, ST_E)
+        assert struct.unpack("=I", g.rest(4, RAM_RING + OFF_RESP))[0] == g.word(
+            RAM_RING + OFF_RESP).value
+        # QCI stores its block below RAM: into the first memfd
+        os.pwrite(g.ramfd, b"\xee" * 128, QCI_BLOCK)
+        res, block = g.qci(QCI_BLOCK)
+        assert (res.pgm, res.cc) == (0, 0)
+        assert os.pread(g.ramfd, 128, QCI_BLOCK) == block
+        assert block[16:48] == ids_mask([0x47]) and block[48:80] == ids_mask([4])
+        # NQAP of a message written to the first memfd only (guest address < RAM)
+        rng = t50.rng(0x5A)
+        req, reply = t50.random_me(1024, rng)
+        os.pwrite(g.ramfd, req, MSG)
+        res = g.exec(NQAP, [q, 0, 0, 0, 0x11223344, 0x55667788, MSG, len(req)], r1=4, r2=6)
+        assert (res.pgm, res.cc, rc_of(res), res.gr[6], res.gr[7]) == \
+            (0, 0, 0, MSG + len(req), 0)
+        # the queue's ring is laid out in the area: the directory in the second memfd
+        assert struct.unpack("=I", g.rest(4, RAM_DP + 12))[0] == 1
+        wait_reply(g, q)
+        # DQAP into the first memfd: the adapter computed on exactly those bytes
+        os.pwrite(g.ramfd, bytes(4096), REPLY)
+        res = g.exec(DQAP, [q, 0, 0, 0, 0, 0, REPLY, 4096], r1=4, r2=6)
+        assert (res.pgm, res.cc, res.gr[4], res.gr[5]) == (0, 0, 0x11223344, 0x55667788)
+        assert os.pread(g.ramfd, res.gr[6] - REPLY, REPLY) == reply
+        # a message across RAM: its start in the first memfd, the rest in the
+        # second; the reply written across it the same way; its interruption
+        # through the third descriptor, the notification byte in the first memfd
+        assert rc_of(g.aqic(q, True, nib=NIB)) == 0
+        req, reply = t50.random_me(2048, rng)
+        a, cut = RAM - 200, 200
+        os.pwrite(g.ramfd, req[:cut], a)
+        os.pwrite(g.restfd, req[cut:], 0)
+        res = g.exec(NQAP, [q, 0, 0, 0, 0, 0x77, a, len(req)], r1=4, r2=6)
+        assert (res.pgm, res.cc, rc_of(res)) == (0, 0, 0)
+        assert select.select([g.evfd], [], [], 10)[0], "no adapter interruption within 10 s"
+        assert os.pread(g.ramfd, 1, NIB) == b"\xff" and eventfd_count(g.evfd) == 1
+        wait_reply(g, q)
+        b = RAM - 100
+        res = g.exec(DQAP, [q, 0, 0, 0, 0, 0, b, 4096], r1=4, r2=6)
+        n = res.gr[6] - b
+        assert (res.pgm, res.cc, res.gr[5], n) == (0, 0, 0x77, len(reply))
+        assert os.pread(g.ramfd, 100, b) + g.rest(n - 100, RAM) == reply
+        # operands past the memory's end are still addressing exceptions
+        res = g.exec(NQAP, [q, 0, 0, 0, 0, 1, MEM - 2, 16], r1=4, r2=6)
+        assert res.pgm == PGM_ADDRESSING
+        # the end of the guest unmaps both
+        g.close()
+        wait_for(lambda: not daemon_memfd_maps(inst, RAM_NAME) and
+                 not daemon_memfd_maps(inst, REST_NAME))
+    finally:
+        g.close()
+
+
+def test_guest_create_with_ram_without_area(apemu):
+    """[ram memfd, memfd] and [ram memfd, memfd, irq]: poller guests."""
+    inst = apemu.start(MACHINE)
+    u, u2 = make_mdev(inst, [5], [4]), make_mdev(inst, [6], [4])
+    g = RamGuest(inst, dp=None)
+    # s: the smallest memory, a page of each memfd; h: 64 KiB, the trap
+    # path's MSG, REPLY and NIB below ram, in the first
+    s = RamGuest(inst, dp=None, ram=4096, ring=4096, memory=8192)
+    h = RamGuest(inst, dp=None, irq=True, ram=0x8000, ring=0x8100, memory=0x10000)
+    try:
+        assert len(g.fds()) == 2 and len(h.fds()) == 3
+        assert g.create()["guest"] == 1
+        g.open(u)
+        res = g.tapq(apqn(5, 4))
+        assert (res.pgm, res.cc, res.gr[1] & ST_E) == (0, 0, ST_E)
+        assert s.create()["guest"] == 2
+        res = s.tapq(apqn(5, 4))
+        assert (res.pgm, res.cc, rc_of(res)) == (0, 3, 1)  # no mdev: not in its CRYCB
+        assert h.create()["guest"] == 3
+        h.open(u2)
+        q = apqn(6, 4)
+        assert rc_of(h.aqic(q, True)) == 0
+        req, reply = t50.random_me(1024, t50.rng(0x5B))
+        assert h.nqap(q, 9, req).cc == 0
+        assert select.select([h.evfd], [], [], 10)[0], "no adapter interruption within 10 s"
+        assert os.pread(h.ramfd, 1, NIB) == b"\xff" and eventfd_count(h.evfd) == 1
+        assert h.dqap(q)[1:] == (9, reply)
+        # every guest's memfds are mapped, each the size of its part
+        assert sum(hi - lo for lo, hi, _ in daemon_memfd_maps(inst, RAM_NAME)) == \
+            RAM + 4096 + 0x8000
+        assert sum(hi - lo for lo, hi, _ in daemon_memfd_maps(inst, REST_NAME)) == \
+            (MEM - RAM) + 4096 + 0x8000
+    finally:
+        g.close()
+        s.close()
+        h.close()
+
+
+def test_guest_create_with_ram_refusals(apemu):
+    """Each refusal is EINVAL with a message naming what was wrong, and
+    changes nothing: no guest on the connection, the area untouched,
+    nothing of either memfd left mapped in apemud, and the next good
+    guest-create gets guest 1."""
+    inst = apemu.start(MACHINE)
+    ev = [os.eventfd(0, os.EFD_CLOEXEC) for _ in range(2)]
+    pr, pw = os.pipe()
+    nodp = {"dp": None}
+    E = "guest-create: "
+    cases = [
+        # (RamGuest's arguments, request members, descriptors (None: all of
+        #  them), the message's start, words in it)
+        ({}, {"ram": RAM + 1}, None, E + "ram: ", ["%d is not a multiple of 4096" % (RAM + 1)]),
+        ({}, {"ram": 2048}, None, E + "ram: ", ["2048 out of range"]),
+        ({}, {"ram": 0}, None, E + "ram: ", ["0 out of range (4096.."]),
+        ({}, {"ram": -4096}, None, E + "ram: ", ["-4096 out of range"]),
+        ({}, {"ram": MEM}, None, E + "ram: ", ["%d is not" % MEM, "below the memory (%d)" % MEM]),
+        ({}, {"ram": MEM + 4096}, None, E + "ram: ", ["%d is not" % (MEM + 4096)]),
+        ({}, {"ram": "0x40001"}, None, E + "ram: ", ["%d is not" % (RAM + 1)]),
+        ({}, {"ram": float(RAM)}, None, E + "ram: ", ["expected an integer, got a fractional"]),
+        ({}, {"ram": 4096.5}, None, E + "ram: ", ["expected an integer"]),
+        ({}, {"ram": "lots"}, None, E + "ram: ", ['bad number "lots"']),
+        ({}, {"ram": True}, None, E + "ram: ", ["expected an integer, got a boolean"]),
+        ({}, {"ram": None}, None, E + "ram: ", ["expected an integer, got null"]),
+        ({}, {"ram": [RAM]}, None, E + "ram: ", ["expected an integer, got an array"]),
+        # descriptors: only the first memfd (with and without the doorbells)
+        (nodp, {}, lambda g: [g.ramfd], E + "expected the memfd of the ram and that of the rest",
+         ["got 1 descriptors"]),
+        ({}, {}, lambda g: [g.ramfd, g.trap_db, g.data_db], E + "expected the memfd of the ram",
+         ["then the trap and data doorbells", "got 3 descriptors"]),
+        (nodp, {}, lambda g: [g.ramfd, g.restfd, ev[0], ev[1]], E + "expected the memfd of",
+         ["got 4 descriptors"]),
+        # an eventfd where a memfd goes: the second, then the first
+        (nodp, {}, lambda g: [g.ramfd, ev[0]], E + "memory - ram: ", ["not a memfd"]),
+        ({}, {}, lambda g: [g.ramfd, ev[0], g.trap_db, g.data_db], E + "memory - ram: ",
+         ["not a memfd"]),
+        (nodp, {}, lambda g: [ev[0], g.restfd], E + "ram: ", ["not a memfd"]),
+        # a pipe where the interruption eventfd goes: counted after the two memfds
+        ({}, {}, lambda g: [g.ramfd, g.restfd, pr, g.trap_db, g.data_db], E + "descriptor 3 ",
+         ["not an eventfd"]),
+        # too small: the first, the second
+        ({"ram_size": RAM - 4096}, {}, None, E + "ram: ",
+         ["%d bytes, but the memfd has only %d" % (RAM, RAM - 4096)]),
+        ({"rest_size": MEM - RAM - 4096}, {}, None, E + "memory - ram: ",
+         ["%d bytes, but the memfd has only %d" % (MEM - RAM, MEM - RAM - 4096)]),
+        ({"ram_size": 0}, {}, None, E + "ram: ", ["has only 0"]),
+        # cannot be sealed against shrinking (no MFD_ALLOW_SEALING)
+        ({"seal_ram": False}, {}, None, E + "ram: ", ["cannot be sealed", "MFD_ALLOW_SEALING"]),
+        ({"seal_rest": False}, {}, None, E + "memory - ram: ",
+         ["cannot be sealed", "MFD_ALLOW_SEALING"]),
+    ]
+    kept = None
+    try:
+        for i, (kw, members, fds, start, words) in enumerate(cases):
+            g = RamGuest(inst, **kw)
+            r = g.request(g.create_req(**members), fds(g) if fds else g.fds())
+            what = (i, kw, members, r)
+            assert r.get("ok") is False and r.get("errno") == EINVAL, what
+            assert r["message"].startswith(start), what
+            assert all(w in r["message"] for w in words), what
+            # nothing made, nothing touched
+            assert g.errno({"op": "crycb"}) == EINVAL, what
+            if g.dp:
+                assert g.rest(len(DP_JUNK), RAM_DP + 8) == DP_JUNK, what
+            if "ram" in members:  # refused before a memfd was looked at
+                assert not g.sealed(g.ramfd) and not g.sealed(g.restfd), what
+            if kw == {"seal_rest": False}:  # the first was sealed already (a seal stays)
+                assert g.sealed(g.ramfd), what
+            if i == 0:
+                kept = g  # a refused connection may still create its guest
+            else:
+                g.close()
+            assert daemon_memfd_maps(inst, RAM_NAME) == [], what
+            assert daemon_memfd_maps(inst, REST_NAME) == [], what
+        # a new connection: its guest is the daemon's first
+        g = RamGuest(inst)
+        try:
+            assert g.create()["guest"] == 1
+            assert directory_cleared(g)
+            assert kept.create()["guest"] == 2
+            assert len(daemon_memfd_maps(inst, RAM_NAME)) >= 2
+            assert g.tapq(apqn(5, 4)).cc == 3  # the ring answers
+        finally:
+            g.close()
+    finally:
+        if kept is not None:
+            kept.close()
+        for fd in ev + [pr, pw]:
+            os.close(fd)
 
 
 # ---- mdev-open / mdev-release ----
