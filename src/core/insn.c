@@ -54,41 +54,41 @@
 
 /* ---- helpers ---- */
 
-/* The machine's state: from the published view when there is one. */
+/* The machine's state: through the env's reader when it has one. */
 static bool hw_queue_exists(const struct ap_insn_env *env, unsigned int apqn)
 {
-	if (env->view)
-		return ap_view_queue_exists(env->view, apqn);
+	if (env->hw)
+		return env->hw->queue_exists(env->hw_ctx, apqn);
 	return apbus_queue_exists(env->sys, AP_APQN_APID(apqn), AP_APQN_APQI(apqn));
 }
 
 static int hw_queue_rc(const struct ap_insn_env *env, unsigned int apid)
 {
-	if (env->view)
-		return ap_view_adapter_rc(env->view, apid);
+	if (env->hw)
+		return env->hw->adapter_rc(env->hw_ctx, apid);
 	return machine_queue_rc(&env->sys->hw.adapter[apid]);
 }
 
 static uint32_t hw_max_msg_size(const struct ap_insn_env *env, unsigned int apid)
 {
-	if (env->view)
-		return ap_view_max_msg_size(env->view, apid);
+	if (env->hw)
+		return env->hw->max_msg_size(env->hw_ctx, apid);
 	return env->sys->hw.adapter[apid].max_msg_size;
 }
 
 static uint64_t hw_tapq(const struct ap_insn_env *env, unsigned int apid)
 {
-	return env->view ? ap_view_tapq(env->view, apid) : ap_tapq_info(env->sys, apid);
+	return env->hw ? env->hw->tapq(env->hw_ctx, apid) : ap_tapq_info(env->sys, apid);
 }
 
 static unsigned int hw_max_apid(const struct ap_insn_env *env)
 {
-	return env->view ? ap_view_max_apid(env->view) : machine_max_apid(&env->sys->hw);
+	return env->hw ? env->hw->max_apid(env->hw_ctx) : machine_max_apid(&env->sys->hw);
 }
 
 static unsigned int hw_max_apqi(const struct ap_insn_env *env)
 {
-	return env->view ? ap_view_max_apqi(env->view) : machine_max_apqi(&env->sys->hw);
+	return env->hw ? env->hw->max_apqi(env->hw_ctx) : machine_max_apqi(&env->sys->hw);
 }
 
 /* GR0 bits 32-39: the PQAP function code. */

@@ -17,7 +17,6 @@
 #include "ap_arch.h"
 #include "crycb.h"
 #include "qring.h"
-#include "hwview.h"
 #include "system.h"
 
 /* A guest CPU model's AP features (QEMU's names). */
@@ -45,12 +44,28 @@ struct ap_insn_result {
 	int cc;	 /* condition code when pgm == 0 */
 };
 
+/*
+ * What the machine tells an instruction (which queues exist, the adapters'
+ * state, sizes and ids), for a caller that does not hold the configuration
+ * lock: each reader gets the env's hw_ctx. Out-of-range ids answer as an
+ * absent adapter or queue would. Implementations: a plain snapshot
+ * (hwsnap.h), the engine's publication (src/engine/hwview.h).
+ */
+struct ap_hw_reader {
+	bool (*queue_exists)(const void *ctx, unsigned int apqn);
+	int (*adapter_rc)(const void *ctx, unsigned int apid); /* machine_queue_rc() */
+	uint32_t (*max_msg_size)(const void *ctx, unsigned int apid);
+	uint64_t (*tapq)(const void *ctx, unsigned int apid); /* ap_tapq_info() */
+	unsigned int (*max_apid)(const void *ctx);
+	unsigned int (*max_apqi)(const void *ctx);
+};
+
 /* Everything the machine consults for one guest. */
 struct ap_insn_env {
 	const struct ap_system *sys; /* adapters, their state and the queues that exist */
-	/* when set, read instead of sys: the published copy, for callers that
-	 * do not hold the configuration lock (hwview.h) */
-	const struct ap_view *view;
+	/* when set, read through hw (with hw_ctx) instead of sys */
+	const struct ap_hw_reader *hw;
+	const void *hw_ctx;
 	const struct ap_cpu_model *cpu;
 	uint32_t crycbd;	   /* format bits of the CRYCB the guest runs with */
 	const struct crycb *crycb; /* its masks (the shadow for a nested guest) */

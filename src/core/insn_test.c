@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "hwsnap.h"
 #include "insn.h"
 
 #define MEM_SIZE 0x10000u
@@ -65,9 +66,10 @@ struct fx {
 	unsigned int nq;
 	int hidden; /* an APQN the queue callback does not know, -1: none */
 	unsigned int nsubmitted, last_submitted;
-	/* run every instruction against the published view (hwview.h) of sys */
-	bool use_view;
-	struct ap_view view;
+	/* run every instruction against a snapshot (hwsnap.h) of sys, read
+	 * through the environment's reader as the trap path reads its view */
+	bool use_snap;
+	struct hwsnap snap;
 };
 
 static struct qring_host *fx_queue(void *ctx, unsigned int apqn, bool create)
@@ -184,13 +186,13 @@ static int setup(void **state)
 	return 0;
 }
 
-/* The same fixture, with the instructions reading the published view. */
-static int setup_view(void **state)
+/* The same fixture, with the instructions reading a snapshot. */
+static int setup_snap(void **state)
 {
 	int r = setup(state);
 	struct fx *f = *state;
 
-	f->use_view = true;
+	f->use_snap = true;
 	return r;
 }
 
@@ -248,9 +250,10 @@ static struct ap_insn_result run(struct fx *f, uint16_t opcode, uint8_t r1, uint
 	struct ap_insn insn = {.opcode = opcode, .r1 = r1, .r2 = r2};
 	struct ap_insn_result res = {.pgm = -1, .cc = -1};
 
-	if (f->use_view) {
-		ap_view_update(&f->view, f->sys, NULL, NULL);
-		f->env.view = &f->view;
+	if (f->use_snap) {
+		hwsnap_update(&f->snap, f->sys);
+		f->env.hw = &hwsnap_reader;
+		f->env.hw_ctx = &f->snap;
 	}
 	ap_insn_execute(&f->env, &insn, &f->regs, &res);
 	return res;
@@ -1459,11 +1462,11 @@ static void test_aqic_in_problem_state_is_privileged_operation(void **state)
 	expect_pgm(f, AP_OPC_PQAP, 0, 0, AP_PGM_PRIVILEGED);
 }
 
-/* Every test twice: against the system itself, then against its published view. */
+/* Every test twice: against the system itself, then against a snapshot of it. */
 #define T(name)                                                                                    \
 	cmocka_unit_test_setup_teardown(name, setup, teardown),                                    \
 	{                                                                                          \
-#name "_view", name, setup_view, teardown, NULL                                    \
+#name "_snap", name, setup_snap, teardown, NULL                                    \
 	}
 
 int main(void)

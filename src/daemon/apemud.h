@@ -40,7 +40,7 @@ struct apemud {
 	struct uevent_net *unet; /* uevents on netlink in shells' namespaces (under lock) */
 	/* The machine as the instruction path and the adapters see it, without
 	 * the lock; apemud_publish() renews it after every change. */
-	struct ap_view view;
+	struct hwview view;
 	pid_t pid;
 };
 

@@ -117,8 +117,8 @@ static void audit_rings(struct apemud *d, struct guest *g, struct sink *k)
 			say(k, "guest %llu: the ring of %02x.%04x is %s, the queue %s its CRYCB",
 			    (unsigned long long)g->id, a, q, x.live ? "live" : "revoked",
 			    in ? "in" : "not in");
-		if (!ap_view_queue_exists(&d->view, apqn) ||
-		    ap_view_adapter_rc(&d->view, a) != AP_RC_NORMAL)
+		if (!hwview_queue_exists(&d->view, apqn) ||
+		    hwview_adapter_rc(&d->view, a) != AP_RC_NORMAL)
 			say(k, "guest %llu: a ring for %02x.%04x, which no instruction can reach",
 			    (unsigned long long)g->id, a, q);
 		if (x.taken - x.prod > 1 || x.prod - x.base > x.taken - x.base)

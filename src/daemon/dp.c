@@ -109,10 +109,10 @@ static void release(struct guest *g, struct gring *r)
 
 static int lay_out(struct guest *g, unsigned int apqn, struct qring_host *h)
 {
-	const struct ap_view *v = &g->gs->d->view;
+	const struct hwview *v = &g->gs->d->view;
 	unsigned int apid = AP_APQN_APID(apqn);
-	unsigned int nslots = (unsigned int)(ap_view_tapq(v, apid) & 0xf) + 1;
-	uint32_t max = ap_view_max_msg_size(v, apid);
+	unsigned int nslots = (unsigned int)(hwview_tapq(v, apid) & 0xf) + 1;
+	uint32_t max = hwview_max_msg_size(v, apid);
 	uint32_t size = (uint32_t)APEMU_QRING_BYTES(nslots, max);
 	struct gring r = {.apqn = (uint16_t)apqn, .dir = -1, .size = size};
 	struct apemu_qring *ring;

@@ -8,14 +8,6 @@
 #include "dlog.h"
 #include "guest.h"
 
-/* A queue instructions can no longer reach: empty it once more (see hwview.h). */
-static void view_gone(void *ctx, unsigned int apqn)
-{
-	struct apemud *d = ctx;
-
-	guests_queue_gone(d, apqn);
-}
-
 static void audit_line(void *ctx, const char *text)
 {
 	(void)ctx;
@@ -35,6 +27,12 @@ void apemud_audit(struct apemud *d)
 
 void apemud_publish(struct apemud *d)
 {
-	ap_view_update(&d->view, d->sys, view_gone, d);
+	uint64_t lost[HWSNAP_WORDS];
+
+	/* a queue instructions can no longer reach: empty it once more (hwview.h) */
+	if (hwview_update(&d->view, d->sys, lost))
+		for (unsigned int w = 0; w < HWSNAP_WORDS; w++)
+			for (uint64_t m = lost[w]; m; m &= m - 1)
+				guests_queue_gone(d, w * 64 + (unsigned int)__builtin_ctzll(m));
 	apemud_audit(d);
 }

@@ -225,7 +225,8 @@ static void serve(struct guest *g, uint32_t seq)
 	} else {
 		struct exec x = {.g = g, .apqn = -1};
 		struct ap_insn_env env = {
-		    .view = &d->view,
+		    .hw = &hwview_reader,
+		    .hw_ctx = &d->view,
 		    .cpu = &g->cpu,
 		    .problem_state = (rq.flags & APEMU_RING_PROBLEM_STATE) != 0,
 		    .mem = g->mem,

@@ -65,7 +65,7 @@ struct eng_queue {
 };
 
 struct engine {
-	const struct ap_view *view;
+	const struct hwview *view;
 	unsigned int nworkers;		    /* atomic */
 	pthread_mutex_t workers_mu;	    /* starting workers */
 	struct worker *workers[AP_DEVICES]; /* atomic pointers */
@@ -257,8 +257,8 @@ static bool run_one(struct engine *e, struct eng_queue *eq, struct scratch *s)
 	if (r < 0)
 		return false;
 
-	n = t50_execute(ap_view_adapter_mode(e->view, AP_APQN_APID(eq->apqn)),
-			ENG_MAX_MODULUS_BYTES, s->req, len, s->reply, sizeof(s->reply), s->ctx);
+	n = t50_execute(hwview_adapter_mode(e->view, AP_APQN_APID(eq->apqn)), ENG_MAX_MODULUS_BYTES,
+			s->req, len, s->reply, sizeof(s->reply), s->ctx);
 	delay(e, AP_APQN_APID(eq->apqn));
 
 	pthread_mutex_lock(&eq->mu);
@@ -685,7 +685,7 @@ void engine_reset_request_count(struct engine *e, unsigned int apqn)
 
 /* ---- life cycle ---- */
 
-int engine_new(const struct ap_view *view, struct engine **ret)
+int engine_new(const struct hwview *view, struct engine **ret)
 {
 	struct engine *e = calloc(1, sizeof(*e));
 
@@ -694,7 +694,7 @@ int engine_new(const struct ap_view *view, struct engine **ret)
 	e->view = view;
 	pthread_mutex_init(&e->workers_mu, NULL);
 	for (unsigned int apid = 0; apid < AP_DEVICES; apid++)
-		if (ap_view_adapter_rc(view, apid) != AP_RC_Q_NOT_AVAIL && !worker_get(e, apid)) {
+		if (hwview_adapter_rc(view, apid) != AP_RC_Q_NOT_AVAIL && !worker_get(e, apid)) {
 			engine_free(e);
 			return -ENOMEM;
 		}

@@ -64,7 +64,7 @@ struct eng_owner {
  * Start a worker for every adapter present in view (more start as adapters
  * appear). -errno.
  */
-int engine_new(const struct ap_view *view, struct engine **ret);
+int engine_new(const struct hwview *view, struct engine **ret);
 /* Stop the workers and free every queue. Accepts NULL. */
 void engine_free(struct engine *e);
 /* Worker threads running. */

@@ -41,7 +41,7 @@ struct ring {
 
 struct fx {
 	struct ap_system sys;
-	struct ap_view view;
+	struct hwview view;
 	struct engine *e;
 	unsigned int nadapters; /* adapters present */
 	uint8_t mem[64];	/* the owner's memory (the notification byte) */
@@ -95,7 +95,7 @@ static int setup_n(void **state, unsigned int more)
 	}
 	f->nadapters = 3 + more;
 	assert_int_equal(ap_system_init(&f->sys, AP_ABI_CUR, &hw, NULL, NULL, -1, 0), 0);
-	ap_view_update(&f->view, &f->sys, NULL, NULL);
+	hwview_update(&f->view, &f->sys, (uint64_t[HWSNAP_WORDS]){0});
 	f->owner = (struct eng_owner){.id = f,
 				      .mem = f->mem,
 				      .mem_size = sizeof(f->mem),
