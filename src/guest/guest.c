@@ -255,6 +255,25 @@ static int start(struct apemu_guest *g, const char *socket_path, const struct ap
 	return create(g, cpu ? cpu : &def);
 }
 
+/*
+ * The memory made (r 0) or not (r < 0, message recorded): start the guest
+ * and hand it out, or keep its message for apemu_guest_message(NULL) and
+ * free it.
+ */
+static int finish(struct apemu_guest *g, int r, const char *socket_path,
+		  const struct apemu_cpu *cpu, struct apemu_guest **ret)
+{
+	if (r >= 0)
+		r = start(g, socket_path, cpu);
+	if (r < 0) {
+		snprintf(new_message, sizeof(new_message), "%s", g->message);
+		apemu_guest_free(g);
+		return r;
+	}
+	*ret = g;
+	return 0;
+}
+
 static struct apemu_guest *guest_alloc(void)
 {
 	struct apemu_guest *g = calloc(1, sizeof(*g));
@@ -286,15 +305,7 @@ APEMU_PUBLIC int apemu_guest_new(const char *socket_path, const struct apemu_cpu
 	r = make_memory(g, mem);
 	if (r < 0)
 		guest_set_message(g, "guest memory: %s", strerror(-r));
-	else
-		r = start(g, socket_path, cpu);
-	if (r < 0) {
-		snprintf(new_message, sizeof(new_message), "%s", g->message);
-		apemu_guest_free(g);
-		return r;
-	}
-	*ret = g;
-	return 0;
+	return finish(g, r, socket_path, cpu, ret);
 }
 
 APEMU_PUBLIC int apemu_guest_adopt(const char *socket_path, const struct apemu_cpu *cpu, int memfd,
@@ -319,15 +330,7 @@ APEMU_PUBLIC int apemu_guest_adopt(const char *socket_path, const struct apemu_c
 	if (r < 0)
 		guest_set_message(g, "guest memory of %zu bytes on descriptor %d: %s", ram, memfd,
 				  strerror(-r));
-	else
-		r = start(g, socket_path, cpu);
-	if (r < 0) {
-		snprintf(new_message, sizeof(new_message), "%s", g->message);
-		apemu_guest_free(g);
-		return r;
-	}
-	*ret = g;
-	return 0;
+	return finish(g, r, socket_path, cpu, ret);
 }
 
 APEMU_PUBLIC uint64_t apemu_guest_base(const struct apemu_guest *g)
