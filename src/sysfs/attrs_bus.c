@@ -93,7 +93,7 @@ static unsigned int bus_of(const struct sysfs_ctx *c)
 
 static int show_autoprobe(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", c->s->bus.autoprobe[bus_of(c)] ? 1 : 0);
+	return sysfs_emit(buf, "%d\n", c->s->bus.autoprobe[bus_of(c)] ? 1 : 0);
 }
 
 static int store_autoprobe(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -120,7 +120,7 @@ static int store_mdev_drivers_probe(struct sysfs_ctx *c, const char *buf, size_t
 
 static int show_ap_domain(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", c->s->bus.ap_domain);
+	return sysfs_emit(buf, "%d\n", c->s->bus.ap_domain);
 }
 
 static int store_ap_domain(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -134,9 +134,9 @@ static int show_qci_mask(const struct sysfs_ctx *c, char *buf, const struct ap_m
 	char hex[AP_MASK_HEX_LEN];
 
 	if (!c->s->hw.info.qci)
-		return emit(buf, "not supported\n");
+		return sysfs_emit(buf, "not supported\n");
 	ap_mask_format(m, hex);
-	return emit(buf, "%s\n", hex);
+	return sysfs_emit(buf, "%s\n", hex);
 }
 
 static int show_control_domain_mask(struct sysfs_ctx *c, char *buf)
@@ -159,22 +159,22 @@ static int show_adapter_mask(struct sysfs_ctx *c, char *buf)
 
 static int show_max_domain_id(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", (int)machine_max_apqi(&c->s->hw));
+	return sysfs_emit(buf, "%d\n", (int)machine_max_apqi(&c->s->hw));
 }
 
 static int show_max_adapter_id(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", (int)machine_max_apid(&c->s->hw));
+	return sysfs_emit(buf, "%d\n", (int)machine_max_apid(&c->s->hw));
 }
 
 static int show_interrupts(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", c->s->hw.info.aqic ? 1 : 0);
+	return sysfs_emit(buf, "%d\n", c->s->hw.info.aqic ? 1 : 0);
 }
 
 static int show_config_time(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", c->s->bus.config_time);
+	return sysfs_emit(buf, "%d\n", c->s->bus.config_time);
 }
 
 static int store_config_time(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -184,7 +184,7 @@ static int store_config_time(struct sysfs_ctx *c, const char *buf, size_t len)
 
 static int show_poll_thread(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", c->s->bus.poll_thread ? 1 : 0);
+	return sysfs_emit(buf, "%d\n", c->s->bus.poll_thread ? 1 : 0);
 }
 
 static int store_poll_thread(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -194,7 +194,7 @@ static int store_poll_thread(struct sysfs_ctx *c, const char *buf, size_t len)
 
 static int show_poll_timeout(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%llu\n", c->s->bus.poll_timeout);
+	return sysfs_emit(buf, "%llu\n", c->s->bus.poll_timeout);
 }
 
 static int store_poll_timeout(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -207,7 +207,7 @@ static int show_mask(char *buf, const struct ap_mask *m)
 	char hex[AP_MASK_HEX_LEN];
 
 	ap_mask_format(m, hex);
-	return emit(buf, "%s\n", hex);
+	return sysfs_emit(buf, "%s\n", hex);
 }
 
 static int show_apmask(struct sysfs_ctx *c, char *buf)
@@ -232,7 +232,7 @@ static int store_aqmask(struct sysfs_ctx *c, const char *buf, size_t len)
 
 static int show_scans(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%llu\n", c->s->bus.scans);
+	return sysfs_emit(buf, "%llu\n", c->s->bus.scans);
 }
 
 static int store_scans(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -245,8 +245,8 @@ static int show_bindings(struct sysfs_ctx *c, char *buf)
 	unsigned int bound, total;
 
 	if (apbus_bindings(c->s, &bound, &total))
-		return emit(buf, "%u/%u (complete)\n", bound, total);
-	return emit(buf, "%u/%u\n", bound, total);
+		return sysfs_emit(buf, "%u/%u (complete)\n", bound, total);
+	return sysfs_emit(buf, "%u/%u\n", bound, total);
 }
 
 /*
@@ -268,10 +268,10 @@ static int show_features(struct sysfs_ctx *c, char *buf)
 	int n = 0;
 
 	if (!info->qci)
-		return emit(buf, "-\n");
+		return sysfs_emit(buf, "-\n");
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (f[i].on)
-			n += emit_at(buf, n, "%s ", f[i].name);
+			n += sysfs_emit_at(buf, n, "%s ", f[i].name);
 	if (n)
 		buf[n - 1] = '\n';
 	return n;
@@ -306,7 +306,15 @@ static void target_matrix(const struct sysfs_ctx *c, char *buf, size_t size)
 static int show_group_type(struct sysfs_ctx *c, char *buf)
 {
 	(void)c;
-	return emit(buf, "unknown\n");
+	return sysfs_emit(buf, "unknown\n");
+}
+
+/* Nor reserved regions: the file is empty. */
+static int show_group_reserved_regions(struct sysfs_ctx *c, char *buf)
+{
+	(void)c;
+	buf[0] = '\0';
+	return 0;
 }
 
 static int store_group_type(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -320,35 +328,35 @@ static int store_group_type(struct sysfs_ctx *c, const char *buf, size_t len)
 /* kernel/uevent_seqnum (kernel/ksysfs.c): the last uevent's SEQNUM. */
 static int show_uevent_seqnum(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%llu\n", c->s->uevent_seqnum);
+	return sysfs_emit(buf, "%llu\n", c->s->uevent_seqnum);
 }
 
 /* ---- tables ---- */
 
-const struct sysfs_entry root_ents[] = {
+const struct sysfs_entry sysfs_root_ents[] = {
     DIR("bus", K_BUS),
     DIR("class", K_CLASS),
     DIR("devices", K_DEVICES),
     DIR("kernel", K_KERNEL),
 };
-const struct sysfs_entry bus_ents[] = {
+const struct sysfs_entry sysfs_bus_ents[] = {
     DIR("ap", K_BUS_AP),
     VDIR("matrix", K_BUS_MATRIX),
     DIR("mdev", K_BUS_MDEV),
 };
-const struct sysfs_entry devices_ents[] = {
+const struct sysfs_entry sysfs_devices_ents[] = {
     DIR("ap", K_AP_ROOT),
     VDIR("vfio_ap", K_VFIO_ROOT),
 };
-const struct sysfs_entry class_ents[] = {
+const struct sysfs_entry sysfs_class_ents[] = {
     DIR("mdev_bus", K_CLASS_MDEV_BUS),
 };
-const struct sysfs_entry kernel_ents[] = {
+const struct sysfs_entry sysfs_kernel_ents[] = {
     DIR("iommu_groups", K_IOMMU_GROUPS),
     RO("uevent_seqnum", show_uevent_seqnum, AV_ALL),
 };
 
-const struct sysfs_entry bus_ap_ents[] = {
+const struct sysfs_entry sysfs_bus_ap_ents[] = {
     DIR("devices", K_BUS_AP_DEVICES),
     DIR("drivers", K_BUS_AP_DRIVERS),
     RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
@@ -370,7 +378,7 @@ const struct sysfs_entry bus_ap_ents[] = {
     RO("bindings", show_bindings, AV_CUR),
     RO("features", show_features, AV_CUR),
 };
-const struct sysfs_entry bus_ap_drivers_ents[] = {
+const struct sysfs_entry sysfs_bus_ap_drivers_ents[] = {
     {.name = "cex4card", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4CARD},
     {.name = "cex4queue", .type = ENT_DIR, .child = K_AP_DRV, .param = AP_DRV_CEX4QUEUE},
     {.name = "vfio_ap",
@@ -379,71 +387,71 @@ const struct sysfs_entry bus_ap_drivers_ents[] = {
      .param = AP_DRV_VFIO_AP,
      .visible = sysfs_vfio_ap_loaded},
 };
-const struct sysfs_entry ap_drv_ents[] = {
+const struct sysfs_entry sysfs_ap_drv_ents[] = {
     WO("bind", store_bind),
     WO("uevent", sysfs_store_uevent),
     WO("unbind", store_unbind),
 };
 
-const struct sysfs_entry bus_matrix_ents[] = {
+const struct sysfs_entry sysfs_bus_matrix_ents[] = {
     DIR("devices", K_BUS_MATRIX_DEVICES),
     DIR("drivers", K_BUS_MATRIX_DRIVERS),
     RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
     WO("drivers_probe", store_matrix_drivers_probe),
     WO("uevent", sysfs_store_uevent),
 };
-const struct sysfs_entry bus_matrix_devices_ents[] = {
+const struct sysfs_entry sysfs_bus_matrix_devices_ents[] = {
     LNK("matrix", target_matrix),
 };
-const struct sysfs_entry bus_matrix_drivers_ents[] = {
+const struct sysfs_entry sysfs_bus_matrix_drivers_ents[] = {
     DIR("vfio_ap", K_MATRIX_DRV),
 };
 /* The matrix driver suppresses bind and unbind. */
-const struct sysfs_entry matrix_drv_ents[] = {
+const struct sysfs_entry sysfs_matrix_drv_ents[] = {
     LNK("matrix", target_matrix),
     WO("uevent", sysfs_store_uevent),
 };
 
-const struct sysfs_entry bus_mdev_ents[] = {
+const struct sysfs_entry sysfs_bus_mdev_ents[] = {
     DIR("devices", K_BUS_MDEV_DEVICES),
     DIR("drivers", K_BUS_MDEV_DRIVERS),
     RW("drivers_autoprobe", show_autoprobe, store_autoprobe, AV_ALL),
     WO("drivers_probe", store_mdev_drivers_probe),
     WO("uevent", sysfs_store_uevent),
 };
-const struct sysfs_entry bus_mdev_drivers_ents[] = {
+const struct sysfs_entry sysfs_bus_mdev_drivers_ents[] = {
     VDIR("vfio_ap_mdev", K_MDEV_DRV),
 };
-const struct sysfs_entry mdev_drv_ents[] = {
+const struct sysfs_entry sysfs_mdev_drv_ents[] = {
     WO("bind", store_mdev_bind),
     WO("uevent", sysfs_store_uevent),
     WO("unbind", store_mdev_bind),
 };
 
-const struct sysfs_entry class_mdev_bus_ents[] = {
+const struct sysfs_entry sysfs_class_mdev_bus_ents[] = {
     VLNK("matrix", target_matrix),
 };
 
-const struct sysfs_entry group_ents[] = {
+const struct sysfs_entry sysfs_group_ents[] = {
     DIR("devices", K_GROUP_DEVICES),
-    RO("reserved_regions", show_empty, AV_ALL),
+    RO("reserved_regions", show_group_reserved_regions, AV_ALL),
     RW("type", show_group_type, store_group_type, AV_ALL),
 };
 
-NENTS(root);
-NENTS(bus);
-NENTS(devices);
-NENTS(class);
-NENTS(kernel);
-NENTS(bus_ap);
-NENTS(bus_ap_drivers);
-NENTS(ap_drv);
-NENTS(bus_matrix);
-NENTS(bus_matrix_devices);
-NENTS(bus_matrix_drivers);
-NENTS(matrix_drv);
-NENTS(bus_mdev);
-NENTS(bus_mdev_drivers);
-NENTS(mdev_drv);
-NENTS(class_mdev_bus);
-NENTS(group);
+NENTS(sysfs_root);
+NENTS(sysfs_bus);
+NENTS(sysfs_devices);
+NENTS(sysfs_class);
+NENTS(sysfs_kernel);
+NENTS(sysfs_bus_ap);
+NENTS(sysfs_bus_ap_drivers);
+NENTS(sysfs_ap_drv);
+NENTS(sysfs_bus_matrix);
+NENTS(sysfs_bus_matrix_devices);
+NENTS(sysfs_bus_matrix_drivers);
+NENTS(sysfs_matrix_drv);
+NENTS(sysfs_bus_mdev);
+NENTS(sysfs_bus_mdev_drivers);
+NENTS(sysfs_mdev_drv);
+NENTS(sysfs_class_mdev_bus);
+NENTS(sysfs_group);

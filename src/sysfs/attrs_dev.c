@@ -71,7 +71,7 @@ static bool queue_vfio(const struct sysfs_ctx *c)
 
 static bool has_driver(const struct sysfs_ctx *c)
 {
-	return node_driver(c) != AP_DRV_NONE;
+	return sysfs_node_driver(c) != AP_DRV_NONE;
 }
 
 /* ---- shared by cards and queues ---- */
@@ -84,29 +84,29 @@ static void target_subsystem(const struct sysfs_ctx *c, char *buf, size_t size)
 
 static void target_driver(const struct sysfs_ctx *c, char *buf, size_t size)
 {
-	snprintf(buf, size, "bus/ap/drivers/%s", apbus_driver_name(node_driver(c)));
+	snprintf(buf, size, "bus/ap/drivers/%s", apbus_driver_name(sysfs_node_driver(c)));
 }
 
 /* ---- card attributes ---- */
 
 static int show_hwtype(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", (int)machine_hwtype(adapter(c)));
+	return sysfs_emit(buf, "%d\n", (int)machine_hwtype(adapter(c)));
 }
 
 static int show_depth(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", adapter(c)->depth);
+	return sysfs_emit(buf, "%d\n", adapter(c)->depth);
 }
 
 static int show_functions(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "0x%08X\n", machine_functions(&c->s->hw, adapter(c)));
+	return sysfs_emit(buf, "0x%08X\n", machine_functions(&c->s->hw, adapter(c)));
 }
 
 static int show_card_request_count(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%llu\n", apbus_card_request_count(c->s, c->n.apid));
+	return sysfs_emit(buf, "%llu\n", apbus_card_request_count(c->s, c->n.apid));
 }
 
 /* Any write zeroes the counters of the card's queues. */
@@ -120,22 +120,22 @@ static int store_card_request_count(struct sysfs_ctx *c, const char *buf, size_t
 
 static int show_card_requestq_count(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", (int)apbus_card_requestq_count(c->s, c->n.apid));
+	return sysfs_emit(buf, "%d\n", (int)apbus_card_requestq_count(c->s, c->n.apid));
 }
 
 static int show_card_pendingq_count(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", (int)apbus_card_pendingq_count(c->s, c->n.apid));
+	return sysfs_emit(buf, "%d\n", (int)apbus_card_pendingq_count(c->s, c->n.apid));
 }
 
 static int show_modalias(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "ap:t%02X\n", machine_hwtype(adapter(c)));
+	return sysfs_emit(buf, "ap:t%02X\n", machine_hwtype(adapter(c)));
 }
 
 static int show_config(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", adapter(c)->configured ? 1 : 0);
+	return sysfs_emit(buf, "%d\n", adapter(c)->configured ? 1 : 0);
 }
 
 static int store_card_config(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -145,12 +145,12 @@ static int store_card_config(struct sysfs_ctx *c, const char *buf, size_t len)
 
 static int show_chkstop(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", adapter(c)->chkstop ? 1 : 0);
+	return sysfs_emit(buf, "%d\n", adapter(c)->chkstop ? 1 : 0);
 }
 
 static int show_max_msg_size(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%u\n", adapter(c)->max_msg_size);
+	return sysfs_emit(buf, "%u\n", adapter(c)->max_msg_size);
 }
 
 static int show_card_type(struct sysfs_ctx *c, char *buf)
@@ -158,12 +158,12 @@ static int show_card_type(struct sysfs_ctx *c, char *buf)
 	char name[6];
 
 	machine_type_name(adapter(c), name);
-	return emit(buf, "%s\n", name);
+	return sysfs_emit(buf, "%s\n", name);
 }
 
 static int show_card_online(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", apbus_card_online(c->s, c->n.apid) ? 1 : 0);
+	return sysfs_emit(buf, "%d\n", apbus_card_online(c->s, c->n.apid) ? 1 : 0);
 }
 
 static int store_card_online(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -177,12 +177,12 @@ static int store_card_online(struct sysfs_ctx *c, const char *buf, size_t len)
  */
 static int show_card_load(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", (int)apbus_card_load(c->s, c->n.apid));
+	return sysfs_emit(buf, "%d\n", (int)apbus_card_load(c->s, c->n.apid));
 }
 
 static int show_queue_load(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", (int)apbus_queue_load(c->s, apqn(c)));
+	return sysfs_emit(buf, "%d\n", (int)apbus_queue_load(c->s, apqn(c)));
 }
 
 /*
@@ -194,10 +194,10 @@ static int show_serialnr(struct sysfs_ctx *c, char *buf)
 	const struct ap_adapter *a = adapter(c);
 
 	if (a->mode == AP_MODE_CCA)
-		return emit(buf, "%.8s\n", c->s->bus.ap_domain >= 0 ? a->serial : "");
+		return sysfs_emit(buf, "%.8s\n", c->s->bus.ap_domain >= 0 ? a->serial : "");
 	if (!a->serial[0])
-		return emit(buf, "\n");
-	return emit(buf, "%16.16s\n", a->serial);
+		return sysfs_emit(buf, "\n");
+	return sysfs_emit(buf, "%16.16s\n", a->serial);
 }
 
 /* EP11 card info: a number or a version, or an empty line when there is none. */
@@ -205,14 +205,14 @@ static int show_api_ordinalnr(struct sysfs_ctx *c, char *buf)
 {
 	uint32_t n = adapter(c)->ep11.api_ordinal;
 
-	return n ? emit(buf, "%u\n", n) : emit(buf, "\n");
+	return n ? sysfs_emit(buf, "%u\n", n) : sysfs_emit(buf, "\n");
 }
 
 static int show_fw_version(struct sysfs_ctx *c, char *buf)
 {
 	uint16_t v = adapter(c)->ep11.fw_version;
 
-	return v ? emit(buf, "%d.%d\n", v >> 8, v & 0xff) : emit(buf, "\n");
+	return v ? sysfs_emit(buf, "%d.%d\n", v >> 8, v & 0xff) : sysfs_emit(buf, "\n");
 }
 
 /* The names of the set mode bits, blank separated, in the kernel's order. */
@@ -224,9 +224,9 @@ static int emit_op_modes(char *buf, uint32_t modes)
 		const char *name = machine_ep11_op_mode_name(bit);
 
 		if (name && (modes & (1u << bit)))
-			n += emit_at(buf, n, "%s%s", n ? " " : "", name);
+			n += sysfs_emit_at(buf, n, "%s%s", n ? " " : "", name);
 	}
-	return n + emit_at(buf, n, "\n");
+	return n + sysfs_emit_at(buf, n, "\n");
 }
 
 static int show_card_op_modes(struct sysfs_ctx *c, char *buf)
@@ -264,11 +264,11 @@ static int show_cca_mkvps(const struct ap_mkvps *k, char *buf)
 
 	for (unsigned int i = 0; i < AP_CCA_MK_REGS; i++) {
 		if (k->cca_state[i] == AP_MK_NONE)
-			n += emit_at(buf, n, "%s: - -\n", label[i]);
+			n += sysfs_emit_at(buf, n, "%s: - -\n", label[i]);
 		else
-			n += emit_at(buf, n, "%s: %s 0x%016llx\n", label[i],
-				     mk_state_name(k->cca_state[i]),
-				     (unsigned long long)k->cca_vp[i]);
+			n += sysfs_emit_at(buf, n, "%s: %s 0x%016llx\n", label[i],
+					   mk_state_name(k->cca_state[i]),
+					   (unsigned long long)k->cca_vp[i]);
 	}
 	return n;
 }
@@ -283,14 +283,14 @@ static int show_ep11_mkvps(const struct ap_mkvps *k, bool online, char *buf)
 		uint8_t st = online ? k->ep11_state[i] : AP_MK_NONE;
 
 		if (st == AP_MK_NONE) {
-			n += emit_at(buf, n, "%s: - -\n", label[i]);
+			n += sysfs_emit_at(buf, n, "%s: - -\n", label[i]);
 		} else if (st == AP_MK_INVALID || st == AP_MK_EMPTY) {
-			n += emit_at(buf, n, "%s: %s -\n", label[i], mk_state_name(st));
+			n += sysfs_emit_at(buf, n, "%s: %s -\n", label[i], mk_state_name(st));
 		} else {
-			n += emit_at(buf, n, "%s: %s 0x", label[i], mk_state_name(st));
+			n += sysfs_emit_at(buf, n, "%s: %s 0x", label[i], mk_state_name(st));
 			for (unsigned int b = 0; b < AP_EP11_WKVP_LEN; b++)
-				n += emit_at(buf, n, "%02x", k->ep11_vp[i][b]);
-			n += emit_at(buf, n, "\n");
+				n += sysfs_emit_at(buf, n, "%02x", k->ep11_vp[i][b]);
+			n += sysfs_emit_at(buf, n, "\n");
 		}
 	}
 	return n;
@@ -311,8 +311,8 @@ static int show_mkvps(struct sysfs_ctx *c, char *buf)
 static int show_queue_request_count(struct sysfs_ctx *c, char *buf)
 {
 	if (c->s->abi == AP_ABI_CUR && !has_driver(c))
-		return emit(buf, "-\n");
-	return emit(buf, "%llu\n", apbus_queue_request_count(c->s, apqn(c)));
+		return sysfs_emit(buf, "-\n");
+	return sysfs_emit(buf, "%llu\n", apbus_queue_request_count(c->s, apqn(c)));
 }
 
 /* Any write zeroes the queue's counter. */
@@ -326,22 +326,22 @@ static int store_queue_request_count(struct sysfs_ctx *c, const char *buf, size_
 
 static int show_queue_requestq_count(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n",
-		    has_driver(c) ? (int)apbus_queue_requestq_count(c->s, apqn(c)) : 0);
+	return sysfs_emit(buf, "%d\n",
+			  has_driver(c) ? (int)apbus_queue_requestq_count(c->s, apqn(c)) : 0);
 }
 
 static int show_queue_pendingq_count(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n",
-		    has_driver(c) ? (int)apbus_queue_pendingq_count(c->s, apqn(c)) : 0);
+	return sysfs_emit(buf, "%d\n",
+			  has_driver(c) ? (int)apbus_queue_pendingq_count(c->s, apqn(c)) : 0);
 }
 
 /* Resets complete at once here; a queue with requests has its timer armed. */
 static int show_reset(struct sysfs_ctx *c, char *buf)
 {
 	if (apbus_queue_requestq_count(c->s, apqn(c)) || apbus_queue_pendingq_count(c->s, apqn(c)))
-		return emit(buf, "Reset Timer armed.\n");
-	return emit(buf, "No Reset Timer set.\n");
+		return sysfs_emit(buf, "Reset Timer armed.\n");
+	return sysfs_emit(buf, "No Reset Timer set.\n");
 }
 
 static int store_reset(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -353,12 +353,12 @@ static int store_reset(struct sysfs_ctx *c, const char *buf, size_t len)
 
 static int show_interrupt(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, queue(c)->irq ? "Interrupts enabled.\n" : "Interrupts disabled.\n");
+	return sysfs_emit(buf, queue(c)->irq ? "Interrupts enabled.\n" : "Interrupts disabled.\n");
 }
 
 static int show_queue_online(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%d\n", apbus_queue_online(c->s, apqn(c)) ? 1 : 0);
+	return sysfs_emit(buf, "%d\n", apbus_queue_online(c->s, apqn(c)) ? 1 : 0);
 }
 
 static int store_queue_online(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -370,11 +370,11 @@ static int show_status(struct sysfs_ctx *c, char *buf)
 {
 	switch (matrix_queue_status(c->s, apqn(c))) {
 	case AP_QSTATUS_IN_USE:
-		return emit(buf, "in use\n");
+		return sysfs_emit(buf, "in use\n");
 	case AP_QSTATUS_ASSIGNED:
-		return emit(buf, "assigned\n");
+		return sysfs_emit(buf, "assigned\n");
 	default:
-		return emit(buf, "unassigned\n");
+		return sysfs_emit(buf, "unassigned\n");
 	}
 }
 
@@ -397,12 +397,12 @@ static int show_status(struct sysfs_ctx *c, char *buf)
 
 /* devices/ap: the AP bus makes itself the root device's bus, whose
  * ap_uevent adds nothing for it: an empty uevent file that sends events. */
-const struct sysfs_entry ap_root_ents[] = {
+const struct sysfs_entry sysfs_ap_root_ents[] = {
     DIR("power", K_POWER_AP),
     RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
-const struct sysfs_entry card_ents[] = {
+const struct sysfs_entry sysfs_card_ents[] = {
     RO("ap_functions", show_functions, AV_ALL),
     RO("chkstop", show_chkstop, AV_CUR),
     RW("config", show_config, store_card_config, AV_CUR),
@@ -427,7 +427,7 @@ const struct sysfs_entry card_ents[] = {
     RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
-const struct sysfs_entry queue_ents[] = {
+const struct sysfs_entry sysfs_queue_ents[] = {
     RO("ap_functions", show_functions, AV_CUR),
     RO("chkstop", show_chkstop, AV_CUR),
     RO("config", show_config, AV_CUR),
@@ -453,6 +453,6 @@ const struct sysfs_entry queue_ents[] = {
     RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
-NENTS(ap_root);
-NENTS(card);
-NENTS(queue);
+NENTS(sysfs_ap_root);
+NENTS(sysfs_card);
+NENTS(sysfs_queue);

@@ -66,7 +66,7 @@ static void check_dir_entry(unsigned int kind, const struct sysfs_entry *e)
 
 	if (e->child <= K_ROOT || e->child > K_DIR_LAST)
 		fail_msg("%u/%s: child kind %u", kind, e->name, e->child);
-	node_parent(&c, &parent);
+	sysfs_node_parent(&c, &parent);
 	if (parent.kind != kind)
 		fail_msg("%u/%s: its parent is kind %u", kind, e->name, parent.kind);
 	assert_true(!e->show && !e->store && !e->target && !e->drv_keyed);
@@ -176,7 +176,7 @@ static void check_page(struct fix *f, const struct sysfs_ctx *dir, const struct 
 	int n;
 
 	(void)f;
-	if (tree_lookup_child(dir, child->name, &c) < 0)
+	if (sysfs_tree_lookup_child(dir, child->name, &c) < 0)
 		fail_msg("%s: gone", path);
 	if (!c.e || c.e->type != ENT_FILE)
 		return;
@@ -440,7 +440,7 @@ static unsigned int mode_of(struct fix *f, const char *path)
 	bool fixed;
 
 	assert_int_equal(fix_walk(f, path, false, &c), 0);
-	node_stat(&c, &st, &fixed);
+	sysfs_node_stat(&c, &st, &fixed);
 	return st.st_mode & 07777;
 }
 

@@ -19,7 +19,7 @@
 static int show_features(struct sysfs_ctx *c, char *buf)
 {
 	(void)c;
-	return emit(buf, "guest_matrix hotplug ap_config\n");
+	return sysfs_emit(buf, "guest_matrix hotplug ap_config\n");
 }
 
 static void target_matrix_subsystem(const struct sysfs_ctx *c, char *buf, size_t size)
@@ -39,18 +39,18 @@ static void target_matrix_driver(const struct sysfs_ctx *c, char *buf, size_t si
 static int show_type_name(struct sysfs_ctx *c, char *buf)
 {
 	(void)c;
-	return emit(buf, "VFIO AP Passthrough Device\n");
+	return sysfs_emit(buf, "VFIO AP Passthrough Device\n");
 }
 
 static int show_device_api(struct sysfs_ctx *c, char *buf)
 {
 	(void)c;
-	return emit(buf, "vfio-ap\n");
+	return sysfs_emit(buf, "vfio-ap\n");
 }
 
 static int show_available(struct sysfs_ctx *c, char *buf)
 {
-	return emit(buf, "%u\n", matrix_available(c->s));
+	return sysfs_emit(buf, "%u\n", matrix_available(c->s));
 }
 
 static int store_create(struct sysfs_ctx *c, const char *buf, size_t len)
@@ -172,13 +172,13 @@ static void target_mdev_subsystem(const struct sysfs_ctx *c, char *buf, size_t s
 /* ---- tables ---- */
 
 /* devices/vfio_ap is a root device: no bus, so its uevent file is empty. */
-const struct sysfs_entry vfio_root_ents[] = {
+const struct sysfs_entry sysfs_vfio_root_ents[] = {
     DIR("matrix", K_MATRIX),
     DIR("power", K_POWER_VFIO),
     RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
-const struct sysfs_entry matrix_ents[] = {
+const struct sysfs_entry sysfs_matrix_ents[] = {
     LNK("driver", target_matrix_driver),
     RO("features", show_features, AV_CUR),
     DIR("mdev_supported_types", K_TYPES),
@@ -187,11 +187,11 @@ const struct sysfs_entry matrix_ents[] = {
     RW("uevent", sysfs_show_uevent, sysfs_store_uevent, AV_ALL),
 };
 
-const struct sysfs_entry types_ents[] = {
+const struct sysfs_entry sysfs_types_ents[] = {
     DIR("vfio_ap-passthrough", K_TYPE),
 };
 
-const struct sysfs_entry type_ents[] = {
+const struct sysfs_entry sysfs_type_ents[] = {
     RO("available_instances", show_available, AV_ALL),
     WO("create", store_create),
     RO("device_api", show_device_api, AV_ALL),
@@ -199,7 +199,7 @@ const struct sysfs_entry type_ents[] = {
     RO("name", show_type_name, AV_ALL),
 };
 
-const struct sysfs_entry mdev_ents[] = {
+const struct sysfs_entry sysfs_mdev_ents[] = {
     RW("ap_config", show_ap_config, store_ap_config, AV_CUR),
     WO("assign_adapter", store_assign_adapter),
     WO("assign_control_domain", store_assign_control_domain),
@@ -219,8 +219,8 @@ const struct sysfs_entry mdev_ents[] = {
     WO("unassign_domain", store_unassign_domain),
 };
 
-NENTS(vfio_root);
-NENTS(matrix);
-NENTS(types);
-NENTS(type);
-NENTS(mdev);
+NENTS(sysfs_vfio_root);
+NENTS(sysfs_matrix);
+NENTS(sysfs_types);
+NENTS(sysfs_type);
+NENTS(sysfs_mdev);

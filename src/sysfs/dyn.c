@@ -53,7 +53,7 @@ static void dev_name(char *buf, size_t size, bool isq, unsigned int apid, unsign
 
 /* ---- bus/ap/devices ---- */
 
-bool dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+bool sysfs_dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 {
 	for (uint64_t o = *ord; o < AP_DEVICES * DEV_ORDS_PER_CARD; o++) {
 		unsigned int apid = (unsigned int)(o / DEV_ORDS_PER_CARD);
@@ -73,7 +73,7 @@ bool dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_chi
 	return false;
 }
 
-bool lookup_bus_ap_devices(const struct sysfs_ctx *c, const char *name, struct node *ret)
+bool sysfs_lookup_bus_ap_devices(const struct sysfs_ctx *c, const char *name, struct node *ret)
 {
 	unsigned int apid, apqi;
 
@@ -90,7 +90,7 @@ bool lookup_bus_ap_devices(const struct sysfs_ctx *c, const char *name, struct n
 
 /* ---- bus/ap/drivers/<drv>: one link per bound device ---- */
 
-bool dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+bool sysfs_dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 {
 	unsigned int drv = c->n.apid;
 	bool cards = drv == AP_DRV_CEX4CARD;
@@ -118,7 +118,7 @@ bool dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 	return false;
 }
 
-bool lookup_ap_drv(const struct sysfs_ctx *c, const char *name, struct node *ret)
+bool sysfs_lookup_ap_drv(const struct sysfs_ctx *c, const char *name, struct node *ret)
 {
 	unsigned int drv = c->n.apid, apid, apqi;
 
@@ -138,7 +138,7 @@ bool lookup_ap_drv(const struct sysfs_ctx *c, const char *name, struct node *ret
 
 /* ---- devices/ap/cardXX and devices/ap/cardXX/XX.YYYY ---- */
 
-bool dyn_cards(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+bool sysfs_dyn_cards(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 {
 	for (uint64_t o = *ord; o < AP_DEVICES; o++) {
 		if (!apbus_card_exists(c->s, (unsigned int)o))
@@ -151,7 +151,7 @@ bool dyn_cards(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 	return false;
 }
 
-bool lookup_cards(const struct sysfs_ctx *c, const char *name, struct node *ret)
+bool sysfs_lookup_cards(const struct sysfs_ctx *c, const char *name, struct node *ret)
 {
 	unsigned int apid;
 
@@ -161,7 +161,7 @@ bool lookup_cards(const struct sysfs_ctx *c, const char *name, struct node *ret)
 	return true;
 }
 
-unsigned int count_cards(const struct sysfs_ctx *c)
+unsigned int sysfs_count_cards(const struct sysfs_ctx *c)
 {
 	unsigned int n = 0;
 
@@ -170,7 +170,7 @@ unsigned int count_cards(const struct sysfs_ctx *c)
 	return n;
 }
 
-bool dyn_queues(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+bool sysfs_dyn_queues(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 {
 	unsigned int apid = c->n.apid;
 
@@ -185,7 +185,7 @@ bool dyn_queues(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 	return false;
 }
 
-bool lookup_queues(const struct sysfs_ctx *c, const char *name, struct node *ret)
+bool sysfs_lookup_queues(const struct sysfs_ctx *c, const char *name, struct node *ret)
 {
 	unsigned int apid, apqi;
 
@@ -196,7 +196,7 @@ bool lookup_queues(const struct sysfs_ctx *c, const char *name, struct node *ret
 	return true;
 }
 
-unsigned int count_queues(const struct sysfs_ctx *c)
+unsigned int sysfs_count_queues(const struct sysfs_ctx *c)
 {
 	unsigned int n = 0;
 
@@ -244,7 +244,7 @@ static uint32_t slot_limit(const struct sysfs_ctx *c)
 	return n < (1u << NODE_SLOT_BITS) ? n : (1u << NODE_SLOT_BITS);
 }
 
-bool dyn_mdev_list(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+bool sysfs_dyn_mdev_list(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 {
 	uint32_t limit = slot_limit(c);
 
@@ -268,7 +268,7 @@ static const struct ap_mdev *mdev_by_name(const struct sysfs_ctx *c, const char 
 	return m && m->slot < slot_limit(c) ? m : NULL;
 }
 
-bool lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *ret)
+bool sysfs_lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *ret)
 {
 	unsigned int kind = mdev_child_kind(c->n.kind);
 	const struct ap_mdev *m = NULL;
@@ -295,7 +295,7 @@ bool lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *
 	return true;
 }
 
-unsigned int count_mdevs(const struct sysfs_ctx *c)
+unsigned int sysfs_count_mdevs(const struct sysfs_ctx *c)
 {
 	uint32_t limit = slot_limit(c);
 	unsigned int n = 0;
@@ -306,7 +306,7 @@ unsigned int count_mdevs(const struct sysfs_ctx *c)
 }
 
 /* kernel/iommu_groups/<n>/devices holds the one mdev of the group. */
-bool dyn_group_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
+bool sysfs_dyn_group_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret)
 {
 	if (*ord > 0)
 		return false;
@@ -314,7 +314,7 @@ bool dyn_group_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_chil
 	return true;
 }
 
-bool lookup_group_devices(const struct sysfs_ctx *c, const char *name, struct node *ret)
+bool sysfs_lookup_group_devices(const struct sysfs_ctx *c, const char *name, struct node *ret)
 {
 	struct dyn_child child;
 

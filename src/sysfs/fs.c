@@ -47,15 +47,16 @@ static void fill_entry(const struct sysfs_ctx *c, fuse_ino_t parent, const char 
 	bool fixed;
 
 	memset(e, 0, sizeof(*e));
-	node_stat(c, &e->attr, &fixed);
+	sysfs_node_stat(c, &e->attr, &fixed);
 	stat_times(c->fs, &e->attr);
 	e->ino = e->attr.st_ino;
 	e->generation = 1;
 	e->attr_timeout = fixed ? STATIC_TIMEOUT : 0.0;
-	if (node_name_static(c))
+	if (sysfs_node_name_static(c))
 		e->entry_timeout = STATIC_TIMEOUT;
 	else
-		e->entry_timeout = namecache_record(c->fs, parent, name, c->fs->sys->topology);
+		e->entry_timeout =
+		    sysfs_namecache_record(c->fs, parent, name, c->fs->sys->topology);
 }
 
 /* ---- names ---- */
@@ -78,7 +79,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (!ctx_get(fs, parent, &c))
 		err = ENOENT;
 	else
-		err = -tree_lookup_child(&c, name, &child);
+		err = -sysfs_tree_lookup_child(&c, name, &child);
 	if (!err)
 		fill_entry(&child, parent, name, &e);
 	pthread_mutex_unlock(fs->lock);
@@ -114,7 +115,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	pthread_mutex_lock(fs->lock);
 	ok = ctx_get(fs, ino, &c);
 	if (ok)
-		node_stat(&c, &st, &fixed);
+		sysfs_node_stat(&c, &st, &fixed);
 	pthread_mutex_unlock(fs->lock);
 	if (!ok) {
 		fuse_reply_err(req, ENOENT);
@@ -150,7 +151,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	pthread_mutex_lock(fs->lock);
 	ok = ctx_get(fs, ino, &c);
 	if (ok)
-		node_stat(&c, &st, &fixed);
+		sysfs_node_stat(&c, &st, &fixed);
 	pthread_mutex_unlock(fs->lock);
 	if (!ok)
 		err = ENOENT;
@@ -178,10 +179,10 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	pthread_mutex_lock(fs->lock);
 	if (!ctx_get(fs, ino, &c))
 		err = ENOENT;
-	else if (!node_is_link(&c))
+	else if (!sysfs_node_is_link(&c))
 		err = EINVAL;
 	else
-		node_readlink(&c, target, sizeof(target));
+		sysfs_node_readlink(&c, target, sizeof(target));
 	pthread_mutex_unlock(fs->lock);
 	if (err)
 		fuse_reply_err(req, err);
@@ -214,7 +215,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	pthread_mutex_lock(fs->lock);
 	if (!ctx_get(fs, ino, &c))
 		err = ENOENT;
-	else if (node_is_dir(&c.n))
+	else if (sysfs_node_is_dir(&c.n))
 		err = EISDIR;
 	else if (!c.e || c.e->type != ENT_FILE)
 		err = ELOOP;
@@ -325,7 +326,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	pthread_mutex_unlock(&h->lock);
 	/* names the store made go or change are taken back before it returns */
 	if (!r)
-		namecache_sync(fs);
+		sysfs_namecache_sync(fs);
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -370,7 +371,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	pthread_mutex_lock(fs->lock);
 	if (!ctx_get(fs, ino, &c))
 		err = ENOENT;
-	else if (!node_is_dir(&c.n))
+	else if (!sysfs_node_is_dir(&c.n))
 		err = ENOTDIR;
 	pthread_mutex_unlock(fs->lock);
 	if (err) {
@@ -386,7 +387,7 @@ static mode_t listed_type(const struct node *n)
 {
 	const struct sysfs_entry *e;
 
-	if (node_is_dir(n))
+	if (sysfs_node_is_dir(n))
 		return S_IFDIR;
 	if (n->kind > K_DIR_LAST || !n->idx)
 		return S_IFLNK;
@@ -412,15 +413,16 @@ static size_t list_dir(fuse_req_t req, const struct sysfs_ctx *c, char *buf, siz
 		if (pos <= 2) {
 			struct node parent;
 
-			node_parent(c, &parent);
+			sysfs_node_parent(c, &parent);
 			name = pos == 1 ? "." : "..";
-			st.st_ino = pos == 1 ? node_encode(&c->n) : node_encode(&parent);
+			st.st_ino =
+			    pos == 1 ? sysfs_node_encode(&c->n) : sysfs_node_encode(&parent);
 			st.st_mode = S_IFDIR;
 		} else {
-			if (!tree_next(c, pos, &child, &pos))
+			if (!sysfs_tree_next(c, pos, &child, &pos))
 				break;
 			name = child.name;
-			st.st_ino = node_encode(&child.n);
+			st.st_ino = sysfs_node_encode(&child.n);
 			st.st_mode = listed_type(&child.n);
 		}
 		need = fuse_add_direntry(req, buf + used, size - used, name, &st, (off_t)pos + 1);
@@ -447,7 +449,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(fs->lock);
-	ok = ctx_get(fs, ino, &c) && node_is_dir(&c.n);
+	ok = ctx_get(fs, ino, &c) && sysfs_node_is_dir(&c.n);
 	if (ok)
 		used = list_dir(req, &c, buf, size, off > 0 ? (uint64_t)off : 1);
 	pthread_mutex_unlock(fs->lock);
@@ -466,20 +468,20 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 }
 
 const struct fuse_lowlevel_ops sysfs_ops = {
-    .init = op_init,
+    .init = sysfs_op_init,
     .lookup = op_lookup,
     .forget = op_forget,
     .forget_multi = op_forget_multi,
     .getattr = op_getattr,
     .setattr = op_setattr,
     .readlink = op_readlink,
-    .mknod = op_mknod,
-    .mkdir = op_mkdir,
-    .unlink = op_unlink,
-    .rmdir = op_unlink,
-    .symlink = op_symlink,
-    .rename = op_rename,
-    .link = op_link,
+    .mknod = sysfs_op_mknod,
+    .mkdir = sysfs_op_mkdir,
+    .unlink = sysfs_op_unlink,
+    .rmdir = sysfs_op_unlink,
+    .symlink = sysfs_op_symlink,
+    .rename = sysfs_op_rename,
+    .link = sysfs_op_link,
     .open = op_open,
     .read = op_read,
     .write = op_write,
@@ -489,11 +491,11 @@ const struct fuse_lowlevel_ops sysfs_ops = {
     .opendir = op_opendir,
     .readdir = op_readdir,
     .releasedir = op_releasedir,
-    .statfs = op_statfs,
-    .setxattr = op_setxattr,
-    .getxattr = op_getxattr,
-    .listxattr = op_listxattr,
-    .removexattr = op_removexattr,
-    .access = op_access,
-    .create = op_create,
+    .statfs = sysfs_op_statfs,
+    .setxattr = sysfs_op_setxattr,
+    .getxattr = sysfs_op_getxattr,
+    .listxattr = sysfs_op_listxattr,
+    .removexattr = sysfs_op_removexattr,
+    .access = sysfs_op_access,
+    .create = sysfs_op_create,
 };

@@ -42,12 +42,13 @@ struct apemu_sysfs {
 	uint64_t cache_gen; /* the topology they were resolved under */
 };
 
-void namecache_init(struct apemu_sysfs *fs);
-void namecache_free(struct apemu_sysfs *fs);
+void sysfs_namecache_init(struct apemu_sysfs *fs);
+void sysfs_namecache_free(struct apemu_sysfs *fs);
 /* The entry timeout for a dynamic name resolved at topology gen. */
-double namecache_record(struct apemu_sysfs *fs, fuse_ino_t parent, const char *name, uint64_t gen);
+double sysfs_namecache_record(struct apemu_sysfs *fs, fuse_ino_t parent, const char *name,
+			      uint64_t gen);
 /* Invalidate every recorded name if the topology moved on. Configuration lock NOT held. */
-void namecache_sync(struct apemu_sysfs *fs);
+void sysfs_namecache_sync(struct apemu_sysfs *fs);
 
 static inline struct apemu_sysfs *req_fs(fuse_req_t req)
 {
@@ -65,27 +66,27 @@ static inline bool ctx_get(struct apemu_sysfs *fs, fuse_ino_t ino, struct sysfs_
 	memset(c, 0, sizeof(*c));
 	c->fs = fs;
 	c->s = fs->sys;
-	return node_decode(ino, &c->n) && ctx_resolve(c);
+	return sysfs_node_decode(ino, &c->n) && sysfs_ctx_resolve(c);
 }
 
 /* The operations table (fs.c) and the operations of fs_misc.c. */
 extern const struct fuse_lowlevel_ops sysfs_ops;
-void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-	       struct fuse_file_info *fi);
-void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
-void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
-void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
-void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
-void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
-void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-	       const char *newname, unsigned int flags);
-void op_access(fuse_req_t req, fuse_ino_t ino, int mask);
-void op_statfs(fuse_req_t req, fuse_ino_t ino);
-void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
-void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
-void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
-		 int flags);
-void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
-void op_init(void *userdata, struct fuse_conn_info *conn);
+void sysfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     struct fuse_file_info *fi);
+void sysfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void sysfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void sysfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void sysfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void sysfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void sysfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		     const char *newname, unsigned int flags);
+void sysfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask);
+void sysfs_op_statfs(fuse_req_t req, fuse_ino_t ino);
+void sysfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size);
+void sysfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void sysfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		       size_t size, int flags);
+void sysfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+void sysfs_op_init(void *userdata, struct fuse_conn_info *conn);
 
 #endif

@@ -17,8 +17,8 @@
 #include "fs_int.h"
 
 /* Creating is refused by the VFS with EACCES (no create operation). */
-void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-	       struct fuse_file_info *fi)
+void sysfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     struct fuse_file_info *fi)
 {
 	(void)parent;
 	(void)name;
@@ -28,7 +28,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 }
 
 /* mknod of a regular file is a create; other kinds need an operation sysfs lacks. */
-void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+void sysfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	(void)parent;
 	(void)name;
@@ -45,7 +45,7 @@ static void refuse(fuse_req_t req)
 	fuse_reply_err(req, req_root(req) ? EPERM : EACCES);
 }
 
-void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+void sysfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	(void)parent;
 	(void)name;
@@ -53,14 +53,14 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	refuse(req);
 }
 
-void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+void sysfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	(void)parent;
 	(void)name;
 	refuse(req);
 }
 
-void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+void sysfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	(void)link;
 	(void)parent;
@@ -68,7 +68,7 @@ void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char 
 	refuse(req);
 }
 
-void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+void sysfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
 	(void)ino;
 	(void)newparent;
@@ -76,8 +76,8 @@ void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *n
 	refuse(req);
 }
 
-void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-	       const char *newname, unsigned int flags)
+void sysfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		     const char *newname, unsigned int flags)
 {
 	(void)parent;
 	(void)name;
@@ -94,7 +94,7 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
  * nodes: root may read and write anything (open then applies kernfs's own
  * rule) and execute what has an x bit; others get the "other" bits.
  */
-void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+void sysfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 {
 	struct apemu_sysfs *fs = req_fs(req);
 	struct sysfs_ctx c;
@@ -105,7 +105,7 @@ void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	pthread_mutex_lock(fs->lock);
 	ok = ctx_get(fs, ino, &c);
 	if (ok)
-		node_stat(&c, &st, &fixed);
+		sysfs_node_stat(&c, &st, &fixed);
 	pthread_mutex_unlock(fs->lock);
 	if (!ok)
 		err = ENOENT;
@@ -118,7 +118,7 @@ void op_access(fuse_req_t req, fuse_ino_t ino, int mask)
 	fuse_reply_err(req, err);
 }
 
-void op_statfs(fuse_req_t req, fuse_ino_t ino)
+void sysfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs sv = {0};
 
@@ -130,7 +130,7 @@ void op_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* No extended attributes are stored. */
-void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+void sysfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
 	(void)ino;
 	(void)name;
@@ -138,7 +138,7 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	fuse_reply_err(req, ENODATA);
 }
 
-void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+void sysfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	(void)ino;
 	if (!size)
@@ -147,8 +147,8 @@ void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 		fuse_reply_buf(req, NULL, 0);
 }
 
-void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
-		 int flags)
+void sysfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		       size_t size, int flags)
 {
 	(void)ino;
 	(void)name;
@@ -158,7 +158,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *v
 	fuse_reply_err(req, req_root(req) ? EOPNOTSUPP : EPERM);
 }
 
-void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+void sysfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	(void)ino;
 	(void)name;
@@ -166,7 +166,7 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 }
 
 /* O_TRUNC comes with open then, instead of as a separate truncation. */
-void op_init(void *userdata, struct fuse_conn_info *conn)
+void sysfs_op_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)

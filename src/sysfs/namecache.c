@@ -25,19 +25,20 @@ struct cached_name {
 	char name[NAME_MAX_SYSFS];
 };
 
-void namecache_init(struct apemu_sysfs *fs)
+void sysfs_namecache_init(struct apemu_sysfs *fs)
 {
 	pthread_mutex_init(&fs->cache_lock, NULL);
 }
 
-void namecache_free(struct apemu_sysfs *fs)
+void sysfs_namecache_free(struct apemu_sysfs *fs)
 {
 	free(fs->cache);
 	fs->cache = NULL;
 	pthread_mutex_destroy(&fs->cache_lock);
 }
 
-double namecache_record(struct apemu_sysfs *fs, fuse_ino_t parent, const char *name, uint64_t gen)
+double sysfs_namecache_record(struct apemu_sysfs *fs, fuse_ino_t parent, const char *name,
+			      uint64_t gen)
 {
 	struct cached_name *n;
 	size_t len = strlen(name);
@@ -66,7 +67,7 @@ out:
 	return timeout;
 }
 
-void namecache_sync(struct apemu_sysfs *fs)
+void sysfs_namecache_sync(struct apemu_sysfs *fs)
 {
 	struct cached_name *names;
 	size_t count;
@@ -96,5 +97,5 @@ void namecache_sync(struct apemu_sysfs *fs)
 void apemu_sysfs_sync(struct apemu_sysfs *fs)
 {
 	if (fs && fs->se)
-		namecache_sync(fs);
+		sysfs_namecache_sync(fs);
 }

@@ -120,7 +120,7 @@ int apemu_sysfs_new(struct ap_system *sys, pthread_mutex_t *lock, const char *mo
 	fs->mountpoint = real;
 	clock_gettime(CLOCK_REALTIME, &fs->born);
 	pthread_mutex_init(&fs->state, NULL);
-	namecache_init(fs);
+	sysfs_namecache_init(fs);
 	r = session_create(fs);
 	if (r < 0) {
 		apemu_sysfs_free(fs);
@@ -198,7 +198,7 @@ void apemu_sysfs_free(struct apemu_sysfs *fs)
 		fuse_session_destroy(fs->se);
 	}
 	pthread_mutex_destroy(&fs->state);
-	namecache_free(fs);
+	sysfs_namecache_free(fs);
 	free(fs->mountpoint);
 	free(fs);
 }

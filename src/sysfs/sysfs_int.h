@@ -93,10 +93,10 @@ struct node {
 #define NODE_SEQ_BITS  28
 #define NODE_SEQ_MASK  ((1u << NODE_SEQ_BITS) - 1)
 
-uint64_t node_encode(const struct node *n);
+uint64_t sysfs_node_encode(const struct node *n);
 /* false for a number that no node can have */
-bool node_decode(uint64_t ino, struct node *ret);
-bool kind_is_mdev(unsigned int kind);
+bool sysfs_node_decode(uint64_t ino, struct node *ret);
+bool sysfs_kind_is_mdev(unsigned int kind);
 
 struct apemu_sysfs;
 
@@ -167,68 +167,67 @@ struct sysfs_dir {
 
 /* The directory table (tree.c) and the entry tables (attrs_*.c). */
 extern const struct sysfs_dir sysfs_dirs[K_DIR_LAST + 1];
-extern const struct sysfs_entry root_ents[], bus_ents[], devices_ents[], class_ents[],
-    kernel_ents[], bus_ap_ents[], bus_ap_drivers_ents[], ap_drv_ents[], bus_matrix_ents[],
-    bus_matrix_devices_ents[], bus_matrix_drivers_ents[], matrix_drv_ents[], bus_mdev_ents[],
-    bus_mdev_drivers_ents[], mdev_drv_ents[], ap_root_ents[], card_ents[], queue_ents[],
-    vfio_root_ents[], matrix_ents[], types_ents[], type_ents[], mdev_ents[], class_mdev_bus_ents[],
-    group_ents[];
-extern const unsigned int root_nents, bus_nents, devices_nents, class_nents, kernel_nents,
-    bus_ap_nents, bus_ap_drivers_nents, ap_drv_nents, bus_matrix_nents, bus_matrix_devices_nents,
-    bus_matrix_drivers_nents, matrix_drv_nents, bus_mdev_nents, bus_mdev_drivers_nents,
-    mdev_drv_nents, ap_root_nents, card_nents, queue_nents, vfio_root_nents, matrix_nents,
-    types_nents, type_nents, mdev_nents, class_mdev_bus_nents, group_nents;
+extern const struct sysfs_entry sysfs_root_ents[], sysfs_bus_ents[], sysfs_devices_ents[],
+    sysfs_class_ents[], sysfs_kernel_ents[], sysfs_bus_ap_ents[], sysfs_bus_ap_drivers_ents[],
+    sysfs_ap_drv_ents[], sysfs_bus_matrix_ents[], sysfs_bus_matrix_devices_ents[],
+    sysfs_bus_matrix_drivers_ents[], sysfs_matrix_drv_ents[], sysfs_bus_mdev_ents[],
+    sysfs_bus_mdev_drivers_ents[], sysfs_mdev_drv_ents[], sysfs_ap_root_ents[], sysfs_card_ents[],
+    sysfs_queue_ents[], sysfs_vfio_root_ents[], sysfs_matrix_ents[], sysfs_types_ents[],
+    sysfs_type_ents[], sysfs_mdev_ents[], sysfs_class_mdev_bus_ents[], sysfs_group_ents[];
+extern const unsigned int sysfs_root_nents, sysfs_bus_nents, sysfs_devices_nents, sysfs_class_nents,
+    sysfs_kernel_nents, sysfs_bus_ap_nents, sysfs_bus_ap_drivers_nents, sysfs_ap_drv_nents,
+    sysfs_bus_matrix_nents, sysfs_bus_matrix_devices_nents, sysfs_bus_matrix_drivers_nents,
+    sysfs_matrix_drv_nents, sysfs_bus_mdev_nents, sysfs_bus_mdev_drivers_nents,
+    sysfs_mdev_drv_nents, sysfs_ap_root_nents, sysfs_card_nents, sysfs_queue_nents,
+    sysfs_vfio_root_nents, sysfs_matrix_nents, sysfs_types_nents, sysfs_type_nents,
+    sysfs_mdev_nents, sysfs_class_mdev_bus_nents, sysfs_group_nents;
 
 /* Dynamic children (dyn.c). */
-bool dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
-bool dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
-bool dyn_cards(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
-bool dyn_queues(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
-bool dyn_mdev_list(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
-bool dyn_group_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
-bool lookup_bus_ap_devices(const struct sysfs_ctx *c, const char *name, struct node *ret);
-bool lookup_ap_drv(const struct sysfs_ctx *c, const char *name, struct node *ret);
-bool lookup_cards(const struct sysfs_ctx *c, const char *name, struct node *ret);
-bool lookup_queues(const struct sysfs_ctx *c, const char *name, struct node *ret);
-bool lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *ret);
-bool lookup_group_devices(const struct sysfs_ctx *c, const char *name, struct node *ret);
-unsigned int count_cards(const struct sysfs_ctx *c);
-unsigned int count_queues(const struct sysfs_ctx *c);
-unsigned int count_mdevs(const struct sysfs_ctx *c);
+bool sysfs_dyn_bus_ap_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool sysfs_dyn_ap_drv(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool sysfs_dyn_cards(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool sysfs_dyn_queues(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool sysfs_dyn_mdev_list(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool sysfs_dyn_group_devices(const struct sysfs_ctx *c, uint64_t *ord, struct dyn_child *ret);
+bool sysfs_lookup_bus_ap_devices(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool sysfs_lookup_ap_drv(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool sysfs_lookup_cards(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool sysfs_lookup_queues(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool sysfs_lookup_mdev_list(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool sysfs_lookup_group_devices(const struct sysfs_ctx *c, const char *name, struct node *ret);
+unsigned int sysfs_count_cards(const struct sysfs_ctx *c);
+unsigned int sysfs_count_queues(const struct sysfs_ctx *c);
+unsigned int sysfs_count_mdevs(const struct sysfs_ctx *c);
 
 /*
- * Tree operations (tree.c). ctx_resolve fills c->m / c->e for c->n and
+ * Tree operations (tree.c). sysfs_ctx_resolve fills c->m / c->e for c->n and
  * tells whether the node exists now; c->fs and c->s must be set.
  */
-bool ctx_resolve(struct sysfs_ctx *c);
+bool sysfs_ctx_resolve(struct sysfs_ctx *c);
 /* Stat a resolved node; *ret_static: its attributes never change. */
-void node_stat(const struct sysfs_ctx *c, struct stat *st, bool *ret_static);
+void sysfs_node_stat(const struct sysfs_ctx *c, struct stat *st, bool *ret_static);
 /* Is the name of a resolved node fixed for the life of the mount? */
-bool node_name_static(const struct sysfs_ctx *c);
-/* Look a name up in the resolved directory c. */
-bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret);
+bool sysfs_node_name_static(const struct sysfs_ctx *c);
 /*
  * Look name up in the resolved node dir and resolve it into *ret (same fs
  * and system): 0, -ENOTDIR when dir is not a directory, -ENOENT when
  * nothing of that name exists now.
  */
-int tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysfs_ctx *ret);
+int sysfs_tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysfs_ctx *ret);
 /*
  * The first listed child of the resolved directory c at position >= pos
  * (see DIRPOS_*): its name and node, and its position in *ret_pos.
  */
-bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret, uint64_t *ret_pos);
+bool sysfs_tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret,
+		     uint64_t *ret_pos);
 /* The parent directory of a resolved directory (the root is its own). */
-void node_parent(const struct sysfs_ctx *c, struct node *ret);
+void sysfs_node_parent(const struct sysfs_ctx *c, struct node *ret);
 /* The target of a resolved link, relative to the link's directory. */
-void node_readlink(const struct sysfs_ctx *c, char *buf, size_t size);
-bool node_is_dir(const struct node *n);
-bool node_is_link(const struct sysfs_ctx *c);
-/* Look a directory's static entries up by name (first visible match). */
-const struct sysfs_entry *tree_find_entry(const struct sysfs_ctx *c, const char *name,
-					  unsigned int *ret_idx);
+void sysfs_node_readlink(const struct sysfs_ctx *c, char *buf, size_t size);
+bool sysfs_node_is_dir(const struct node *n);
+bool sysfs_node_is_link(const struct sysfs_ctx *c);
 /* The driver a card or queue node is bound to now (AP_DRV_NONE otherwise). */
-unsigned int node_driver(const struct sysfs_ctx *c);
+unsigned int sysfs_node_driver(const struct sysfs_ctx *c);
 
 /*
  * Directory listing positions: 1 ".", 2 "..", 3.. the static entries in
@@ -237,22 +236,17 @@ unsigned int node_driver(const struct sysfs_ctx *c);
 #define DIRPOS_STATIC 3
 #define DIRPOS_DYN    1024
 
-/* Paths from the root of the tree. */
-void path_card(char *buf, size_t size, unsigned int apid);
-void path_queue(char *buf, size_t size, unsigned int apid, unsigned int apqi);
-void path_mdev(char *buf, size_t size, const struct ap_mdev *m);
-void path_of_dir(const struct sysfs_ctx *c, char *buf, size_t size);
+/* The path from the root of the tree of the directory c names (an entry: its directory). */
+void sysfs_path_of_dir(const struct sysfs_ctx *c, char *buf, size_t size);
 /* The link text that leads from directory dir to target (sysfs style). */
-void path_relative(const char *dir, const char *target, char *buf, size_t size);
+void sysfs_path_relative(const char *dir, const char *target, char *buf, size_t size);
 
 /*
- * Show helpers. emit: printf into a page, capped at SYSFS_PAGE - 1 bytes;
- * emit_at: the same from offset at on, returning the bytes added.
+ * Show helpers. sysfs_emit: printf into a page, capped at SYSFS_PAGE - 1 bytes;
+ * sysfs_emit_at: the same from offset at on, returning the bytes added.
  */
-int emit(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int emit_at(char *buf, int at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* An empty show (the uevent file of a device without a bus, ...). */
-int show_empty(struct sysfs_ctx *c, char *buf);
+int sysfs_emit(char *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sysfs_emit_at(char *buf, int at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Any uevent file: what it shows (dev_uevent) and a write (a synthetic uevent). */
 int sysfs_show_uevent(struct sysfs_ctx *c, char *buf);
 int sysfs_store_uevent(struct sysfs_ctx *c, const char *buf, size_t len);

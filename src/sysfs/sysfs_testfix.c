@@ -55,7 +55,7 @@ struct fix *fix_new(enum ap_abi abi)
 	f->fs.sys = f->s;
 	f->fs.lock = &f->lock;
 	f->fs.cache_gen = f->s->topology;
-	namecache_init(&f->fs);
+	sysfs_namecache_init(&f->fs);
 	return f;
 }
 
@@ -63,7 +63,7 @@ void fix_free(struct fix *f)
 {
 	if (!f)
 		return;
-	namecache_free(&f->fs);
+	sysfs_namecache_free(&f->fs);
 	ap_system_clear(f->s);
 	free(f->s);
 	pthread_mutex_destroy(&f->lock);
@@ -92,13 +92,13 @@ static size_t split(char *path, char **comp)
 
 /*
  * ".." of a resolved directory, as the VFS takes it: the directory's real
- * parent (node_parent), whatever link led there.
+ * parent (sysfs_node_parent), whatever link led there.
  */
 static void go_up(const struct sysfs_ctx *dir, struct sysfs_ctx *ret)
 {
 	*ret = *dir;
-	node_parent(dir, &ret->n);
-	assert_true(ctx_resolve(ret));
+	sysfs_node_parent(dir, &ret->n);
+	assert_true(sysfs_ctx_resolve(ret));
 }
 
 int fix_walk(struct fix *f, const char *path, bool follow, struct sysfs_ctx *ret)
@@ -118,13 +118,13 @@ int fix_walk(struct fix *f, const char *path, bool follow, struct sysfs_ctx *ret
 			int r;
 
 			if (!strcmp(comp[i], "..")) {
-				if (!node_is_dir(&c.n))
+				if (!sysfs_node_is_dir(&c.n))
 					return -ENOTDIR;
 				go_up(&c, &child);
-			} else if ((r = tree_lookup_child(&c, comp[i], &child)) < 0) {
+			} else if ((r = sysfs_tree_lookup_child(&c, comp[i], &child)) < 0) {
 				return r;
 			}
-			if (node_is_link(&child) && (i + 1 < n || follow))
+			if (sysfs_node_is_link(&child) && (i + 1 < n || follow))
 				break;
 			c = child;
 		}
@@ -133,8 +133,8 @@ int fix_walk(struct fix *f, const char *path, bool follow, struct sysfs_ctx *ret
 			return 0;
 		}
 		/* go on from the link's directory (a real path) with its target */
-		path_of_dir(&c, dir, sizeof(dir));
-		node_readlink(&child, target, sizeof(target));
+		sysfs_path_of_dir(&c, dir, sizeof(dir));
+		sysfs_node_readlink(&child, target, sizeof(target));
 		len = (size_t)snprintf(next, sizeof(next), "%s/%s", dir, target);
 		for (size_t k = i + 1; k < n; k++)
 			len += (size_t)snprintf(next + len, sizeof(next) - len, "/%s", comp[k]);
@@ -151,7 +151,7 @@ int fix_read(struct fix *f, const char *path, char buf[SYSFS_PAGE])
 
 	if (r < 0)
 		return r;
-	if (node_is_dir(&c.n))
+	if (sysfs_node_is_dir(&c.n))
 		return -EISDIR;
 	if (!c.e->show)
 		return -EACCES;
@@ -168,7 +168,7 @@ int fix_write(struct fix *f, const char *path, const char *text)
 
 	if (r < 0)
 		return r;
-	if (node_is_dir(&c.n))
+	if (sysfs_node_is_dir(&c.n))
 		return -EISDIR;
 	if (!c.e->store)
 		return -EACCES;
@@ -184,9 +184,9 @@ int fix_readlink(struct fix *f, const char *path, char *buf, size_t size)
 
 	if (r < 0)
 		return r;
-	if (!node_is_link(&c))
+	if (!sysfs_node_is_link(&c))
 		return -EINVAL;
-	node_readlink(&c, buf, size);
+	sysfs_node_readlink(&c, buf, size);
 	return 0;
 }
 
@@ -206,20 +206,20 @@ static void visit_dir(struct fix *f, const struct sysfs_ctx *dir, const char *pa
 	uint64_t pos = DIRPOS_STATIC;
 
 	assert_true(depth < 16);
-	while (tree_next(dir, pos, &child, &pos)) {
+	while (sysfs_tree_next(dir, pos, &child, &pos)) {
 		char sub[PATH_MAX];
 		struct sysfs_ctx c;
 
 		pos++;
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "/" : "", child.name);
 		fn(f, dir, &child, sub, ctx);
-		if (!node_is_dir(&child.n))
+		if (!sysfs_node_is_dir(&child.n))
 			continue;
 		memset(&c, 0, sizeof(c));
 		c.fs = &f->fs;
 		c.s = f->s;
 		c.n = child.n;
-		assert_true(ctx_resolve(&c));
+		assert_true(sysfs_ctx_resolve(&c));
 		visit_dir(f, &c, sub, fn, ctx, depth + 1);
 	}
 }

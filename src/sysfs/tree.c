@@ -24,13 +24,13 @@
  * FUSE's root id 1; any other node has a kind above 0 in the top byte.
  * Every other number (another kind, a bit no field uses) names no node.
  */
-uint64_t node_encode(const struct node *n)
+uint64_t sysfs_node_encode(const struct node *n)
 {
 	uint64_t p;
 
 	if (n->kind == K_ROOT && !n->idx)
 		return 1;
-	if (kind_is_mdev(n->kind))
+	if (sysfs_kind_is_mdev(n->kind))
 		p = (uint64_t)n->slot | (uint64_t)(n->seq & NODE_SEQ_MASK) << NODE_SLOT_BITS;
 	else
 		p = (uint64_t)n->apqi | (uint64_t)n->apid << 8 | (uint64_t)n->isq << 16 |
@@ -38,7 +38,7 @@ uint64_t node_encode(const struct node *n)
 	return (uint64_t)n->kind << 56 | (uint64_t)n->idx << 48 | p;
 }
 
-bool node_decode(uint64_t ino, struct node *ret)
+bool sysfs_node_decode(uint64_t ino, struct node *ret)
 {
 	struct node n = {0};
 	uint64_t p = ino & ((1ull << 48) - 1);
@@ -52,7 +52,7 @@ bool node_decode(uint64_t ino, struct node *ret)
 	n.idx = (uint8_t)(ino >> 48);
 	if (n.kind <= K_NONE || n.kind >= K_COUNT)
 		return false;
-	if (kind_is_mdev(n.kind)) {
+	if (sysfs_kind_is_mdev(n.kind)) {
 		n.slot = (uint32_t)(p & ((1u << NODE_SLOT_BITS) - 1));
 		n.seq = (uint32_t)(p >> NODE_SLOT_BITS) & NODE_SEQ_MASK;
 	} else {
@@ -62,13 +62,13 @@ bool node_decode(uint64_t ino, struct node *ret)
 		n.drv = (uint8_t)((p >> 20) & 0xf);
 	}
 	/* one number per node: bits no field uses would make aliases */
-	if (node_encode(&n) != ino)
+	if (sysfs_node_encode(&n) != ino)
 		return false;
 	*ret = n;
 	return true;
 }
 
-bool kind_is_mdev(unsigned int kind)
+bool sysfs_kind_is_mdev(unsigned int kind)
 {
 	switch (kind) {
 	case K_MDEV:
@@ -88,42 +88,46 @@ bool kind_is_mdev(unsigned int kind)
 /* ---- the directory table ---- */
 
 const struct sysfs_dir sysfs_dirs[K_DIR_LAST + 1] = {
-    [K_ROOT] = {root_ents, &root_nents},
-    [K_BUS] = {bus_ents, &bus_nents},
-    [K_DEVICES] = {devices_ents, &devices_nents},
-    [K_CLASS] = {class_ents, &class_nents},
-    [K_KERNEL] = {kernel_ents, &kernel_nents},
-    [K_BUS_AP] = {bus_ap_ents, &bus_ap_nents},
-    [K_BUS_AP_DEVICES] = {NULL, NULL, dyn_bus_ap_devices, lookup_bus_ap_devices},
-    [K_BUS_AP_DRIVERS] = {bus_ap_drivers_ents, &bus_ap_drivers_nents},
-    [K_AP_DRV] = {ap_drv_ents, &ap_drv_nents, dyn_ap_drv, lookup_ap_drv},
-    [K_BUS_MATRIX] = {bus_matrix_ents, &bus_matrix_nents},
-    [K_BUS_MATRIX_DEVICES] = {bus_matrix_devices_ents, &bus_matrix_devices_nents},
-    [K_BUS_MATRIX_DRIVERS] = {bus_matrix_drivers_ents, &bus_matrix_drivers_nents},
-    [K_MATRIX_DRV] = {matrix_drv_ents, &matrix_drv_nents},
-    [K_BUS_MDEV] = {bus_mdev_ents, &bus_mdev_nents},
-    [K_BUS_MDEV_DEVICES] = {NULL, NULL, dyn_mdev_list, lookup_mdev_list},
-    [K_BUS_MDEV_DRIVERS] = {bus_mdev_drivers_ents, &bus_mdev_drivers_nents},
-    [K_MDEV_DRV] = {mdev_drv_ents, &mdev_drv_nents, dyn_mdev_list, lookup_mdev_list},
-    [K_AP_ROOT] = {ap_root_ents, &ap_root_nents, dyn_cards, lookup_cards, count_cards},
-    [K_CARD] = {card_ents, &card_nents, dyn_queues, lookup_queues, count_queues},
-    [K_QUEUE] = {queue_ents, &queue_nents},
-    [K_VFIO_ROOT] = {vfio_root_ents, &vfio_root_nents},
-    [K_MATRIX] = {matrix_ents, &matrix_nents, dyn_mdev_list, lookup_mdev_list, count_mdevs},
-    [K_TYPES] = {types_ents, &types_nents},
-    [K_TYPE] = {type_ents, &type_nents},
-    [K_TYPE_DEVICES] = {NULL, NULL, dyn_mdev_list, lookup_mdev_list},
-    [K_MDEV] = {mdev_ents, &mdev_nents},
+    [K_ROOT] = {sysfs_root_ents, &sysfs_root_nents},
+    [K_BUS] = {sysfs_bus_ents, &sysfs_bus_nents},
+    [K_DEVICES] = {sysfs_devices_ents, &sysfs_devices_nents},
+    [K_CLASS] = {sysfs_class_ents, &sysfs_class_nents},
+    [K_KERNEL] = {sysfs_kernel_ents, &sysfs_kernel_nents},
+    [K_BUS_AP] = {sysfs_bus_ap_ents, &sysfs_bus_ap_nents},
+    [K_BUS_AP_DEVICES] = {NULL, NULL, sysfs_dyn_bus_ap_devices, sysfs_lookup_bus_ap_devices},
+    [K_BUS_AP_DRIVERS] = {sysfs_bus_ap_drivers_ents, &sysfs_bus_ap_drivers_nents},
+    [K_AP_DRV] = {sysfs_ap_drv_ents, &sysfs_ap_drv_nents, sysfs_dyn_ap_drv, sysfs_lookup_ap_drv},
+    [K_BUS_MATRIX] = {sysfs_bus_matrix_ents, &sysfs_bus_matrix_nents},
+    [K_BUS_MATRIX_DEVICES] = {sysfs_bus_matrix_devices_ents, &sysfs_bus_matrix_devices_nents},
+    [K_BUS_MATRIX_DRIVERS] = {sysfs_bus_matrix_drivers_ents, &sysfs_bus_matrix_drivers_nents},
+    [K_MATRIX_DRV] = {sysfs_matrix_drv_ents, &sysfs_matrix_drv_nents},
+    [K_BUS_MDEV] = {sysfs_bus_mdev_ents, &sysfs_bus_mdev_nents},
+    [K_BUS_MDEV_DEVICES] = {NULL, NULL, sysfs_dyn_mdev_list, sysfs_lookup_mdev_list},
+    [K_BUS_MDEV_DRIVERS] = {sysfs_bus_mdev_drivers_ents, &sysfs_bus_mdev_drivers_nents},
+    [K_MDEV_DRV] = {sysfs_mdev_drv_ents, &sysfs_mdev_drv_nents, sysfs_dyn_mdev_list,
+		    sysfs_lookup_mdev_list},
+    [K_AP_ROOT] = {sysfs_ap_root_ents, &sysfs_ap_root_nents, sysfs_dyn_cards, sysfs_lookup_cards,
+		   sysfs_count_cards},
+    [K_CARD] = {sysfs_card_ents, &sysfs_card_nents, sysfs_dyn_queues, sysfs_lookup_queues,
+		sysfs_count_queues},
+    [K_QUEUE] = {sysfs_queue_ents, &sysfs_queue_nents},
+    [K_VFIO_ROOT] = {sysfs_vfio_root_ents, &sysfs_vfio_root_nents},
+    [K_MATRIX] = {sysfs_matrix_ents, &sysfs_matrix_nents, sysfs_dyn_mdev_list,
+		  sysfs_lookup_mdev_list, sysfs_count_mdevs},
+    [K_TYPES] = {sysfs_types_ents, &sysfs_types_nents},
+    [K_TYPE] = {sysfs_type_ents, &sysfs_type_nents},
+    [K_TYPE_DEVICES] = {NULL, NULL, sysfs_dyn_mdev_list, sysfs_lookup_mdev_list},
+    [K_MDEV] = {sysfs_mdev_ents, &sysfs_mdev_nents},
     [K_POWER_AP] = {NULL, NULL},
     [K_POWER_CARD] = {NULL, NULL},
     [K_POWER_QUEUE] = {NULL, NULL},
     [K_POWER_VFIO] = {NULL, NULL},
     [K_POWER_MATRIX] = {NULL, NULL},
     [K_POWER_MDEV] = {NULL, NULL},
-    [K_CLASS_MDEV_BUS] = {class_mdev_bus_ents, &class_mdev_bus_nents},
-    [K_IOMMU_GROUPS] = {NULL, NULL, dyn_mdev_list, lookup_mdev_list, count_mdevs},
-    [K_GROUP] = {group_ents, &group_nents},
-    [K_GROUP_DEVICES] = {NULL, NULL, dyn_group_devices, lookup_group_devices},
+    [K_CLASS_MDEV_BUS] = {sysfs_class_mdev_bus_ents, &sysfs_class_mdev_bus_nents},
+    [K_IOMMU_GROUPS] = {NULL, NULL, sysfs_dyn_mdev_list, sysfs_lookup_mdev_list, sysfs_count_mdevs},
+    [K_GROUP] = {sysfs_group_ents, &sysfs_group_nents},
+    [K_GROUP_DEVICES] = {NULL, NULL, sysfs_dyn_group_devices, sysfs_lookup_group_devices},
 };
 
 static unsigned int dir_nents(unsigned int kind)
@@ -133,12 +137,12 @@ static unsigned int dir_nents(unsigned int kind)
 	return n ? *n : 0;
 }
 
-bool node_is_dir(const struct node *n)
+bool sysfs_node_is_dir(const struct node *n)
 {
 	return !n->idx && n->kind >= K_ROOT && n->kind <= K_DIR_LAST;
 }
 
-bool node_is_link(const struct sysfs_ctx *c)
+bool sysfs_node_is_link(const struct sysfs_ctx *c)
 {
 	if (c->e)
 		return c->e->type == ENT_LINK;
@@ -147,7 +151,7 @@ bool node_is_link(const struct sysfs_ctx *c)
 
 /* ---- existence ---- */
 
-unsigned int node_driver(const struct sysfs_ctx *c)
+unsigned int sysfs_node_driver(const struct sysfs_ctx *c)
 {
 	if (c->n.kind == K_CARD)
 		return c->s->bus.card[c->n.apid].driver;
@@ -213,7 +217,7 @@ static bool kind_node_exists(struct sysfs_ctx *c)
 
 	if (kind_of_vfio_ap(n) && !c->s->vfio_ap)
 		return false;
-	if (kind_is_mdev(n->kind)) {
+	if (sysfs_kind_is_mdev(n->kind)) {
 		c->m = live_mdev(c);
 		return c->m != NULL;
 	}
@@ -248,7 +252,7 @@ static bool entry_visible(const struct sysfs_ctx *c, const struct sysfs_entry *e
 	return !e->visible || e->visible(c);
 }
 
-bool ctx_resolve(struct sysfs_ctx *c)
+bool sysfs_ctx_resolve(struct sysfs_ctx *c)
 {
 	const struct sysfs_entry *e;
 	unsigned int idx = c->n.idx;
@@ -264,7 +268,7 @@ bool ctx_resolve(struct sysfs_ctx *c)
 	e = &sysfs_dirs[c->n.kind].ents[idx - 1];
 	if (e->type == ENT_DIR || !entry_visible(c, e))
 		return false;
-	if (e->drv_keyed && c->n.drv != node_driver(c))
+	if (e->drv_keyed && c->n.drv != sysfs_node_driver(c))
 		return false;
 	c->e = e;
 	return true;
@@ -285,17 +289,17 @@ static unsigned int static_subdirs(const struct sysfs_ctx *c)
 	return count;
 }
 
-void node_stat(const struct sysfs_ctx *c, struct stat *st, bool *ret_static)
+void sysfs_node_stat(const struct sysfs_ctx *c, struct stat *st, bool *ret_static)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_ino = node_encode(&c->n);
+	st->st_ino = sysfs_node_encode(&c->n);
 	st->st_nlink = 1;
 	st->st_blksize = SYSFS_PAGE;
 	*ret_static = true;
 	if (c->e && c->e->type == ENT_FILE) {
 		st->st_mode = S_IFREG | c->e->mode;
 		st->st_size = SYSFS_PAGE;
-	} else if (node_is_link(c)) {
+	} else if (sysfs_node_is_link(c)) {
 		st->st_mode = S_IFLNK | 0777;
 	} else {
 		const struct sysfs_dir *d = &sysfs_dirs[c->n.kind];
@@ -309,7 +313,7 @@ void node_stat(const struct sysfs_ctx *c, struct stat *st, bool *ret_static)
 	}
 }
 
-bool node_name_static(const struct sysfs_ctx *c)
+bool sysfs_node_name_static(const struct sysfs_ctx *c)
 {
 	if (c->e)
 		return !c->e->visible && !c->e->drv_keyed;
@@ -328,8 +332,9 @@ bool node_name_static(const struct sysfs_ctx *c)
 
 /* ---- lookup ---- */
 
-const struct sysfs_entry *tree_find_entry(const struct sysfs_ctx *c, const char *name,
-					  unsigned int *ret_idx)
+/* Look a directory's static entries up by name (first visible match). */
+static const struct sysfs_entry *tree_find_entry(const struct sysfs_ctx *c, const char *name,
+						 unsigned int *ret_idx)
 {
 	unsigned int i, n = dir_nents(c->n.kind);
 
@@ -358,10 +363,11 @@ static void entry_node(const struct sysfs_ctx *c, unsigned int i, struct node *r
 		return;
 	}
 	ret->idx = (uint8_t)(i + 1);
-	ret->drv = e->drv_keyed ? (uint8_t)node_driver(c) : 0;
+	ret->drv = e->drv_keyed ? (uint8_t)sysfs_node_driver(c) : 0;
 }
 
-bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret)
+/* Look a name up in the resolved directory c. */
+static bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret)
 {
 	const struct sysfs_dir *d = &sysfs_dirs[c->n.kind];
 	unsigned int i;
@@ -373,17 +379,18 @@ bool tree_lookup(const struct sysfs_ctx *c, const char *name, struct node *ret)
 	return d->dyn_lookup && d->dyn_lookup(c, name, ret);
 }
 
-int tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysfs_ctx *ret)
+int sysfs_tree_lookup_child(const struct sysfs_ctx *dir, const char *name, struct sysfs_ctx *ret)
 {
-	if (!node_is_dir(&dir->n))
+	if (!sysfs_node_is_dir(&dir->n))
 		return -ENOTDIR;
 	*ret = *dir;
-	if (!tree_lookup(dir, name, &ret->n) || !ctx_resolve(ret))
+	if (!tree_lookup(dir, name, &ret->n) || !sysfs_ctx_resolve(ret))
 		return -ENOENT;
 	return 0;
 }
 
-bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret, uint64_t *ret_pos)
+bool sysfs_tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret,
+		     uint64_t *ret_pos)
 {
 	const struct sysfs_dir *d = &sysfs_dirs[c->n.kind];
 	unsigned int n = dir_nents(c->n.kind);
@@ -413,7 +420,7 @@ bool tree_next(const struct sysfs_ctx *c, uint64_t pos, struct dyn_child *ret, u
 
 /* ---- parents ---- */
 
-void node_parent(const struct sysfs_ctx *c, struct node *ret)
+void sysfs_node_parent(const struct sysfs_ctx *c, struct node *ret)
 {
 	static const uint8_t parent_of[K_DIR_LAST + 1] = {
 	    [K_ROOT] = K_ROOT,
@@ -460,7 +467,7 @@ void node_parent(const struct sysfs_ctx *c, struct node *ret)
 	if (ret->kind == K_CARD || ret->kind == K_QUEUE) {
 		ret->apid = c->n.apid;
 		ret->apqi = ret->kind == K_QUEUE ? c->n.apqi : 0;
-	} else if (kind_is_mdev(ret->kind)) {
+	} else if (sysfs_kind_is_mdev(ret->kind)) {
 		ret->slot = c->n.slot;
 		ret->seq = c->n.seq;
 	}
@@ -468,17 +475,18 @@ void node_parent(const struct sysfs_ctx *c, struct node *ret)
 
 /* ---- paths and links ---- */
 
-void path_card(char *buf, size_t size, unsigned int apid)
+/* Paths from the root of the tree. */
+static void path_card(char *buf, size_t size, unsigned int apid)
 {
 	snprintf(buf, size, "devices/ap/card%02x", apid);
 }
 
-void path_queue(char *buf, size_t size, unsigned int apid, unsigned int apqi)
+static void path_queue(char *buf, size_t size, unsigned int apid, unsigned int apqi)
 {
 	snprintf(buf, size, "devices/ap/card%02x/%02x.%04x", apid, apid, apqi);
 }
 
-void path_mdev(char *buf, size_t size, const struct ap_mdev *m)
+static void path_mdev(char *buf, size_t size, const struct ap_mdev *m)
 {
 	char uuid[AP_UUID_STR_LEN + 1];
 
@@ -517,7 +525,7 @@ static const char *const fixed_dir_path[K_DIR_LAST + 1] = {
 };
 
 /* The path of the directory that c names (an entry: its directory). */
-void path_of_dir(const struct sysfs_ctx *c, char *buf, size_t size)
+void sysfs_path_of_dir(const struct sysfs_ctx *c, char *buf, size_t size)
 {
 	const struct node *n = &c->n;
 	char tmp[128];
@@ -558,7 +566,7 @@ void path_of_dir(const struct sysfs_ctx *c, char *buf, size_t size)
  * sysfs writes a link as the way up from the link's directory to the
  * deepest directory it shares with the target, then down to the target.
  */
-void path_relative(const char *dir, const char *target, char *buf, size_t size)
+void sysfs_path_relative(const char *dir, const char *target, char *buf, size_t size)
 {
 	size_t len = 0;
 
@@ -613,22 +621,22 @@ static void dyn_link_paths(const struct sysfs_ctx *c, char *dir, char *tgt, size
 	path_mdev(tgt, size, c->m);
 }
 
-void node_readlink(const struct sysfs_ctx *c, char *buf, size_t size)
+void sysfs_node_readlink(const struct sysfs_ctx *c, char *buf, size_t size)
 {
 	char dir[192], tgt[192];
 
 	if (c->e) {
-		path_of_dir(c, dir, sizeof(dir));
+		sysfs_path_of_dir(c, dir, sizeof(dir));
 		c->e->target(c, tgt, sizeof(tgt));
 	} else {
 		dyn_link_paths(c, dir, tgt, sizeof(dir));
 	}
-	path_relative(dir, tgt, buf, size);
+	sysfs_path_relative(dir, tgt, buf, size);
 }
 
-/* ---- show helper ---- */
+/* ---- show helpers ---- */
 
-int emit(char *buf, const char *fmt, ...)
+int sysfs_emit(char *buf, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -641,7 +649,7 @@ int emit(char *buf, const char *fmt, ...)
 	return n < SYSFS_PAGE ? n : SYSFS_PAGE - 1;
 }
 
-int emit_at(char *buf, int at, const char *fmt, ...)
+int sysfs_emit_at(char *buf, int at, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -654,11 +662,4 @@ int emit_at(char *buf, int at, const char *fmt, ...)
 	if (n < 0)
 		return 0;
 	return n < SYSFS_PAGE - at ? n : SYSFS_PAGE - 1 - at;
-}
-
-int show_empty(struct sysfs_ctx *c, char *buf)
-{
-	(void)c;
-	buf[0] = '\0';
-	return 0;
 }

@@ -2,7 +2,7 @@
  * tree_test - the shape of the emulated tree (tree.c, dyn.c) without FUSE.
  *
  * Invariants:
- * - every node has exactly one inode number: node_decode(node_encode(n))
+ * - every node has exactly one inode number: sysfs_node_decode(sysfs_node_encode(n))
  *   gives n back for every kind and every valid field value, and a number
  *   no node can have (kind 0 or beyond the last, bits no field uses) is
  *   refused;
@@ -17,7 +17,7 @@
  *   directory), and every link of the tree leads to a node that exists;
  * - listing and lookup agree: each listed child is found by its name with
  *   the same number, each directory's ".." is the directory above it and
- *   path_of_dir() names the path it was reached by.
+ *   sysfs_path_of_dir() names the path it was reached by.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,12 +54,12 @@ static void assert_node_equal(const struct node *a, const struct node *b)
 
 static void assert_round_trip(const struct node *n)
 {
-	uint64_t ino = node_encode(n);
+	uint64_t ino = sysfs_node_encode(n);
 	struct node back;
 
 	/* 0 is no inode, 1 is FUSE's root: nobody else may have them */
 	assert_true(ino > 1 || (ino == 1 && n->kind == K_ROOT && !n->idx));
-	assert_true(node_decode(ino, &back));
+	assert_true(sysfs_node_decode(ino, &back));
 	assert_node_equal(&back, n);
 }
 
@@ -70,7 +70,7 @@ static void test_encode_decode_round_trips_device_kinds(void **state)
 
 	(void)state;
 	for (unsigned int kind = K_ROOT; kind < K_COUNT; kind++) {
-		if (kind_is_mdev(kind))
+		if (sysfs_kind_is_mdev(kind))
 			continue;
 		for (size_t i = 0; i < sizeof(idxs) / sizeof(idxs[0]); i++) {
 			for (unsigned int apid = 0; apid < 256; apid++) {
@@ -113,7 +113,7 @@ static void test_encode_decode_round_trips_mdev_kinds(void **state)
 
 	(void)state;
 	for (unsigned int kind = K_ROOT; kind < K_COUNT; kind++) {
-		if (!kind_is_mdev(kind))
+		if (!sysfs_kind_is_mdev(kind))
 			continue;
 		for (unsigned int idx = 0; idx < 256; idx++)
 			for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
@@ -138,10 +138,10 @@ static void test_mdev_kinds_are_the_mdev_nodes(void **state)
 
 	(void)state;
 	for (unsigned int kind = 0; kind < 256; kind++)
-		count += kind_is_mdev(kind);
+		count += sysfs_kind_is_mdev(kind);
 	assert_int_equal(count, sizeof(mdev_kinds));
 	for (size_t i = 0; i < sizeof(mdev_kinds); i++)
-		assert_true(kind_is_mdev(mdev_kinds[i]));
+		assert_true(sysfs_kind_is_mdev(mdev_kinds[i]));
 }
 
 static void test_decode_rejects_numbers_of_no_kind(void **state)
@@ -160,16 +160,16 @@ static void test_decode_rejects_numbers_of_no_kind(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_false(node_decode(bad[i], &n));
+		assert_false(sysfs_node_decode(bad[i], &n));
 		assert_int_equal(n.kind, 0x5a); /* untouched */
 		assert_int_equal(n.slot, 0x5a5a);
 	}
 }
 
-/* Only node_encode's own numbers decode: no two numbers name one node. */
+/* Only sysfs_node_encode's own numbers decode: no two numbers name one node. */
 static void test_decode_rejects_unused_bits(void **state)
 {
-	const uint64_t card05 = node_encode(&(struct node){.kind = K_CARD, .apid = 0x05});
+	const uint64_t card05 = sysfs_node_encode(&(struct node){.kind = K_CARD, .apid = 0x05});
 	const uint64_t bad[] = {
 	    card05 | 1ull << 17, card05 | 1ull << 19,	 card05 | 1ull << 24,
 	    card05 | 1ull << 47, (uint64_t)K_ROOT << 56, /* the root is 1, nothing else */
@@ -177,17 +177,17 @@ static void test_decode_rejects_unused_bits(void **state)
 	struct node n;
 
 	(void)state;
-	assert_true(node_decode(card05, &n));
+	assert_true(sysfs_node_decode(card05, &n));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_false(node_decode(bad[i], &n));
+		assert_false(sysfs_node_decode(bad[i], &n));
 	/* each payload bit alone, for a kind of each shape */
 	for (unsigned int bit = 0; bit < 48; bit++) {
 		uint64_t dev = (uint64_t)K_QUEUE << 56 | 1ull << bit;
 		uint64_t mdev = (uint64_t)K_MDEV << 56 | 1ull << bit;
 		bool used = bit < 17 || (bit >= 20 && bit < 24);
 
-		assert_int_equal(node_decode(dev, &n), used);
-		assert_true(node_decode(mdev, &n)); /* slot and seq use all 48 */
+		assert_int_equal(sysfs_node_decode(dev, &n), used);
+		assert_true(sysfs_node_decode(mdev, &n)); /* slot and seq use all 48 */
 	}
 }
 
@@ -197,7 +197,7 @@ static bool resolves(struct fix *f, const struct node *n)
 {
 	struct sysfs_ctx c;
 
-	return ctx_get(&f->fs, node_encode(n), &c);
+	return ctx_get(&f->fs, sysfs_node_encode(n), &c);
 }
 
 static unsigned int entry_index(unsigned int kind, const char *name, unsigned int avail)
@@ -276,7 +276,8 @@ static void test_resolve_needs_the_binding(void **state)
 				.drv = AP_DRV_CEX4QUEUE};
 	assert_true(resolves(f, &drvlink));
 	assert_int_equal(fix_write(f, "/sys/bus/ap/apmask", "-0x05"), 0);
-	assert_int_equal(node_driver(&(struct sysfs_ctx){.s = f->s, .n = drvlink}), AP_DRV_VFIO_AP);
+	assert_int_equal(sysfs_node_driver(&(struct sysfs_ctx){.s = f->s, .n = drvlink}),
+			 AP_DRV_VFIO_AP);
 	assert_false(resolves(f, &drvlink));
 	drvlink.drv = AP_DRV_VFIO_AP;
 	assert_true(resolves(f, &drvlink));
@@ -292,8 +293,8 @@ static void test_resolve_checks_the_entry_index(void **state)
 	(void)state;
 	assert_true(resolves(f, &(struct node){.kind = K_BUS_AP, .idx = 3}));
 	/* past the table */
-	assert_false(
-	    resolves(f, &(struct node){.kind = K_BUS_AP, .idx = (uint8_t)(bus_ap_nents + 1)}));
+	assert_false(resolves(
+	    f, &(struct node){.kind = K_BUS_AP, .idx = (uint8_t)(sysfs_bus_ap_nents + 1)}));
 	assert_false(resolves(f, &(struct node){.kind = K_POWER_AP, .idx = 1}));
 	/* a directory entry is a node of its own kind, never an index */
 	assert_false(resolves(f, &(struct node){.kind = K_ROOT, .idx = 1}));
@@ -578,12 +579,12 @@ static void test_path_relative(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		path_relative(t[i].dir, t[i].target, buf, sizeof(buf));
+		sysfs_path_relative(t[i].dir, t[i].target, buf, sizeof(buf));
 		assert_string_equal(buf, t[i].want);
 	}
 	/* a buffer too small is cut, never overrun */
 	memset(buf, 'x', sizeof(buf));
-	path_relative("a/b/c/d", "e/f", buf, 8);
+	sysfs_path_relative("a/b/c/d", "e/f", buf, 8);
 	assert_true(strlen(buf) < 8);
 	assert_int_equal(buf[9], 'x');
 }
@@ -603,23 +604,23 @@ static void check_node(struct fix *f, const struct sysfs_ctx *dir, const struct 
 	struct node parent;
 
 	/* the name leads to the very node listed */
-	assert_int_equal(tree_lookup_child(dir, child->name, &c), 0);
-	if (node_encode(&c.n) != node_encode(&child->n))
+	assert_int_equal(sysfs_tree_lookup_child(dir, child->name, &c), 0);
+	if (sysfs_node_encode(&c.n) != sysfs_node_encode(&child->n))
 		fail_msg("%s: listed and looked up as different nodes", path);
-	if (node_is_link(&c)) {
+	if (sysfs_node_is_link(&c)) {
 		st->links++;
-		node_readlink(&c, target, sizeof(target));
+		sysfs_node_readlink(&c, target, sizeof(target));
 		assert_true(target[0] && target[0] != '/');
 		if (fix_walk(f, path, true, &end) != 0)
 			fail_msg("%s -> %s leads nowhere", path, target);
-	} else if (node_is_dir(&c.n)) {
+	} else if (sysfs_node_is_dir(&c.n)) {
 		st->dirs++;
-		node_parent(&c, &parent);
-		if (node_encode(&parent) != node_encode(&dir->n))
+		sysfs_node_parent(&c, &parent);
+		if (sysfs_node_encode(&parent) != sysfs_node_encode(&dir->n))
 			fail_msg("%s: .. is not the directory above", path);
-		path_of_dir(&c, where, sizeof(where));
+		sysfs_path_of_dir(&c, where, sizeof(where));
 		if (strcmp(where, path))
-			fail_msg("path_of_dir %s, reached as %s", where, path);
+			fail_msg("sysfs_path_of_dir %s, reached as %s", where, path);
 	} else {
 		st->files++;
 		assert_true(c.e && c.e->type == ENT_FILE);
@@ -633,8 +634,8 @@ static void walk_all(struct fix *f, struct walk_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	fix_root(f, &root);
-	node_parent(&root, &parent);
-	assert_int_equal(node_encode(&parent), FUSE_ROOT_ID);
+	sysfs_node_parent(&root, &parent);
+	assert_int_equal(sysfs_node_encode(&parent), FUSE_ROOT_ID);
 	fix_for_each(f, check_node, st);
 }
 
