@@ -27,7 +27,7 @@
 
 #include "apemud.h"
 #include "cleanup.h"
-#include "guest.h"
+#include "vmm.h"
 #include "machine_json.h"
 #include "matrix.h"
 #include "request.h"
@@ -186,7 +186,7 @@ static int remove_wait(void *ctx, struct ap_mdev *mdev)
 	uint8_t uuid[AP_UUID_LEN];
 
 	memcpy(uuid, mdev->uuid, sizeof(uuid));
-	guest_remove_requested(d, mdev);
+	vmm_remove_requested(d, mdev);
 	for (;;) {
 		struct ap_mdev *m = matrix_find(d->sys, uuid);
 
@@ -340,7 +340,7 @@ static int start(struct apemud *d, const struct args *a, char *err)
 	d->sys->ops.uevent = kernel_uevent;
 	d->sys->ops_ctx = d;
 	apemud_publish(d);
-	if ((r = guests_init(d)) < 0) {
+	if ((r = vmm_init(d)) < 0) {
 		snprintf(err, ERR_LEN, "cannot start the adapters: %s", strerror(-r));
 		return r;
 	}
@@ -380,7 +380,7 @@ static void teardown(struct apemud *d)
 	d->fs = NULL;
 	control_free(d->ctl);
 	d->ctl = NULL;
-	guests_free(d);
+	vmm_free(d);
 	machine_json_system_free(d->sys);
 	d->sys = NULL;
 	dlog_free(d->log);

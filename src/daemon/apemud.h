@@ -36,7 +36,7 @@ struct apemud {
 	struct instance_paths paths;
 	struct apemu_sysfs *fs;
 	struct control *ctl;
-	struct guests *guests;	 /* guest.c: guests, opened mdevs, the adapters (engine) */
+	struct guests *guests;	 /* vmm.c: guests, opened mdevs, the adapters (engine) */
 	struct uevent_net *unet; /* uevents on netlink in shells' namespaces (under lock) */
 	/* The machine as the instruction path and the adapters see it, without
 	 * the lock; apemud_publish() renews it after every change. */

@@ -5,7 +5,7 @@
  * directory entry, so that its NQAP and DQAP run there without an exit) or
  * else in the daemon's memory, then bound to the engine, which serves it.
  *
- * Everything here runs with the guest's insn_mu held (guest_int.h). The
+ * Everything here runs with the guest's insn_mu held (vmm_int.h). The
  * area is guest memory: the daemon never reads back what it wrote there;
  * its own record of the rings is g->rings.
  */
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "dlog.h"
-#include "guest_int.h"
+#include "vmm_int.h"
 
 #define RING_ALIGN 64u
 

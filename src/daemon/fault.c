@@ -13,7 +13,7 @@
 
 #include "bus.h"
 #include "fault.h"
-#include "guest_int.h"
+#include "vmm_int.h"
 
 #define MSG_LEN		    512
 #define COUNT_MAX	    1000000000ul
@@ -67,8 +67,8 @@ static int chkstop_busy(struct apemud *d, unsigned long apid, unsigned long wait
 	return e;
 }
 
-int guests_fault(struct apemud *d, const char *event, struct json_object *o, struct jfield *jf,
-		 char *msg)
+int fault_apply(struct apemud *d, const char *event, struct json_object *o, struct jfield *jf,
+		char *msg)
 {
 	struct engine *e = d->guests->engine;
 	unsigned long apqn = 0, id = 0, n = 0, rc = 0;

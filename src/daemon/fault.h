@@ -15,7 +15,7 @@
  * fault-delay, fault-chkstop-busy, fault-clear) with the members of o.
  * Lock not held. 0, or -errno with the reason in jf or msg (512 bytes).
  */
-int guests_fault(struct apemud *d, const char *event, struct json_object *o, struct jfield *jf,
-		 char *msg);
+int fault_apply(struct apemud *d, const char *event, struct json_object *o, struct jfield *jf,
+		char *msg);
 
 #endif

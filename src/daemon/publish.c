@@ -6,7 +6,7 @@
  */
 #include "apemud.h"
 #include "dlog.h"
-#include "guest.h"
+#include "vmm.h"
 
 static void audit_line(void *ctx, const char *text)
 {
@@ -18,7 +18,7 @@ void apemud_audit(struct apemud *d)
 {
 #ifdef APEMU_AUDIT
 	if (d->guests)
-		guests_audit(d, audit_line, NULL);
+		vmm_audit(d, audit_line, NULL);
 #else
 	(void)d;
 	(void)audit_line;
@@ -33,6 +33,6 @@ void apemud_publish(struct apemud *d)
 	if (hwview_update(&d->view, d->sys, lost))
 		for (unsigned int w = 0; w < HWSNAP_WORDS; w++)
 			for (uint64_t m = lost[w]; m; m &= m - 1)
-				guests_queue_gone(d, w * 64 + (unsigned int)__builtin_ctzll(m));
+				vmm_queue_gone(d, w * 64 + (unsigned int)__builtin_ctzll(m));
 	apemud_audit(d);
 }

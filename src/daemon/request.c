@@ -15,7 +15,7 @@
 #include "bus.h"
 #include "cleanup.h"
 #include "fault.h"
-#include "guest.h"
+#include "vmm.h"
 #include "jfield.h"
 #include "machine_json.h"
 #include "request.h"
@@ -230,7 +230,7 @@ static int ev_fault(struct apemud *d, struct req *r, char *msg)
 {
 	const char *ev = json_object_get_string(json_object_object_get(r->o, "event"));
 
-	return guests_fault(d, ev, r->o, &r->jf, msg);
+	return fault_apply(d, ev, r->o, &r->jf, msg);
 }
 
 static const char *const f_fault_q[] = {"event", "apqn", "count", NULL};
@@ -328,7 +328,7 @@ static void add_violation(void *ctx, const char *text)
 	json_object_array_add(ctx, json_object_new_string(text));
 }
 
-/* The auditor (audit.c): every violation of the system's promises, now. */
+/* The auditor (vmm_audit.c): every violation of the system's promises, now. */
 static struct json_object *op_check(struct apemud *d, struct req *r)
 {
 	struct json_object *list = json_object_new_array(), *o;
@@ -339,7 +339,7 @@ static struct json_object *op_check(struct apemud *d, struct req *r)
 		return bad_request(r);
 	}
 	pthread_mutex_lock(&d->lock);
-	n = guests_audit(d, add_violation, list);
+	n = vmm_audit(d, add_violation, list);
 	pthread_mutex_unlock(&d->lock);
 	if (n < 0) {
 		json_object_put(list);
@@ -475,8 +475,8 @@ static enum control_result handle(void *ctx, struct control_conn *conn, struct j
 		goto out;
 	}
 	r.jf.name = json_object_get_string(op);
-	if (guest_handles(r.jf.name))
-		reply = guest_request(d, conn, r.jf.name, req, fds);
+	if (vmm_handles(r.jf.name))
+		reply = vmm_request(d, conn, r.jf.name, req, fds);
 	else if (!strcmp(r.jf.name, "uevent-listen"))
 		reply = op_uevent_listen(d, conn, &r, fds);
 	for (size_t i = 0; i < ARRAY_SIZE(ops) && !reply; i++) {
@@ -507,7 +507,7 @@ static void disconnect(void *ctx, struct control_conn *conn)
 	pthread_mutex_lock(&d->lock);
 	uevent_net_drop(d->unet, conn);
 	pthread_mutex_unlock(&d->lock);
-	guest_disconnect(ctx, conn);
+	vmm_disconnect(ctx, conn);
 }
 
 static void stop(void *ctx, const char *why)

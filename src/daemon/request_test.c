@@ -36,7 +36,7 @@
 
 #include "apemud.h"
 #include "bus.h"
-#include "guest.h"
+#include "vmm.h"
 #include "machine_json.h"
 #include "matrix.h"
 #include "request.h"
@@ -105,7 +105,7 @@ static int setup(void **state)
 	d->sys->ops.uevent = on_uevent;
 	d->sys->ops_ctx = d;
 	apemud_publish(d);
-	assert_int_equal(guests_init(d), 0);
+	assert_int_equal(vmm_init(d), 0);
 	request_handler_init(d, &fx->h);
 	fx->conn = (struct control_conn){.fd = -1, .pid = getpid(), .uid = getuid()};
 	return 0;
@@ -120,7 +120,7 @@ static int teardown(void **state)
 	(void)state;
 	release_replies();
 	fx->h.disconnect(fx->h.ctx, &fx->conn);
-	guests_free(d);
+	vmm_free(d);
 	machine_json_system_free(d->sys);
 	dlog_free(d->log);
 	uevent_net_free(d->unet);

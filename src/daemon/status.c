@@ -16,7 +16,7 @@
 
 #include "bus.h"
 #include "cleanup.h"
-#include "guest.h"
+#include "vmm.h"
 #include "matrix.h"
 #include "parse.h"
 #include "status.h"
@@ -170,9 +170,9 @@ static int cmp_seq(const void *a, const void *b)
 /* The CRYCB of the guest an mdev is attached to, as hex, or null. */
 static struct json_object *crycb_of(struct apemud *d, const struct ap_mdev *m)
 {
-	char hex[GUEST_CRYCB_HEX_LEN];
+	char hex[VMM_CRYCB_HEX_LEN];
 
-	if (!m->guest || !guest_crycb_hex(d, m->guest, hex))
+	if (!m->guest || !vmm_crycb_hex(d, m->guest, hex))
 		return NULL;
 	return json_object_new_string(hex);
 }

@@ -36,8 +36,8 @@
 
 #include "dlog.h"
 #include "gcopy.h"
-#include "guest.h"
-#include "guest_int.h"
+#include "vmm.h"
+#include "vmm_int.h"
 #include "vsie.h"
 
 #define RING_FLAGS (APEMU_RING_PROBLEM_STATE | APEMU_RING_NESTED)

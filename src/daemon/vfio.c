@@ -13,8 +13,8 @@
 
 #include "dlog.h"
 #include "efd.h"
-#include "guest.h"
-#include "guest_int.h"
+#include "vmm.h"
+#include "vmm_int.h"
 #include "matrix.h"
 #include "vfio_abi.h"
 
@@ -206,7 +206,7 @@ struct json_object *vfio_op_open(struct apemud *d, struct control_conn *conn,
 	static const char *const known[] = {"op", "tag", "uuid", NULL};
 	char err[MSG_LEN] = "", msg[MSG_LEN] = "";
 	struct jfield jf = {.name = "mdev-open", .err = err, .errlen = sizeof(err)};
-	struct gconn *gc = guest_conn(conn);
+	struct gconn *gc = vmm_conn(conn);
 	struct json_object *v, *o;
 	bool attached = false;
 	int e;
@@ -272,7 +272,7 @@ static int ioctl_get_info(struct ioctl_ctx *c)
 	int64_t argsz;
 	int e;
 
-	if ((e = guest_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0)
+	if ((e = vmm_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0)
 		return e;
 	if (argsz < VFIO_DEVICE_INFO_MINSZ) {
 		snprintf(c->msg, MSG_LEN, "GET_INFO: argsz %" PRId64 " below %d", argsz,
@@ -292,8 +292,8 @@ static int ioctl_get_irq_info(struct ioctl_ctx *c)
 	int64_t argsz, index;
 	int e;
 
-	if ((e = guest_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0 ||
-	    (e = guest_get_int(c->jf, c->req, "index", true, 0, 0, UINT32_MAX, &index)) < 0)
+	if ((e = vmm_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0 ||
+	    (e = vmm_get_int(c->jf, c->req, "index", true, 0, 0, UINT32_MAX, &index)) < 0)
 		return e;
 	if (argsz < VFIO_IRQ_INFO_MINSZ || index >= GUEST_NUM_IRQS) {
 		snprintf(c->msg, MSG_LEN, "GET_IRQ_INFO: %s",
@@ -322,12 +322,12 @@ static int ioctl_set_irqs(struct ioctl_ctx *c)
 	bool has_fd = json_object_object_get_ex(c->req, "fd", NULL);
 	int e, newfd = -1;
 
-	if ((e = guest_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0 ||
-	    (e = guest_get_int(c->jf, c->req, "flags", true, 0, 0, UINT32_MAX, &flags)) < 0 ||
-	    (e = guest_get_int(c->jf, c->req, "index", true, 0, 0, UINT32_MAX, &index)) < 0 ||
-	    (e = guest_get_int(c->jf, c->req, "start", true, 0, 0, UINT32_MAX, &start)) < 0 ||
-	    (e = guest_get_int(c->jf, c->req, "count", true, 0, 0, UINT32_MAX, &count)) < 0 ||
-	    (e = guest_get_int(c->jf, c->req, "fd", false, 0, INT32_MIN, INT32_MAX, &fd)) < 0)
+	if ((e = vmm_get_int(c->jf, c->req, "argsz", true, 0, 0, UINT32_MAX, &argsz)) < 0 ||
+	    (e = vmm_get_int(c->jf, c->req, "flags", true, 0, 0, UINT32_MAX, &flags)) < 0 ||
+	    (e = vmm_get_int(c->jf, c->req, "index", true, 0, 0, UINT32_MAX, &index)) < 0 ||
+	    (e = vmm_get_int(c->jf, c->req, "start", true, 0, 0, UINT32_MAX, &start)) < 0 ||
+	    (e = vmm_get_int(c->jf, c->req, "count", true, 0, 0, UINT32_MAX, &count)) < 0 ||
+	    (e = vmm_get_int(c->jf, c->req, "fd", false, 0, INT32_MIN, INT32_MAX, &fd)) < 0)
 		return e;
 	if (argsz < VFIO_IRQ_SET_MINSZ)
 		return set_irqs_fail(c, EINVAL, "argsz below 20");
@@ -346,7 +346,7 @@ static int ioctl_set_irqs(struct ioctl_ctx *c)
 		if (has_fd && fd < 0)
 			return set_irqs_fail(c, EINVAL,
 					     "\"fd\" is negative, yet a descriptor came");
-		if (!guest_is_eventfd(c->fds->fd[0]))
+		if (!vmm_is_eventfd(c->fds->fd[0]))
 			return set_irqs_fail(c, EINVAL, "the descriptor is not an eventfd");
 		newfd = c->fds->fd[0];
 		c->fds->fd[0] = -1;
@@ -399,7 +399,7 @@ static int parse_request(struct jfield *jf, struct json_object *req, int64_t *re
 					   "GET_IRQ_INFO, SET_IRQS, RESET or a number)",
 					   s);
 	}
-	return guest_get_int(jf, req, "request", true, 0, 0, UINT32_MAX, ret_nr);
+	return vmm_get_int(jf, req, "request", true, 0, 0, UINT32_MAX, ret_nr);
 }
 
 struct json_object *vfio_op_ioctl(struct apemud *d, struct control_conn *conn,

@@ -1,5 +1,5 @@
 /*
- * audit - every promise of the system checked against the live daemon
+ * vmm_audit - every promise of the system checked against the live daemon
  * (`apemu status --check`, the control socket's `check`; after every
  * configuration change in builds configured with -Daudit=true):
  * - the matrix's own invariants (src/core/audit.h);
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "audit.h"
-#include "guest_int.h"
+#include "vmm_int.h"
 #include "matrix.h"
 
 #define TEXT_MAX 256
@@ -76,7 +76,7 @@ static void audit_crycbs(struct apemud *d, struct sink *k)
 		if (!m || !m->guest)
 			continue;
 		ap_uuid_format(m->uuid, u);
-		g = guests_find(d->guests, m->guest);
+		g = vmm_find_guest(d->guests, m->guest);
 		if (!g) {
 			say(k, "mdev %s: attached to guest %llu, which does not exist", u,
 			    (unsigned long long)m->guest);
@@ -130,7 +130,7 @@ static void audit_rings(struct apemud *d, struct guest *g, struct sink *k)
 	}
 }
 
-int guests_audit(struct apemud *d, ap_audit_fn report, void *ctx)
+int vmm_audit(struct apemud *d, ap_audit_fn report, void *ctx)
 {
 	struct sink k = {.report = report, .ctx = ctx};
 	int r = ap_audit_matrix(d->sys, report, ctx);

@@ -1,8 +1,9 @@
 /*
- * guest - guests of the daemon: guest-create (the memory, the CPU model,
- * the CRYCB KVM would build), the crycb operation, the core's callbacks
- * that keep each CRYCB and the queues' message state current, and the end
- * of a connection (see guest.h and docs/guest-protocol.md).
+ * vmm - the daemon as the guests' VMM: guest-create (the memory, the CPU
+ * model, the CRYCB KVM would build), the crycb operation, the core's
+ * callbacks that keep each CRYCB and the queues' message state current, and
+ * the end of a connection (see vmm.h and docs/guest-protocol.md).
+ * libapemu-guest (src/guest/) is the other side: the guest's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +22,8 @@
 #include "efd.h"
 #include "gcopy.h"
 #include "gmem.h"
-#include "guest.h"
-#include "guest_int.h"
+#include "vmm.h"
+#include "vmm_int.h"
 #include "matrix.h"
 
 #define MSG_LEN	      512
@@ -35,7 +36,7 @@
 
 /* ---- small helpers ---- */
 
-struct guest *guests_find(struct guests *gs, uint64_t id)
+struct guest *vmm_find_guest(struct guests *gs, uint64_t id)
 {
 	for (struct guest *g = gs->list; id && g; g = g->next)
 		if (g->id == id)
@@ -43,14 +44,15 @@ struct guest *guests_find(struct guests *gs, uint64_t id)
 	return NULL;
 }
 
-struct gconn *guest_conn(struct control_conn *conn)
+struct gconn *vmm_conn(struct control_conn *conn)
 {
 	if (!conn->data)
 		conn->data = calloc(1, sizeof(struct gconn));
 	return conn->data;
 }
 
-void guest_signal(int fd)
+/* Write 1 to an eventfd (ignored when fd < 0). */
+static void signal_eventfd(int fd)
 {
 	int r = efd_signal(fd); /* never blocks: the configuration lock is held */
 
@@ -58,7 +60,7 @@ void guest_signal(int fd)
 		dlog_daemon(AP_LOG_DEBUG, "cannot signal eventfd %d: %s", fd, strerror(-r));
 }
 
-bool guest_is_eventfd(int fd)
+bool vmm_is_eventfd(int fd)
 {
 	char path[64], target[64];
 	ssize_t n;
@@ -71,8 +73,8 @@ bool guest_is_eventfd(int fd)
 	return !strcmp(target, "anon_inode:[eventfd]");
 }
 
-int guest_get_int(struct jfield *jf, struct json_object *req, const char *key, bool required,
-		  int64_t def, int64_t min, int64_t max, int64_t *ret)
+int vmm_get_int(struct jfield *jf, struct json_object *req, const char *key, bool required,
+		int64_t def, int64_t min, int64_t max, int64_t *ret)
 {
 	struct json_object *v;
 	int64_t x;
@@ -184,7 +186,7 @@ static void on_queue_count_reset(void *ctx, unsigned int apqn)
 static void on_guest_update(void *ctx, struct ap_mdev *m)
 {
 	struct guests *gs = ctx;
-	struct guest *g = guests_find(gs, m->guest);
+	struct guest *g = vmm_find_guest(gs, m->guest);
 
 	if (g && !m->remove_requested) {
 		struct gopen *o = vfio_find_open(gs, m);
@@ -195,13 +197,13 @@ static void on_guest_update(void *ctx, struct ap_mdev *m)
 		dp_refresh(g);
 		pthread_mutex_unlock(&g->insn_mu);
 		if (o)
-			guest_signal(o->irq_fd[GUEST_IRQ_CFG]);
+			signal_eventfd(o->irq_fd[GUEST_IRQ_CFG]);
 	}
 	if (gs->prev_ops.guest_update)
 		gs->prev_ops.guest_update(gs->prev_ctx, m);
 }
 
-int guests_init(struct apemud *d)
+int vmm_init(struct apemud *d)
 {
 	struct guests *gs = calloc(1, sizeof(*gs));
 	int r;
@@ -237,7 +239,7 @@ int guests_init(struct apemud *d)
 	return 0;
 }
 
-void guests_free(struct apemud *d)
+void vmm_free(struct apemud *d)
 {
 	struct guests *gs = d->guests;
 
@@ -308,9 +310,9 @@ static int parse_dataplane(struct jfield *jf, struct json_object *req, struct cr
 		return jfield_fail(jf, "dataplane", "expected an object, got %s",
 				   jfield_type_desc(o));
 	if ((e = jfield_check_known(jf, o, "dataplane", names)) < 0 ||
-	    (e = guest_get_int(jf, o, "addr", true, 0, 0, INT64_MAX, &addr)) < 0 ||
-	    (e = guest_get_int(jf, o, "size", true, 0, APEMU_DP_RINGS_OFF + GUEST_PAGE, UINT32_MAX,
-			       &size)) < 0)
+	    (e = vmm_get_int(jf, o, "addr", true, 0, 0, INT64_MAX, &addr)) < 0 ||
+	    (e = vmm_get_int(jf, o, "size", true, 0, APEMU_DP_RINGS_OFF + GUEST_PAGE, UINT32_MAX,
+			     &size)) < 0)
 		return e;
 	if (addr % GUEST_PAGE || size % GUEST_PAGE || (uint64_t)addr > a->memory ||
 	    (uint64_t)size > a->memory - (uint64_t)addr)
@@ -339,13 +341,13 @@ static int parse_create(struct jfield *jf, struct json_object *req, struct creat
 	if ((e = jfield_check_known(jf, req, NULL, known)) < 0 ||
 	    (e = parse_cpu(jf, req, &a->cpu)) < 0)
 		return e;
-	if ((e = guest_get_int(jf, req, "memory", true, 0, GUEST_MEM_MIN, INT64_MAX, &v)) < 0)
+	if ((e = vmm_get_int(jf, req, "memory", true, 0, GUEST_MEM_MIN, INT64_MAX, &v)) < 0)
 		return e;
 	if (v % GUEST_PAGE)
 		return jfield_fail(jf, "memory", "%" PRId64 " is not a multiple of 4096", v);
 	a->memory = (uint64_t)v;
 	a->ram = 0;
-	if ((e = guest_get_int(jf, req, "ram", false, 0, GUEST_PAGE, INT64_MAX, &v)) < 0)
+	if ((e = vmm_get_int(jf, req, "ram", false, 0, GUEST_PAGE, INT64_MAX, &v)) < 0)
 		return e;
 	if (v && (v % GUEST_PAGE || (uint64_t)v >= a->memory))
 		return jfield_fail(jf, "ram",
@@ -353,7 +355,7 @@ static int parse_create(struct jfield *jf, struct json_object *req, struct creat
 				   " is not a multiple of 4096 below the memory (%" PRIu64 ")",
 				   v, a->memory);
 	a->ram = (uint64_t)v; /* 0: absent */
-	if ((e = guest_get_int(jf, req, "ring", true, 0, 0, INT64_MAX, &v)) < 0)
+	if ((e = vmm_get_int(jf, req, "ring", true, 0, 0, INT64_MAX, &v)) < 0)
 		return e;
 	if (v % 8 || (uint64_t)v > a->memory - sizeof(struct apemu_ring))
 		return jfield_fail(jf, "ring",
@@ -446,7 +448,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 {
 	char err[MSG_LEN] = "";
 	struct jfield jf = {.name = "guest-create", .err = err, .errlen = sizeof(err)};
-	struct gconn *gc = guest_conn(conn);
+	struct gconn *gc = vmm_conn(conn);
 	struct create_args a;
 	struct guest *g;
 	uint8_t *mem = NULL;
@@ -472,7 +474,7 @@ static struct json_object *op_create(struct apemud *d, struct control_conn *conn
 		    a.ram ? " of the ram and that of the rest" : "",
 		    a.doorbells ? ", then the trap and data doorbells" : "", fds->n);
 	for (size_t i = nmem; i < fds->n; i++)
-		if (!guest_is_eventfd(fds->fd[i]))
+		if (!vmm_is_eventfd(fds->fd[i]))
 			return control_error(
 			    EINVAL, "guest-create: descriptor %zu is not an eventfd", i + 1);
 	if ((e = map_memory(&jf, fds->fd, &a, &mem)) < 0)
@@ -534,7 +536,7 @@ static struct json_object *op_crycb(struct apemud *d, struct control_conn *conn,
 				    struct json_object *req)
 {
 	static const char *const known[] = {"op", "tag", NULL};
-	char err[MSG_LEN] = "", hex[GUEST_CRYCB_HEX_LEN];
+	char err[MSG_LEN] = "", hex[VMM_CRYCB_HEX_LEN];
 	struct jfield jf = {.name = "crycb", .err = err, .errlen = sizeof(err)};
 	struct gconn *gc = conn->data;
 	struct json_object *o;
@@ -562,7 +564,7 @@ static struct json_object *op_crycb(struct apemud *d, struct control_conn *conn,
 static const char *const guest_ops[] = {"guest-create", "mdev-open", "mdev-release",
 					"vfio-ioctl",	"crycb",     NULL};
 
-bool guest_handles(const char *op)
+bool vmm_handles(const char *op)
 {
 	for (const char *const *p = guest_ops; *p; p++)
 		if (!strcmp(*p, op))
@@ -570,8 +572,8 @@ bool guest_handles(const char *op)
 	return false;
 }
 
-struct json_object *guest_request(struct apemud *d, struct control_conn *conn, const char *op,
-				  struct json_object *req, struct control_fds *fds)
+struct json_object *vmm_request(struct apemud *d, struct control_conn *conn, const char *op,
+				struct json_object *req, struct control_fds *fds)
 {
 	if (!strcmp(op, "guest-create"))
 		return op_create(d, conn, req, fds);
@@ -584,7 +586,7 @@ struct json_object *guest_request(struct apemud *d, struct control_conn *conn, c
 	return op_crycb(d, conn, req);
 }
 
-void guest_disconnect(struct apemud *d, struct control_conn *conn)
+void vmm_disconnect(struct apemud *d, struct control_conn *conn)
 {
 	struct gconn *gc = conn->data;
 	struct guest *g;
@@ -625,9 +627,9 @@ void guest_disconnect(struct apemud *d, struct control_conn *conn)
 	conn->data = NULL;
 }
 
-void guest_remove_requested(struct apemud *d, struct ap_mdev *m)
+void vmm_remove_requested(struct apemud *d, struct ap_mdev *m)
 {
-	struct guest *g = guests_find(d->guests, m->guest);
+	struct guest *g = vmm_find_guest(d->guests, m->guest);
 	struct gopen *o = vfio_find_open(d->guests, m);
 
 	if (g) {
@@ -637,12 +639,12 @@ void guest_remove_requested(struct apemud *d, struct ap_mdev *m)
 		pthread_mutex_unlock(&g->insn_mu);
 	}
 	if (o) {
-		guest_signal(o->irq_fd[GUEST_IRQ_REQ]);
-		guest_signal(o->irq_fd[GUEST_IRQ_CFG]);
+		signal_eventfd(o->irq_fd[GUEST_IRQ_REQ]);
+		signal_eventfd(o->irq_fd[GUEST_IRQ_CFG]);
 	}
 }
 
-void guests_queue_gone(struct apemud *d, unsigned int apqn)
+void vmm_queue_gone(struct apemud *d, unsigned int apqn)
 {
 	struct guest *g;
 
@@ -657,9 +659,9 @@ void guests_queue_gone(struct apemud *d, unsigned int apqn)
 	}
 }
 
-bool guest_crycb_hex(struct apemud *d, uint64_t id, char hex[GUEST_CRYCB_HEX_LEN])
+bool vmm_crycb_hex(struct apemud *d, uint64_t id, char hex[VMM_CRYCB_HEX_LEN])
 {
-	struct guest *g = d->guests ? guests_find(d->guests, id) : NULL;
+	struct guest *g = d->guests ? vmm_find_guest(d->guests, id) : NULL;
 
 	if (!g)
 		return false;

@@ -1,6 +1,7 @@
 /*
- * guest_int - what guest.c, vfio.c and ring.c share: the guests of the
- * daemon, the mdevs they opened and the per-APQN message state.
+ * vmm_int - what vmm.c, vfio.c, trap.c, dp.c, fault.c and vmm_audit.c
+ * share: the guests of the daemon, the mdevs they opened and the per-APQN
+ * message state.
  *
  * Lock order (take them in this order, never the other way):
  *   1. d->lock, the configuration lock (sysfs stores, hardware events,
@@ -22,8 +23,8 @@
  * only after the trap thread let go of it and the engine forgot it, both
  * under d->lock.
  */
-#ifndef APEMU_GUEST_INT_H
-#define APEMU_GUEST_INT_H
+#ifndef APEMU_DAEMON_VMM_INT_H
+#define APEMU_DAEMON_VMM_INT_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -109,20 +110,18 @@ struct guests {
 	struct trap *trap;     /* the trap path's thread */
 };
 
-/* guest.c */
-struct guest *guests_find(struct guests *gs, uint64_t id);
+/* vmm.c */
+struct guest *vmm_find_guest(struct guests *gs, uint64_t id);
 /* The connection's state, created on first use; NULL without memory. */
-struct gconn *guest_conn(struct control_conn *conn);
+struct gconn *vmm_conn(struct control_conn *conn);
 /*
  * Member key of req as an integer in min..max (a JSON integer, or a string
  * in C syntax); absent: def when !required. -EINVAL with a message in jf.
  */
-int guest_get_int(struct jfield *jf, struct json_object *req, const char *key, bool required,
-		  int64_t def, int64_t min, int64_t max, int64_t *ret);
-/* Write 1 to an eventfd (ignored when fd < 0). */
-void guest_signal(int fd);
+int vmm_get_int(struct jfield *jf, struct json_object *req, const char *key, bool required,
+		int64_t def, int64_t min, int64_t max, int64_t *ret);
 /* Is fd an eventfd? */
-bool guest_is_eventfd(int fd);
+bool vmm_is_eventfd(int fd);
 
 /* vfio.c: the mdev operations; called with the lock NOT held. */
 struct json_object *vfio_op_open(struct apemud *d, struct control_conn *conn,
