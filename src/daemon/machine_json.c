@@ -413,7 +413,7 @@ static int parse_adapter_ids(struct mj *c, struct json_object *o, const char *pa
 static int parse_adapter(struct mj *c, struct json_object *o, size_t idx)
 {
 	struct ap_adapter_desc d = {0};
-	struct mj_card_scratch scratch;
+	struct machine_json_card_scratch scratch;
 	struct json_object *type;
 	struct ap_mask ids;
 	char path[48], tpath[64];
@@ -431,7 +431,7 @@ static int parse_adapter(struct mj *c, struct json_object *o, size_t idx)
 		return jfield_fail(&c->jf, path, "missing \"type\" (CEX4A..CEX8P)");
 	if ((r = parse_type(c, type, tpath, &d)) < 0 ||
 	    (r = parse_adapter_opts(c, o, path, &d)) < 0 ||
-	    (r = mj_parse_card_fields(&c->jf, o, path, single, &d, &scratch)) < 0)
+	    (r = machine_json_card_parse(&c->jf, o, path, single, &d, &scratch)) < 0)
 		return r;
 	ap_mask_for_each (id, &ids) {
 		if (c->defined_by[id] >= 0)

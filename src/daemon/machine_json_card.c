@@ -274,8 +274,8 @@ static int check_mkvps_states(struct jfield *jf, const char *path, const struct 
 	return 0;
 }
 
-int mj_parse_card_fields(struct jfield *jf, struct json_object *o, const char *path, bool single,
-			 struct ap_adapter_desc *d, struct mj_card_scratch *scratch)
+int machine_json_card_parse(struct jfield *jf, struct json_object *o, const char *path, bool single,
+			    struct ap_adapter_desc *d, struct machine_json_card_scratch *scratch)
 {
 	struct json_object *v;
 	char fpath[96];

@@ -14,7 +14,7 @@
 #include "machine.h"
 
 /* Storage the description's pointers refer to while the element is added. */
-struct mj_card_scratch {
+struct machine_json_card_scratch {
 	struct ap_ep11_info ep11;
 	struct ap_mkvps mkvps;
 };
@@ -25,7 +25,7 @@ struct mj_card_scratch {
  * the message in jf naming the field. d's pointers refer to o's strings
  * and to scratch.
  */
-int mj_parse_card_fields(struct jfield *jf, struct json_object *o, const char *path, bool single,
-			 struct ap_adapter_desc *d, struct mj_card_scratch *scratch);
+int machine_json_card_parse(struct jfield *jf, struct json_object *o, const char *path, bool single,
+			    struct ap_adapter_desc *d, struct machine_json_card_scratch *scratch);
 
 #endif
