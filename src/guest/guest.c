@@ -9,13 +9,14 @@
  * req_seq. Every 100 ms without an answer the connection is
  * checked: apemud gone means -ECONNRESET; after 30 s the request is
  * abandoned and the guest unusable. NQAP and DQAP run on the queue rings
- * in the data-plane area when they can (dp.c).
+ * in the data-plane area when they can (guest_dp.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +210,7 @@ static int create(struct apemu_guest *g, const struct apemu_cpu *cpu)
 		json_object_object_add(dp, "size", json_object_new_int64((int64_t)g->dp_size));
 		json_object_object_add(req, "dataplane", dp);
 	}
-	r = ctl_call(g, req, fds, (size_t)nfds, &reply);
+	r = guest_ctl_call(g, req, fds, (size_t)nfds, &reply);
 	json_object_put(req);
 	if (r < 0)
 		return r;
@@ -243,7 +244,7 @@ static int start(struct apemu_guest *g, const char *socket_path, const struct ap
 	}
 	if (!socket_path)
 		socket_path = APEMU_GUEST_DEFAULT_SOCKET;
-	r = ctl_connect(socket_path, &g->sock);
+	r = guest_ctl_connect(socket_path, &g->sock);
 	if (r < 0) {
 		guest_set_message(g, "cannot connect to %s: %s", socket_path,
 				  r == -CTLWIRE_EFOREIGN ? "the process serving it is neither root "
@@ -373,6 +374,15 @@ APEMU_PUBLIC int apemu_guest_format(const struct apemu_guest *g)
 	return g->format;
 }
 
+void guest_set_message(struct apemu_guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g->message, sizeof(g->message), fmt, ap);
+	va_end(ap);
+}
+
 APEMU_PUBLIC const char *apemu_guest_message(const struct apemu_guest *g)
 {
 	return g ? g->message : new_message;
@@ -415,7 +425,7 @@ size_t guest_msg_area(const struct apemu_guest *g)
 static int simple_call(struct apemu_guest *g, struct json_object *req)
 {
 	struct json_object *reply = NULL;
-	int r = ctl_call(g, req, NULL, 0, &reply);
+	int r = guest_ctl_call(g, req, NULL, 0, &reply);
 
 	json_object_put(req);
 	json_object_put(reply);
@@ -431,7 +441,7 @@ APEMU_PUBLIC int apemu_guest_open(struct apemu_guest *g, const char *uuid)
 		return -EINVAL;
 	req = new_req("mdev-open");
 	json_object_object_add(req, "uuid", json_object_new_string(uuid));
-	r = ctl_call(g, req, NULL, 0, &reply);
+	r = guest_ctl_call(g, req, NULL, 0, &reply);
 	json_object_put(req);
 	if (r < 0)
 		return r;
@@ -470,7 +480,7 @@ APEMU_PUBLIC int apemu_guest_get_info(struct apemu_guest *g, struct apemu_vfio_i
 {
 	struct json_object *req = ioctl_req("GET_INFO", VFIO_DEVICE_INFO_MINSZ), *reply = NULL;
 	struct apemu_vfio_info info;
-	int r = ctl_call(g, req, NULL, 0, &reply);
+	int r = guest_ctl_call(g, req, NULL, 0, &reply);
 
 	json_object_put(req);
 	if (r < 0)
@@ -496,7 +506,7 @@ APEMU_PUBLIC int apemu_guest_get_irq_info(struct apemu_guest *g, unsigned int in
 	int r;
 
 	json_object_object_add(req, "index", json_object_new_int64(index));
-	r = ctl_call(g, req, NULL, 0, &reply);
+	r = guest_ctl_call(g, req, NULL, 0, &reply);
 	json_object_put(req);
 	if (r < 0)
 		return r;
@@ -529,7 +539,7 @@ APEMU_PUBLIC int apemu_guest_set_irq(struct apemu_guest *g, unsigned int index, 
 	json_object_object_add(req, "count", json_object_new_int64(1));
 	if (eventfd < 0)
 		json_object_object_add(req, "fd", json_object_new_int64(-1));
-	r = ctl_call(g, req, eventfd >= 0 ? &eventfd : NULL, eventfd >= 0 ? 1 : 0, &reply);
+	r = guest_ctl_call(g, req, eventfd >= 0 ? &eventfd : NULL, eventfd >= 0 ? 1 : 0, &reply);
 	json_object_put(req);
 	json_object_put(reply);
 	return r;
@@ -546,7 +556,7 @@ APEMU_PUBLIC int apemu_guest_crycb(struct apemu_guest *g, uint8_t out[256], uint
 	uint8_t block[256];
 	uint32_t crycbd = 0;
 	const char *hex;
-	int r = ctl_call(g, req, NULL, 0, &reply);
+	int r = guest_ctl_call(g, req, NULL, 0, &reply);
 
 	json_object_put(req);
 	if (r < 0)

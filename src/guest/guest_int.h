@@ -1,7 +1,7 @@
 /*
  * guest_int - libapemu-guest's private parts: the guest object, the control
- * socket transport (ctl.c) and the ring (guest.c), shared with the
- * instruction helpers (insn.c).
+ * socket transport (guest_ctl.c) and the ring (guest.c), shared with the
+ * instruction helpers (guest_insn.c) and the data plane (guest_dp.c).
  */
 #ifndef APEMU_GUEST_INT_H
 #define APEMU_GUEST_INT_H
@@ -34,7 +34,7 @@ struct apemu_guest {
 	struct apemu_ring *ring;  /* at base + APEMU_GUEST_RING_ADDR */
 	struct apemu_dp_area *dp; /* the data-plane area, or NULL */
 	size_t dp_off, dp_size;
-	/* the last queue ring found (dp.c), a cache */
+	/* the last queue ring found (guest_dp.c), a cache */
 	struct apemu_qring *last_ring;
 	uint16_t last_apqn;
 	uint32_t seq; /* the last request's req_seq */
@@ -53,10 +53,10 @@ struct apemu_guest {
 void guest_set_message(struct apemu_guest *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* ---- ctl.c: the control socket ---- */
+/* ---- guest_ctl.c: the control socket ---- */
 
 /* Connect (SOCK_SEQPACKET, close-on-exec). -errno. */
-int ctl_connect(const char *path, int *ret_fd);
+int guest_ctl_connect(const char *path, int *ret_fd);
 
 /*
  * Send req (not consumed) with nfds descriptors (SCM_RIGHTS; the caller
@@ -65,8 +65,8 @@ int ctl_connect(const char *path, int *ret_fd);
  * request (message recorded), or a transport -errno (-ECONNRESET when apemud
  * closed the connection: g->gone is set; -ETIMEDOUT; -EBADMSG).
  */
-int ctl_call(struct apemu_guest *g, struct json_object *req, const int *fds, size_t nfds,
-	     struct json_object **ret_reply);
+int guest_ctl_call(struct apemu_guest *g, struct json_object *req, const int *fds, size_t nfds,
+		   struct json_object **ret_reply);
 
 /* ---- guest.c ---- */
 
@@ -77,7 +77,7 @@ int guest_exec(struct apemu_guest *g, uint16_t opcode, uint8_t r1, uint8_t r2, u
 /* Bytes of the message area (from base + APEMU_GUEST_MSG_ADDR). */
 size_t guest_msg_area(const struct apemu_guest *g);
 
-/* ---- dp.c: NQAP and DQAP on the queue rings, without an exit ---- */
+/* ---- guest_dp.c: NQAP and DQAP on the queue rings, without an exit ---- */
 
 /*
  * Each returns 1 when the ring answered (*ret filled as the machine would),
@@ -85,9 +85,9 @@ size_t guest_msg_area(const struct apemu_guest *g);
  * ring for apqn, a message the ring does not take, a nested guest or
  * problem state, a race with apemud laying the ring out again).
  */
-int dp_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *msg, size_t len,
-	    struct apemu_ap_result *ret);
-int dp_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf, size_t len,
-	    size_t *ret_len, size_t *ret_residual, struct apemu_ap_result *ret);
+int guest_dp_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *msg, size_t len,
+		  struct apemu_ap_result *ret);
+int guest_dp_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf, size_t len,
+		  size_t *ret_len, size_t *ret_residual, struct apemu_ap_result *ret);
 
 #endif

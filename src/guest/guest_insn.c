@@ -1,5 +1,5 @@
 /*
- * insn - kernel-shaped AP instruction helpers over the ring, the way
+ * guest_insn - kernel-shaped AP instruction helpers over the ring, the way
  * drivers/s390/crypto/ap_asm.h issues them: GR0 carries the function code
  * and the APQN, the status word comes back in GR1 bits 32-63, TAPQ's
  * information in GR2, QCI's block at the address in GR2. NQAP and DQAP use
@@ -114,7 +114,7 @@ APEMU_PUBLIC int apemu_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid
 		return -EINVAL;
 	if (len > guest_msg_area(g))
 		return too_big(g, "NQAP message", len);
-	if (dp_nqap(g, apqn, psmid, msg, len, ret))
+	if (guest_dp_nqap(g, apqn, psmid, msg, len, ret))
 		return 0;
 	if (len)
 		memcpy(g->mem + g->base + APEMU_GUEST_MSG_ADDR, msg, len);
@@ -142,7 +142,7 @@ APEMU_PUBLIC int apemu_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_
 		return -EINVAL;
 	if (len > guest_msg_area(g))
 		return too_big(g, "DQAP buffer", len);
-	if (dp_dqap(g, apqn, ret_psmid, buf, len, ret_len, ret_residual, ret))
+	if (guest_dp_dqap(g, apqn, ret_psmid, buf, len, ret_len, ret_residual, ret))
 		return 0;
 	gr[PAIR_MSG] = g->base + APEMU_GUEST_MSG_ADDR;
 	gr[PAIR_MSG + 1] = len;

@@ -1,5 +1,5 @@
 /*
- * dp - the guest's side of the data plane: NQAP and DQAP on the queue
+ * guest_dp - the guest's side of the data plane: NQAP and DQAP on the queue
  * rings apemud laid out in the data-plane area, the way a CPU with AP
  * interpretation executes them, with no exit (docs/guest-protocol.md).
  * The rules are qring.c's, shared with apemud's adapters; this file finds
@@ -78,8 +78,8 @@ static void answer(struct apemu_ap_result *ret, uint32_t status)
 	ret->status = status;
 }
 
-int dp_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *msg, size_t len,
-	    struct apemu_ap_result *ret)
+int guest_dp_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *msg, size_t len,
+		  struct apemu_ap_result *ret)
 {
 	struct apemu_qring *r = live_ring(g, apqn);
 	struct qring_geom geo;
@@ -110,8 +110,8 @@ int dp_nqap(struct apemu_guest *g, uint16_t apqn, uint64_t psmid, const void *ms
 	return 1;
 }
 
-int dp_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf, size_t len,
-	    size_t *ret_len, size_t *ret_residual, struct apemu_ap_result *ret)
+int guest_dp_dqap(struct apemu_guest *g, uint16_t apqn, uint64_t *ret_psmid, void *buf, size_t len,
+		  size_t *ret_len, size_t *ret_residual, struct apemu_ap_result *ret)
 {
 	struct apemu_qring *r = live_ring(g, apqn);
 	struct qring_geom geo;

@@ -1,13 +1,11 @@
 /*
- * ctl - libapemu-guest's side of the control socket (docs/control-socket.md):
+ * guest_ctl - libapemu-guest's side of the control socket (docs/control-socket.md):
  * SOCK_SEQPACKET, one JSON object per message, one reply per request, in
  * order; descriptors travel as SCM_RIGHTS; a long reply arrives in a memfd
  * ("reply_in_fd"). The connection is the guest's lifetime: apemud releases
  * everything the guest holds when it closes.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "ctlwire.h"
@@ -16,16 +14,7 @@
 /* Each wait (poll) for a reply; one interrupted by a signal starts again. */
 #define CTL_TIMEOUT_MS 30000
 
-void guest_set_message(struct apemu_guest *g, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(g->message, sizeof(g->message), fmt, ap);
-	va_end(ap);
-}
-
-int ctl_connect(const char *path, int *ret_fd)
+int guest_ctl_connect(const char *path, int *ret_fd)
 {
 	return ctlwire_connect(path, ret_fd, NULL);
 }
@@ -41,8 +30,8 @@ static const char *reply_message(struct json_object *reply)
 	return "request refused";
 }
 
-int ctl_call(struct apemu_guest *g, struct json_object *req, const int *fds, size_t nfds,
-	     struct json_object **ret_reply)
+int guest_ctl_call(struct apemu_guest *g, struct json_object *req, const int *fds, size_t nfds,
+		   struct json_object **ret_reply)
 {
 	const char *op = json_object_get_string(json_object_object_get(req, "op"));
 	struct json_object *reply = NULL, *v;
