@@ -1,6 +1,6 @@
 /*
  * ctlwire - the client side of apemud's control socket (docs/control-socket.md),
- * shared by the CLI (src/cli/client.c) and libapemu-guest (src/guest/ctl.c):
+ * shared by the CLI (src/cli/client.c) and libapemu-guest (src/guest/guest_ctl.c):
  * SOCK_SEQPACKET, one JSON object per message, one reply per request;
  * descriptors travel as SCM_RIGHTS; a long reply arrives in a memfd
  * ("reply_in_fd").
