@@ -750,7 +750,11 @@ int matrix_attach(struct ap_system *s, struct ap_mdev *m, uint64_t guest)
 	return 0;
 }
 
-/* Zeroize every queue the mdev holds (cur: those linked; v8: all of APM x AQM). */
+/*
+ * Zeroize the mdev's queues that are bound to vfio_ap (APM x AQM, in both
+ * ABIs; a queue another driver holds is not vfio_ap's to zeroize). Only
+ * VFIO_DEVICE_RESET in v8 resets all of APM x AQM (matrix_device_reset).
+ */
 static void reset_all_queues(struct ap_system *s, const struct ap_mdev *m)
 {
 	reset_adapters(s, m, &m->apm);

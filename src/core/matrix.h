@@ -131,9 +131,14 @@ void matrix_config_changed(struct ap_system *s);
 
 /*
  * Guest attachment (open/release of the VFIO device with a KVM guest).
- * attach: -EPERM when the guest already has another mdev attached (cur),
- * -EBUSY when this mdev is already open.
- * detach: clears the guest's masks and zeroizes the mdev's queues.
+ * attach: the guest (a nonzero id) gets the mdev's guest matrix through
+ * s->ops.guest_update. -EINVAL for guest 0, -EBUSY when this mdev is
+ * already open; when the guest has another mdev attached already, -EPERM
+ * (cur) or 0 with nothing attached (v8: 4.20 opened the device and
+ * installed nothing).
+ * detach: forgets the guest and zeroizes the mdev's queues that are bound
+ * to vfio_ap. The guest's CRYCB is not the core's: the caller clears its
+ * masks first, as KVM does.
  */
 int matrix_attach(struct ap_system *s, struct ap_mdev *m, uint64_t guest);
 void matrix_detach(struct ap_system *s, struct ap_mdev *m);

@@ -36,8 +36,11 @@
  *   the trap path or a reset touches the queue, request_count goes up with
  *   every reply. The model asks for them (engine_counters).
  * - AQIC: when a reply arrives on a queue with interruptions enabled, the
- *   owner's notification byte becomes 0xff and, if it was not 0xff
- *   already, the owner's eventfd is signalled.
+ *   owner's notification byte becomes 0xff at once and, if it was not 0xff
+ *   already, an interruption is due: the owner's eventfd is signalled at
+ *   once while at most half the ring's slots hold requests the adapter can
+ *   still take, else at a later reply once no more do, or before the
+ *   adapter sleeps (engine.c, deliver()).
  */
 #ifndef APEMU_ENGINE_H
 #define APEMU_ENGINE_H
@@ -61,8 +64,9 @@ struct eng_owner {
 };
 
 /*
- * Start a worker for every adapter present in view (more start as adapters
- * appear). -errno.
+ * Start a worker for every adapter present in view. An adapter that
+ * appears later gets its worker when one of its queues is first bound
+ * (engine_bind) or given a reply delay (engine_fault_delay). -ENOMEM.
  */
 int engine_new(const struct hwview *view, struct engine **ret);
 /* Stop the workers and free every queue. Accepts NULL. */

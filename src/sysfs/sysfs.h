@@ -2,9 +2,14 @@
  * sysfs - the kernel's sysfs tree for the AP bus and vfio_ap, rendered from
  * the core model over FUSE (libfuse3, low-level API).
  *
- * Every callback that touches the model takes the configuration lock given
- * at creation; show/store rules live in the core, this layer only maps paths
- * to them and turns results into sysfs behaviour (modes, sizes, errno).
+ * Every callback that touches the model holds the configuration lock given
+ * at creation while it does. Every store's rules and errnos are the core's:
+ * a store hands the write to one core function and returns what it returns
+ * (except that a `remove` the core answers with -EINPROGRESS waits in the
+ * remove_wait hook). A show writes what the core reports in the kernel's
+ * format for that attribute; the format's details, such as today's "-" for
+ * a queue no driver holds, are written here. Around them this layer gives
+ * the tree sysfs's behaviour: paths, links, modes, sizes and caching.
  */
 #ifndef APEMU_SYSFS_H
 #define APEMU_SYSFS_H
