@@ -14,9 +14,12 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 ./scripts/install-deps.sh || exit 1
+# build/ is built whole (every target compiles, benchmarks too); the
+# sanitizer builds only what their suites below run.
 ./scripts/build.sh build || exit 1
-./scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Daudit=true || exit 1
-./scripts/build.sh build-tsan -Db_sanitize=thread -Daudit=true || exit 1
+./scripts/build.sh build-asan --suites unit,functional \
+	-Db_sanitize=address,undefined -Db_lundef=false -Daudit=true || exit 1
+./scripts/build.sh build-tsan --suites threads,dataplane -Db_sanitize=thread -Daudit=true || exit 1
 # the libFuzzer targets alone (clang; the 'fuzz' alias target)
 if [ ! -f build-fuzz/build.ninja ]; then
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
