@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what is missing, build apemu three times (plain, ASan+UBSan,
-# TSan) and its libFuzzer targets (clang, ASan+UBSan), run every unit test
+# Install what is missing, build apemu three times (plain, all of it;
+# ASan+UBSan and TSan, what their suites run) and its libFuzzer targets
+# (clang, ASan+UBSan), run every unit test
 # in the plain and the ASan+UBSan build and those that run threads (suite
 # 'threads') in the TSan build, each fuzz target for FUZZ_SECONDS (20), two
 # at a time, the functional tests against the ASan+UBSan build and the
