@@ -16,11 +16,19 @@ else
 	mapfile -t files < <(find include src tests examples bench -name '*.[ch]' | sort)
 fi
 bad=0
-for f in "${files[@]}"; do
-	if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
-		echo "check-style: $f differs from clang-format's layout"
-		bad=$((bad + 1))
+# One clang-format for the whole tree (a process per file cost 15 times the
+# CPU); only when that finds a difference, one per file to name each.
+if ! clang-format --dry-run --Werror "${files[@]}" >/dev/null 2>&1; then
+	for f in "${files[@]}"; do
+		if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
+			echo "check-style: $f differs from clang-format's layout"
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$bad" -eq 0 ]; then
+		echo "check-style: clang-format failed on all ${#files[@]} files at once, on none alone" >&2
+		exit 1
 	fi
-done
+fi
 echo "check-style: ${#files[@]} files, $bad differ"
 [ "$bad" -eq 0 ]

@@ -92,10 +92,21 @@ def openssl_private(key, m):
     return int.from_bytes(out, "big")
 
 
-def openssl_cases(bits, r):
+_SHARED_KEYS = {}
+
+
+def openssl_cases(bits, r, shared=False):
     """An OpenSSL key, a random message, and the two requests an RSA private-key
-    operation takes (ME with d, CRT), each with the reply OpenSSL's result gives."""
-    k = openssl_key(bits)
+    operation takes (ME with d, CRT), each with the reply OpenSSL's result gives.
+    shared: the key is one made once per test process for every such caller
+    (for tests that need a real key's work, not a key of their own: a 4096-bit
+    key takes openssl about a second of CPU to find)."""
+    if not shared:
+        k = openssl_key(bits)
+    else:
+        if bits not in _SHARED_KEYS:
+            _SHARED_KEYS[bits] = openssl_key(bits)
+        k = _SHARED_KEYS[bits]
     n = k["modulus"]
     m = r.getrandbits(bits) % n
     want = openssl_private(k, m)

@@ -9,18 +9,22 @@
 import errno
 import os
 import re
+import shutil
 import stat
+import warnings
 
 import pytest
 
 from apemutest import (
     MODE_OF,
     TYPE_PATH,
+    Instances,
     adapters_of,
     default_machine,
     hwtype_of,
     id_list,
     mask_hex,
+    sanitizer_report,
 )
 
 ALL = set(range(256))
@@ -505,8 +509,191 @@ STORES = [
 ]
 
 
+# One instance serves every case of test_store (an apemud of the ASan build
+# per case was most of this file's time). Before each case it is brought
+# back to what a fresh instance is, and that is checked: every node of the
+# tree, its mode, link target and text (or read errno), must be as a fresh
+# instance's were, but for two counters that only grow and that no case
+# reads (the bus's scans, the kernel's uevent_seqnum). Should the way back
+# miss anything, or the instance have died, the case gets a fresh instance
+# (and a warning says so). The daemon log is checked for sanitizer reports
+# after each case, for that case; leaks are reported when it stops.
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+COUNTERS = ("bus/ap/scans", "kernel/uevent_seqnum")
+
+
+def tree_state(inst):
+    """{path in the mount: "dir" | ("link", target) | text (or read errno
+    name)} of every node but COUNTERS. (Modes are left out: no store
+    changes one, and test_permissions_are_those_of_kernfs checks them.)"""
+    out = {}
+    todo = [""]
+    while todo:
+        rel = todo.pop()
+        with os.scandir(os.path.join(inst.mount, rel)) as it:
+            for e in it:
+                r = os.path.join(rel, e.name)
+                if e.is_symlink():
+                    out[r] = ("link", os.readlink(e.path))
+                elif e.is_dir(follow_symlinks=False):
+                    out[r] = "dir"
+                    todo.append(r)
+                elif r not in COUNTERS:
+                    try:
+                        fd = os.open(e.path, os.O_RDONLY)
+                        try:
+                            out[r] = os.read(fd, 65536).decode()  # sysfs: one page
+                        finally:
+                            os.close(fd)
+                    except OSError as err:
+                        out[r] = errno.errorcode[err.errno]
+    return out
+
+
+def back_to_fresh(inst, fresh):
+    """Undo what the stores of STORES change: mdevs, masks, bindings, card
+    and queue states, bus settings (to fresh's texts). Raises on a refusal."""
+
+    def restore(p):
+        want = fresh[os.path.relpath(os.path.realpath(inst.path(p)), inst.mount)]
+        if inst.read(p) != want:
+            assert inst.write(p, want) is None, f"{want!r} > {p}"
+
+    for n in inst.ls(MATRIX):
+        if UUID_RE.fullmatch(n):
+            assert inst.write(f"{MATRIX}/{n}/remove", "1\n") is None, f"removing {n}"
+    restore(f"{BUS}/apmask")
+    restore(f"{BUS}/aqmask")
+    # cards before their queues: a queue goes online only on a card online
+    for n in sorted(inst.ls(f"{BUS}/devices"), key=lambda n: not n.startswith("card")):
+        dev = f"{BUS}/devices/{n}"
+        if not inst.exists(dev + "/driver"):
+            drv = "cex4card" if n.startswith("card") else "cex4queue"
+            assert inst.write(f"{BUS}/drivers/{drv}/bind", n + "\n") is None, f"binding {n}"
+        if n.startswith("card"):
+            restore(dev + "/config")
+        restore(dev + "/online")
+    for k in ("config_time", "poll_thread", "poll_timeout", "ap_domain"):
+        restore(f"{BUS}/{k}")
+
+
+class SharedInstance:
+    """The instance test_store's cases share, and the fresh tree it is reset
+    to. Its daemon log is checked piecewise: each part once, for the case
+    (or the stop) that wrote it."""
+
+    def __init__(self, node):
+        self.insts = Instances(node)
+        self.keep = False
+        self.inst = None
+        self.fresh = None
+        self.started_history = []
+        self.checked = 0
+        self.start()
+
+    def start(self):
+        self.inst = self.insts.start()
+        self.started_history = list(self.inst.history)
+        self.checked = 0
+        if self.fresh is None:
+            self.fresh = tree_state(self.inst)
+
+    def log_problems(self):
+        """A sanitizer report in what the daemon logged since the last look."""
+        with open(self.inst.log, errors="replace") as f:
+            f.seek(self.checked)
+            text = f.read()
+            self.checked = f.tell()
+        rep = sanitizer_report(text)
+        return [f"sanitizer report in {self.inst.log}:\n{rep}"] if rep else []
+
+    def alive(self):
+        """The daemon runs (not a zombie) and answers on its mount."""
+        try:
+            with open(f"/proc/{self.inst.pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                    return False
+            os.stat(self.inst.path(BUS))
+        except (OSError, TypeError):
+            return False
+        return True
+
+    def stop(self):
+        """Stop the instance; the problems found (as Instances.teardown's)."""
+        problems = [p for p in self.inst.cleanup() if not p.startswith("sanitizer report in ")]
+        return problems + self.log_problems()
+
+    def reset(self):
+        """The instance, as fresh as a new one (a new one when it is not);
+        the problems of one stopped for that."""
+        why = None if self.alive() else "is gone"
+        if not why:
+            try:
+                back_to_fresh(self.inst, self.fresh)
+                now = tree_state(self.inst)
+                diff = sorted(k for k in set(now) | set(self.fresh) if now.get(k) != self.fresh.get(k))
+                if diff:
+                    why = f"differs from a fresh instance in {', '.join(diff[:5])}"
+            except (OSError, AssertionError) as e:
+                why = f"cannot be reset: {e}"
+        problems = []
+        if why:
+            warnings.warn(f"test_store: the shared instance {why}; starting a fresh one")
+            problems = self.stop()
+            if not problems and not self.keep and not self.inst.is_mounted():
+                shutil.rmtree(self.inst.dir, ignore_errors=True)
+            self.start()
+            assert tree_state(self.inst) == self.fresh, "two fresh instances differ"
+        self.inst.history = list(self.started_history)
+        return problems
+
+    def close(self):
+        """Stop; remove the directories unless kept (as Instances.teardown)."""
+        problems = self.stop()
+        for d in self.insts.dirs:
+            if not os.path.exists(d):
+                continue
+            if any(i.is_mounted() for i in self.insts.all if i.dir == d):
+                problems.append(f"{d}: still mounted, not removed")
+            elif problems:
+                problems.append(f"kept {d} for a look at its logs")
+            elif not self.keep:
+                shutil.rmtree(d, ignore_errors=True)
+        return problems
+
+
+@pytest.fixture(scope="module")
+def shared(request):
+    sh = SharedInstance(request.node)
+    yield sh
+    problems = sh.close()
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def fresh_inst(request, shared):
+    """test_store's instance: the shared one, reset to a fresh one's state."""
+    problems = shared.reset()
+    request.node.apemu_instances = shared.insts  # how to reproduce a failure
+    if problems:
+        shared.keep = True
+        pytest.fail("the shared instance, stopped before this case:\n" + "\n".join(problems),
+                    pytrace=False)
+    yield shared.inst
+    problems = shared.log_problems()
+    if not shared.alive():
+        problems.append(f"apemud (pid {shared.inst.pid}) is gone; see {shared.inst.log}")
+    if problems or getattr(request.node, "apemu_failed", False):
+        shared.keep = True
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
+
+
 @pytest.mark.parametrize("path,value,err,read,setup", STORES)
-def test_store(inst, path, value, err, read, setup):
+def test_store(fresh_inst, path, value, err, read, setup):
+    inst = fresh_inst
     for p, v in setup:
         assert inst.write(p, v) is None, f"setup: {v!r} > {p}"
     got = inst.write(path, value)

@@ -898,7 +898,7 @@ def test_reset_discards_a_request_the_adapter_is_computing(apemu, guests, fc):
     inst, g = attached_guest(apemu, guests, [0x47], [4])
     q = apqn(0x47, 4)
     r = t50.rng(7)
-    slow = t50.openssl_cases(4096, r)[0][0]  # a 4096-bit ME: milliseconds of work
+    slow = t50.openssl_cases(4096, r, shared=True)[0][0]  # a 4096-bit ME: milliseconds of work
     req, reply = t50.random_me(1024, r)
     for i in range(20):
         assert g.nqap(q, i, slow).cc == 0
@@ -922,7 +922,7 @@ def test_reply_of_a_reset_request_never_reaches_the_next_one(apemu, guests):
     inst, g = attached_guest(apemu, guests, [0x47], [4])
     q = apqn(0x47, 4)
     r = t50.rng(48)
-    slow = t50.openssl_cases(4096, r)[0][0]  # ME with a 4096-bit private exponent
+    slow = t50.openssl_cases(4096, r, shared=True)[0][0]  # ME with a 4096-bit private exponent
     fast, fast_reply = t50.random_me(1024, r)
     for i in range(10):
         assert g.nqap(q, 1000 + i, slow).cc == 0
@@ -977,7 +977,7 @@ def test_load_counts_requests_not_yet_computed(apemu, guests):
     q = apqn(0x47, 4)
     card = "/sys/devices/ap/card47"
     assert inst.read(card + "/load") == "0\n"
-    cases = t50.openssl_cases(4096, t50.rng(47))
+    cases = t50.openssl_cases(4096, t50.rng(47), shared=True)
     # a full queue of 4096-bit requests (depth 7: eight): tens of ms of work
     for i in range(8):
         assert g.nqap(q, i, cases[i % 2][0]).cc == 0
