@@ -240,6 +240,9 @@ struct state {
 	unsigned int inflight[MAX_QUEUES];
 	unsigned int window[MAX_QUEUES];
 	bool irq_on[MAX_QUEUES]; /* interruptions enabled by us (to be disabled) */
+	/* interruption moderation (await): the nap, and what was in flight before it */
+	double nap;
+	unsigned int nap_inflight;
 	uint64_t sent;
 	uint8_t *buf;
 	size_t buflen;
@@ -452,12 +455,55 @@ static int drain(struct state *s, unsigned int i, unsigned int *got)
 	}
 }
 
+/*
+ * Interruption moderation. An adapter interruption that wakes a guest asleep
+ * on its eventfd costs the adapter's thread the wake-up (a cross-CPU
+ * interrupt), once per sleep. With NAP_MIN_INFLIGHT or more requests in
+ * flight the guest therefore does not wait for the next reply but naps on
+ * its own clock for about half of what it has in flight, then takes every
+ * reply that came; the adapter still has work meanwhile. The nap adapts:
+ * halved when everything in flight was answered by then (the adapter may
+ * have run dry), a quarter longer when less than half of it was.
+ */
+#define NAP_MIN_INFLIGHT 4
+#define NAP_START	 50e-6
+#define NAP_MIN		 5e-6
+#define NAP_MAX		 2e-3
+
+static unsigned int total_inflight(const struct state *s)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < s->r->napqns; i++)
+		n += s->inflight[i];
+	return n;
+}
+
+/* After a nap: got replies of the nap_inflight there were. */
+static void nap_adjust(struct state *s, unsigned int got)
+{
+	if (!s->nap_inflight)
+		return;
+	if (got >= s->nap_inflight)
+		s->nap /= 2;
+	else if (got < s->nap_inflight / 2)
+		s->nap *= 1.25;
+	s->nap = s->nap < NAP_MIN ? NAP_MIN : s->nap > NAP_MAX ? NAP_MAX : s->nap;
+	s->nap_inflight = 0;
+}
+
 /* Wait for an adapter interruption (or, polling, a moment). */
 static void await(struct state *s)
 {
 	const struct rsa_run *r = s->r;
+	unsigned int n = total_inflight(s);
 
-	if (r->irq) {
+	if (r->irq && n >= NAP_MIN_INFLIGHT) {
+		struct timespec t = {.tv_nsec = (long)(s->nap * 1e9)};
+
+		nanosleep(&t, NULL);
+		s->nap_inflight = n;
+	} else if (r->irq) {
 		int fd = apemu_guest_irq_fd(r->g);
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		size_t size;
@@ -527,7 +573,7 @@ static int check_stalled(struct state *s, double quiet)
 
 int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 {
-	struct state s = {.r = r, .res = ret, .buflen = T50_REPLY_MAX};
+	struct state s = {.r = r, .res = ret, .buflen = T50_REPLY_MAX, .nap = NAP_START};
 	double start, last_progress, last_reply, last_check;
 	uint64_t limit = r->count;
 	int e;
@@ -550,6 +596,7 @@ int rsa_run(const struct rsa_run *r, struct rsa_result *ret)
 			break;
 		for (unsigned int i = 0; i < r->napqns && !e; i++)
 			e = drain(&s, i, &got);
+		nap_adjust(&s, got);
 		t = rsa_now();
 		if (got)
 			last_reply = t;
