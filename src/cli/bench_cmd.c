@@ -23,10 +23,12 @@
  */
 #include "bench_cmd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -251,6 +253,15 @@ void bench_note(const struct bench_opts *o, const char *fmt, ...)
  * BENCH_ROUNDS rounds every side runs seconds / BENCH_ROUNDS, in turn and
  * in the opposite order the next round (machines drift: a side measured
  * in one block could meet other weather than the others).
+ *
+ * The vCPUs of these machines also run at different speeds for seconds at
+ * a time (a neighbour on the host's core: one was 17 % slower than the
+ * other for 5 s while measured), so one thread on one vCPU against one
+ * adapter on the other would compare the vCPUs. The one-thread sides of a
+ * round therefore run on one CPU, the same for all of them: the raw
+ * thread, or the adapter's thread in apemud (found by its name), while the
+ * guest (this thread) runs on another. The rounds take turns over the
+ * CPUs. Two-thread sides run where the scheduler puts them.
  */
 enum side_kind { SIDE_RAW, SIDE_EVP, SIDE_EMU };
 
@@ -267,18 +278,79 @@ struct work {
 	const struct rsa_case *cases;
 	unsigned int ncases;
 	uint64_t wrong;
+	/* placement of the one-thread sides (no placement: adapter_tid 0) */
+	pid_t adapter_tid; /* the thread of APQN_A's adapter */
+	cpu_set_t all;	   /* where everything may run otherwise */
+	int cpus[2];	   /* the first two CPUs of all */
 };
 
-static double side_ops(struct work *w, const struct side *s, double t)
+static pid_t daemon_pid(void);
+
+/* The thread of adapter apid in apemud (pid): named apemud-cardXX. 0: none. */
+static pid_t adapter_thread(pid_t pid, unsigned int apid)
 {
+	char path[64], want[16], comm[32];
+	pid_t found = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	snprintf(want, sizeof(want), "apemud-card%02x\n", apid);
+	dir = opendir(path);
+	while (dir && !found && (d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/comm", (int)pid, d->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
+			found = (pid_t)atoi(d->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/* Run thread tid (0: this one) on cpu, or anywhere in w->all with -1. */
+static void place(const struct work *w, pid_t tid, int cpu)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	if (cpu >= 0)
+		CPU_SET(cpu, &one);
+	if (sched_setaffinity(tid, sizeof(cpu_set_t), cpu >= 0 ? &one : &w->all) < 0) {
+		/* the thread ended (apemud gone): the side itself will say so */
+	}
+}
+
+static double side_ops(struct work *w, const struct side *s, double t, int cpu)
+{
+	double v;
+
+	if (cpu >= 0)
+		place(w, 0, cpu == w->cpus[0] ? w->cpus[1] : w->cpus[0]);
 	switch (s->kind) {
 	case SIDE_RAW:
-		return raw_rsa_ops(w->key, RAW_BN, w->crt, s->n, t);
+		v = raw_rsa_ops(w->key, RAW_BN, w->crt, s->n, t, cpu);
+		break;
 	case SIDE_EVP:
-		return raw_rsa_ops(w->key, RAW_EVP, w->crt, s->n, t);
+		v = raw_rsa_ops(w->key, RAW_EVP, w->crt, s->n, t, cpu);
+		break;
 	default:
-		return emu_ops(w->g, w->cases, w->ncases, s->n, t, &w->wrong);
+		if (cpu >= 0)
+			place(w, w->adapter_tid, cpu);
+		v = emu_ops(w->g, w->cases, w->ncases, s->n, t, &w->wrong);
+		if (cpu >= 0)
+			place(w, w->adapter_tid, -1);
+		break;
 	}
+	if (cpu >= 0)
+		place(w, 0, -1);
+	return v;
 }
 
 static int alternate(struct work *w, struct side *sides, size_t n, double seconds)
@@ -288,7 +360,8 @@ static int alternate(struct work *w, struct side *sides, size_t n, double second
 	for (int r = 0; r < BENCH_ROUNDS; r++) {
 		for (size_t k = 0; k < n; k++) {
 			struct side *s = &sides[r % 2 ? n - 1 - k : k];
-			double v = side_ops(w, s, t);
+			int cpu = s->n == 1 && w->adapter_tid ? w->cpus[r / 2 % 2] : -1;
+			double v = side_ops(w, s, t, cpu);
 
 			if (v < 0)
 				return -EIO;
@@ -296,6 +369,28 @@ static int alternate(struct work *w, struct side *sides, size_t n, double second
 		}
 	}
 	return 0;
+}
+
+/*
+ * The placement of w: the adapter's thread, and two CPUs to run on. With
+ * fewer CPUs, or no thread of that name (an older apemud), nothing is
+ * placed; bench_note says so.
+ */
+static void placement(const struct bench_opts *o, struct work *w)
+{
+	int k = 0;
+
+	w->adapter_tid = 0;
+	if (sched_getaffinity(0, sizeof(w->all), &w->all) < 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+		if (CPU_ISSET(c, &w->all))
+			w->cpus[k++] = c;
+	if (k == 2)
+		w->adapter_tid = adapter_thread(daemon_pid(), APQN_A >> 8);
+	if (!w->adapter_tid)
+		bench_note(o, "apemu bench: %s: one-thread sides run where the scheduler puts them",
+			   k < 2 ? "one CPU" : "no thread apemud-card04 in apemud");
 }
 
 struct measure {
@@ -348,6 +443,7 @@ static int measure_rsa(const struct bench_opts *o, struct apemu_guest *g, const 
 	}
 	w = (struct work){
 	    .g = g, .key = &key, .crt = m->kind == RSA_CRT, .cases = cases, .ncases = 8};
+	placement(o, &w);
 	r = alternate(&w, s, m->two ? 6 : 3, o->seconds);
 	*wrong += w.wrong;
 	rsakey_clear(&key);

@@ -33,8 +33,8 @@ struct bench_env {
 	pid_t pid;	    /* apemud's pid */
 };
 
-/* Each comparison alternates its sides this many times. */
-#define BENCH_ROUNDS 4
+/* Each comparison alternates its sides this many times (bench/README.md). */
+#define BENCH_ROUNDS 8
 
 /* One measurement against its baseline: a text line or a JSON object.
  * goal may be NULL. */

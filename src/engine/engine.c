@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -156,7 +157,12 @@ static struct worker *worker_get(struct engine *e, unsigned int apid)
 		w = NULL;
 		goto out;
 	}
-	pthread_setname_np(w->thread, "apemud-adapter");
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "apemud-card%02x", apid); /* as in sysfs */
+		pthread_setname_np(w->thread, name);
+	}
 	__atomic_store_n(&e->workers[apid], w, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&e->nworkers, 1, __ATOMIC_RELAXED);
 out:

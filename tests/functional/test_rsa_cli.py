@@ -77,6 +77,14 @@ def test_rsa_default_queues_polling_and_counters(apemu):
     # a write zeroes the counter
     assert inst.write("/sys/devices/ap/card04/04.0005/request_count", "0\n") is None
     assert inst.read("/sys/devices/ap/card04/04.0005/request_count") == "0\n"
+    # each adapter of the guest's has its own thread in apemud, named after its card
+    pid = inst.daemon_pid()
+    names = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            names.append(f.read().strip())
+    cards = sorted(n for n in names if n.startswith("apemud-card"))
+    assert cards == ["apemud-card04", "apemud-card05", "apemud-card06", "apemud-card07"], names
 
 
 def test_rsa_on_a_coprocessor_gets_error_replies(apemu):
@@ -234,6 +242,9 @@ def test_bench_runs_every_measurement_with_right_replies():
         "NQAP+DQAP round trip, 16 B request",
     ], names
     assert all(r["apemu"] > 0 and r["baseline"] > 0 for r in rows), rows
+    # with two CPUs the one-thread sides were placed on one (the adapter's thread found)
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert "run where the scheduler puts them" not in p.stderr, p.stderr
     assert "apemu: stopped apemud" in p.stderr
     m = re.search(r"mounted at (/tmp/apemu-bench-\w+)/sys", p.stderr)
     assert m and not os.path.exists(m.group(1)), p.stderr  # the private instance is gone
