@@ -22,14 +22,16 @@
  * Every thread has its own t50_ctx, its own request and its own baseline
  * state, and apemu's result is checked against OpenSSL's before timing
  * (raw_rsa checks its own). Each side runs --duration seconds (default 2)
- * per case, split into two halves in mirrored order (raw, EVP, apemu,
- * apemu, EVP, raw) so that drift hits every side alike.
+ * per case, in ROUNDS rounds of two halves each in mirrored order (raw,
+ * EVP, apemu, apemu, EVP, raw) so that drift hits every side alike; with
+ * one thread the rounds take turns on the first two CPUs.
  *
  * Exit status: 0 when everything could be measured (whatever the ratios),
  * 1 when something failed (message on stderr), 2 usage error.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,6 +48,7 @@
 #include "type50.h"
 
 #define MAX_THREADS 2
+#define ROUNDS	    4 /* each of two mirrored halves */
 
 enum form { FORM_CRT, FORM_ME };
 
@@ -224,23 +227,39 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-/* Run one side on nthreads for seconds; add ops and elapsed time. */
-static void run_side(struct worker *ws, int nthreads, enum side side, double seconds,
+/*
+ * Run one side on nthreads for seconds; add ops and elapsed time. cpu >= 0
+ * runs the threads on that CPU: the vCPUs of these VMs run at different
+ * speeds for seconds at a time (bench/README.md), so the one-thread sides
+ * of a round share one CPU, the rounds taking the first two CPUs in turn.
+ */
+static void run_side(struct worker *ws, int nthreads, enum side side, double seconds, int cpu,
 		     unsigned long *ops, double *elapsed)
 {
 	struct timespec pause = {.tv_sec = (time_t)seconds,
 				 .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
+	pthread_attr_t attr;
+	cpu_set_t on;
 	double t0;
 
 	atomic_store(&stop, false);
 	if (pthread_barrier_init(&start_line, NULL, (unsigned int)nthreads + 1))
 		fail("pthread_barrier_init");
+	if (pthread_attr_init(&attr))
+		fail("pthread_attr_init");
+	CPU_ZERO(&on);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &on);
+		if (pthread_attr_setaffinity_np(&attr, sizeof(on), &on))
+			fail("pthread_attr_setaffinity_np");
+	}
 	for (int i = 0; i < nthreads; i++) {
 		ws[i].side = side;
 		ws[i].ops = 0;
-		if (pthread_create(&ws[i].thread, NULL, worker_run, &ws[i]))
+		if (pthread_create(&ws[i].thread, &attr, worker_run, &ws[i]))
 			fail("pthread_create");
 	}
+	pthread_attr_destroy(&attr);
 	pthread_barrier_wait(&start_line);
 	t0 = now();
 	while (nanosleep(&pause, &pause) && errno == EINTR)
@@ -273,11 +292,22 @@ static void run_case(const struct bench_case *c, const struct rsakey *k, int nth
 	unsigned long ops[NSIDES] = {0};
 	double t[NSIDES] = {0}, rate[NSIDES];
 	const char *g = goal(c, nthreads);
+	int cpus[2] = {-1, -1}, ncpus = 0;
+	cpu_set_t all;
 
+	/* one thread: the rounds take turns on the first two CPUs */
+	if (nthreads == 1 && sched_getaffinity(0, sizeof(all), &all) == 0)
+		for (int cpu = 0; cpu < CPU_SETSIZE && ncpus < 2; cpu++)
+			if (CPU_ISSET(cpu, &all))
+				cpus[ncpus++] = cpu;
+	if (ncpus < 2)
+		cpus[0] = cpus[1] = -1;
 	for (int i = 0; i < nthreads; i++)
 		worker_init(&ws[i], k, c->form);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		run_side(ws, nthreads, order[i], duration / 2, &ops[order[i]], &t[order[i]]);
+	for (int r = 0; r < ROUNDS; r++)
+		for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+			run_side(ws, nthreads, order[i], duration / (2 * ROUNDS), cpus[r % 2],
+				 &ops[order[i]], &t[order[i]]);
 	for (int i = 0; i < NSIDES; i++)
 		rate[i] = (double)ops[i] / t[i];
 	printf("%s (%d thread%s): apemu %.0f/s, %s %s %.0f/s, ratio %.2f", c->name, nthreads,
