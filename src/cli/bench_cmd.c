@@ -257,11 +257,12 @@ void bench_note(const struct bench_opts *o, const char *fmt, ...)
  * The vCPUs of these machines also run at different speeds for seconds at
  * a time (a neighbour on the host's core: one was 17 % slower than the
  * other for 5 s while measured), so one thread on one vCPU against one
- * adapter on the other would compare the vCPUs. The one-thread sides of a
- * round therefore run on one CPU, the same for all of them: the raw
- * thread, or the adapter's thread in apemud (found by its name), while the
- * guest (this thread) runs on another. The rounds take turns over the
- * CPUs. Two-thread sides run where the scheduler puts them.
+ * adapter on the other would compare the vCPUs. Every side is therefore
+ * placed: the one-thread sides of a round run on one CPU, the same for all
+ * of them (the raw thread, or the adapter's thread in apemud, found by its
+ * name), while the guest (this thread) runs on another, the rounds taking
+ * turns over the CPUs; the two-thread sides run one thread (raw thread or
+ * adapter) on each of two CPUs, the guest where the scheduler puts it.
  */
 enum side_kind { SIDE_RAW, SIDE_EVP, SIDE_EMU };
 
@@ -278,10 +279,11 @@ struct work {
 	const struct rsa_case *cases;
 	unsigned int ncases;
 	uint64_t wrong;
-	/* placement of the one-thread sides (no placement: adapter_tid 0) */
-	pid_t adapter_tid; /* the thread of APQN_A's adapter */
-	cpu_set_t all;	   /* where everything may run otherwise */
-	int cpus[2];	   /* the first two CPUs of all */
+	/* the placement (none: placed false) */
+	bool placed;
+	pid_t adapter_tid[2]; /* the threads of APQN_A's and APQN_B's adapters */
+	cpu_set_t all;	      /* where everything may run otherwise */
+	int cpus[2];	      /* the first two CPUs of all */
 };
 
 static pid_t daemon_pid(void);
@@ -327,28 +329,34 @@ static void place(const struct work *w, pid_t tid, int cpu)
 	}
 }
 
-static double side_ops(struct work *w, const struct side *s, double t, int cpu)
+/*
+ * One side for t seconds, in round r. One thread: on cpus[r / 2 % 2], the
+ * guest on the other CPU; two threads: one on each CPU.
+ */
+static double side_ops(struct work *w, const struct side *s, double t, int r)
 {
+	int one = w->cpus[r / 2 % 2], other = w->cpus[1 - r / 2 % 2];
+	const int *cpus = !w->placed ? NULL : s->n == 1 ? &one : w->cpus;
 	double v;
 
-	if (cpu >= 0)
-		place(w, 0, cpu == w->cpus[0] ? w->cpus[1] : w->cpus[0]);
+	if (w->placed && s->n == 1)
+		place(w, 0, other);
 	switch (s->kind) {
 	case SIDE_RAW:
-		v = raw_rsa_ops(w->key, RAW_BN, w->crt, s->n, t, cpu);
+		v = raw_rsa_ops(w->key, RAW_BN, w->crt, s->n, t, cpus);
 		break;
 	case SIDE_EVP:
-		v = raw_rsa_ops(w->key, RAW_EVP, w->crt, s->n, t, cpu);
+		v = raw_rsa_ops(w->key, RAW_EVP, w->crt, s->n, t, cpus);
 		break;
 	default:
-		if (cpu >= 0)
-			place(w, w->adapter_tid, cpu);
+		for (unsigned int i = 0; cpus && i < s->n; i++)
+			place(w, w->adapter_tid[i], cpus[i]);
 		v = emu_ops(w->g, w->cases, w->ncases, s->n, t, &w->wrong);
-		if (cpu >= 0)
-			place(w, w->adapter_tid, -1);
+		for (unsigned int i = 0; cpus && i < s->n; i++)
+			place(w, w->adapter_tid[i], -1);
 		break;
 	}
-	if (cpu >= 0)
+	if (w->placed && s->n == 1)
 		place(w, 0, -1);
 	return v;
 }
@@ -360,8 +368,7 @@ static int alternate(struct work *w, struct side *sides, size_t n, double second
 	for (int r = 0; r < BENCH_ROUNDS; r++) {
 		for (size_t k = 0; k < n; k++) {
 			struct side *s = &sides[r % 2 ? n - 1 - k : k];
-			int cpu = s->n == 1 && w->adapter_tid ? w->cpus[r / 2 % 2] : -1;
-			double v = side_ops(w, s, t, cpu);
+			double v = side_ops(w, s, t, r);
 
 			if (v < 0)
 				return -EIO;
@@ -372,25 +379,27 @@ static int alternate(struct work *w, struct side *sides, size_t n, double second
 }
 
 /*
- * The placement of w: the adapter's thread, and two CPUs to run on. With
- * fewer CPUs, or no thread of that name (an older apemud), nothing is
+ * The placement of w: the adapters' threads, and two CPUs to run on. With
+ * fewer CPUs, or no threads of those names (an older apemud), nothing is
  * placed; bench_note says so.
  */
 static void placement(const struct bench_opts *o, struct work *w)
 {
+	pid_t pid = daemon_pid();
 	int k = 0;
 
-	w->adapter_tid = 0;
+	w->placed = false;
 	if (sched_getaffinity(0, sizeof(w->all), &w->all) < 0)
 		return;
 	for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
 		if (CPU_ISSET(c, &w->all))
 			w->cpus[k++] = c;
-	if (k == 2)
-		w->adapter_tid = adapter_thread(daemon_pid(), APQN_A >> 8);
-	if (!w->adapter_tid)
-		bench_note(o, "apemu bench: %s: one-thread sides run where the scheduler puts them",
-			   k < 2 ? "one CPU" : "no thread apemud-card04 in apemud");
+	w->adapter_tid[0] = adapter_thread(pid, APQN_A >> 8);
+	w->adapter_tid[1] = adapter_thread(pid, APQN_B >> 8);
+	w->placed = k == 2 && w->adapter_tid[0] && w->adapter_tid[1];
+	if (!w->placed)
+		bench_note(o, "apemu bench: %s: every side runs where the scheduler puts it",
+			   k < 2 ? "one CPU" : "no threads apemud-card04/05 in apemud");
 }
 
 struct measure {

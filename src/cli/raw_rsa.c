@@ -275,35 +275,37 @@ static void *raw_thread(void *arg)
 }
 
 double raw_rsa_ops(const struct rsakey *k, enum raw_way way, bool crt, unsigned int nthreads,
-		   double seconds, int cpu)
+		   double seconds, const int *cpus)
 {
 	struct gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-	pthread_attr_t attr;
-	cpu_set_t on;
 	struct raw_job jobs[RAW_MAX_THREADS] = {0};
 	pthread_t t[RAW_MAX_THREADS];
 	unsigned int made = 0, started = 0;
 	double total = 0;
 
-	if (!nthreads || nthreads > RAW_MAX_THREADS || cpu >= CPU_SETSIZE ||
-	    pthread_attr_init(&attr) != 0)
+	if (!nthreads || nthreads > RAW_MAX_THREADS)
 		return -1;
-	if (cpu >= 0) {
-		CPU_ZERO(&on);
-		CPU_SET(cpu, &on);
-		if (pthread_attr_setaffinity_np(&attr, sizeof(on), &on) != 0) {
-			pthread_attr_destroy(&attr);
-			return -1;
-		}
-	}
 	/* every thread's state first: set-up and the check are not timed */
 	for (; made < nthreads; made++)
 		if (raw_rsa_new(k, way, crt, &jobs[made].r) < 0)
 			break;
 	for (; made == nthreads && started < nthreads; started++) {
+		pthread_attr_t attr;
+		cpu_set_t on;
+		int e;
+
 		jobs[started].gate = &gate;
 		jobs[started].seconds = seconds;
-		if (pthread_create(&t[started], &attr, raw_thread, &jobs[started]) != 0)
+		if (pthread_attr_init(&attr) != 0)
+			break;
+		CPU_ZERO(&on);
+		if (cpus && cpus[started] >= 0 && cpus[started] < CPU_SETSIZE)
+			CPU_SET(cpus[started], &on);
+		e = cpus ? pthread_attr_setaffinity_np(&attr, sizeof(on), &on) : 0;
+		if (!e)
+			e = pthread_create(&t[started], &attr, raw_thread, &jobs[started]);
+		pthread_attr_destroy(&attr);
+		if (e)
 			break;
 	}
 	gate_set(&gate, started == nthreads ? 1 : -1);
@@ -318,6 +320,5 @@ double raw_rsa_ops(const struct rsakey *k, enum raw_way way, bool crt, unsigned 
 	}
 	for (unsigned int i = 0; i < made; i++)
 		raw_rsa_free(jobs[i].r);
-	pthread_attr_destroy(&attr);
 	return total;
 }

@@ -47,10 +47,10 @@ int raw_rsa_op(struct raw_rsa *r);
 void raw_rsa_free(struct raw_rsa *r);
 
 /* Operations done on nthreads (1..RAW_MAX_THREADS) threads in seconds, or
- * -1 when something failed. cpu >= 0 runs every thread on that CPU, -1 where
- * the scheduler likes. */
+ * -1 when something failed. With cpus, thread i runs on CPU cpus[i]; NULL:
+ * where the scheduler likes. */
 #define RAW_MAX_THREADS 8
 double raw_rsa_ops(const struct rsakey *k, enum raw_way way, bool crt, unsigned int nthreads,
-		   double seconds, int cpu);
+		   double seconds, const int *cpus);
 
 #endif

@@ -242,9 +242,9 @@ def test_bench_runs_every_measurement_with_right_replies():
         "NQAP+DQAP round trip, 16 B request",
     ], names
     assert all(r["apemu"] > 0 and r["baseline"] > 0 for r in rows), rows
-    # with two CPUs the one-thread sides were placed on one (the adapter's thread found)
+    # with two CPUs every side was placed (the adapters' threads found)
     if len(os.sched_getaffinity(0)) >= 2:
-        assert "run where the scheduler puts them" not in p.stderr, p.stderr
+        assert "where the scheduler puts it" not in p.stderr, p.stderr
     assert "apemu: stopped apemud" in p.stderr
     m = re.search(r"mounted at (/tmp/apemu-bench-\w+)/sys", p.stderr)
     assert m and not os.path.exists(m.group(1)), p.stderr  # the private instance is gone
