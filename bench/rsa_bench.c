@@ -31,7 +31,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -238,28 +237,17 @@ static void run_side(struct worker *ws, int nthreads, enum side side, double sec
 {
 	struct timespec pause = {.tv_sec = (time_t)seconds,
 				 .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9)};
-	pthread_attr_t attr;
-	cpu_set_t on;
 	double t0;
 
 	atomic_store(&stop, false);
 	if (pthread_barrier_init(&start_line, NULL, (unsigned int)nthreads + 1))
 		fail("pthread_barrier_init");
-	if (pthread_attr_init(&attr))
-		fail("pthread_attr_init");
-	CPU_ZERO(&on);
-	if (cpu >= 0) {
-		CPU_SET(cpu, &on);
-		if (pthread_attr_setaffinity_np(&attr, sizeof(on), &on))
-			fail("pthread_attr_setaffinity_np");
-	}
 	for (int i = 0; i < nthreads; i++) {
 		ws[i].side = side;
 		ws[i].ops = 0;
-		if (pthread_create(&ws[i].thread, &attr, worker_run, &ws[i]))
+		if (raw_thread_create(&ws[i].thread, cpu, worker_run, &ws[i]))
 			fail("pthread_create");
 	}
-	pthread_attr_destroy(&attr);
 	pthread_barrier_wait(&start_line);
 	t0 = now();
 	while (nanosleep(&pause, &pause) && errno == EINTR)
@@ -292,15 +280,10 @@ static void run_case(const struct bench_case *c, const struct rsakey *k, int nth
 	unsigned long ops[NSIDES] = {0};
 	double t[NSIDES] = {0}, rate[NSIDES];
 	const char *g = goal(c, nthreads);
-	int cpus[2] = {-1, -1}, ncpus = 0;
-	cpu_set_t all;
+	int cpus[2];
 
 	/* one thread: the rounds take turns on the first two CPUs */
-	if (nthreads == 1 && sched_getaffinity(0, sizeof(all), &all) == 0)
-		for (int cpu = 0; cpu < CPU_SETSIZE && ncpus < 2; cpu++)
-			if (CPU_ISSET(cpu, &all))
-				cpus[ncpus++] = cpu;
-	if (ncpus < 2)
+	if (nthreads != 1 || raw_cpus(cpus, 2) < 2)
 		cpus[0] = cpus[1] = -1;
 	for (int i = 0; i < nthreads; i++)
 		worker_init(&ws[i], k, c->form);

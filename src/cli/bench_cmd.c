@@ -266,6 +266,14 @@ void bench_note(const struct bench_opts *o, const char *fmt, ...)
  */
 enum side_kind { SIDE_RAW, SIDE_EVP, SIDE_EMU };
 
+/* Where the sides run, found once per run (none: placed false). */
+struct placement {
+	bool placed;
+	pid_t adapter_tid[2]; /* the threads of APQN_A's and APQN_B's adapters */
+	cpu_set_t all;	      /* where everything may run otherwise */
+	int cpus[2];	      /* the first two CPUs of all */
+};
+
 struct side {
 	enum side_kind kind;
 	unsigned int n; /* threads or adapters */
@@ -279,11 +287,7 @@ struct work {
 	const struct rsa_case *cases;
 	unsigned int ncases;
 	uint64_t wrong;
-	/* the placement (none: placed false) */
-	bool placed;
-	pid_t adapter_tid[2]; /* the threads of APQN_A's and APQN_B's adapters */
-	cpu_set_t all;	      /* where everything may run otherwise */
-	int cpus[2];	      /* the first two CPUs of all */
+	const struct placement *pl;
 };
 
 static pid_t daemon_pid(void);
@@ -316,15 +320,15 @@ static pid_t adapter_thread(pid_t pid, unsigned int apid)
 	return found;
 }
 
-/* Run thread tid (0: this one) on cpu, or anywhere in w->all with -1. */
-static void place(const struct work *w, pid_t tid, int cpu)
+/* Run thread tid (0: this one) on cpu, or anywhere in pl->all with -1. */
+static void place(const struct placement *pl, pid_t tid, int cpu)
 {
 	cpu_set_t one;
 
 	CPU_ZERO(&one);
 	if (cpu >= 0)
 		CPU_SET(cpu, &one);
-	if (sched_setaffinity(tid, sizeof(cpu_set_t), cpu >= 0 ? &one : &w->all) < 0) {
+	if (sched_setaffinity(tid, sizeof(cpu_set_t), cpu >= 0 ? &one : &pl->all) < 0) {
 		/* the thread ended (apemud gone): the side itself will say so */
 	}
 }
@@ -335,12 +339,13 @@ static void place(const struct work *w, pid_t tid, int cpu)
  */
 static double side_ops(struct work *w, const struct side *s, double t, int r)
 {
-	int one = w->cpus[r / 2 % 2], other = w->cpus[1 - r / 2 % 2];
-	const int *cpus = !w->placed ? NULL : s->n == 1 ? &one : w->cpus;
+	const struct placement *pl = w->pl;
+	int one = pl->cpus[r / 2 % 2], other = pl->cpus[1 - r / 2 % 2];
+	const int *cpus = !pl->placed ? NULL : s->n == 1 ? &one : pl->cpus;
 	double v;
 
-	if (w->placed && s->n == 1)
-		place(w, 0, other);
+	if (pl->placed && s->n == 1)
+		place(pl, 0, other);
 	switch (s->kind) {
 	case SIDE_RAW:
 		v = raw_rsa_ops(w->key, RAW_BN, w->crt, s->n, t, cpus);
@@ -350,14 +355,14 @@ static double side_ops(struct work *w, const struct side *s, double t, int r)
 		break;
 	default:
 		for (unsigned int i = 0; cpus && i < s->n; i++)
-			place(w, w->adapter_tid[i], cpus[i]);
+			place(pl, pl->adapter_tid[i], cpus[i]);
 		v = emu_ops(w->g, w->cases, w->ncases, s->n, t, &w->wrong);
 		for (unsigned int i = 0; cpus && i < s->n; i++)
-			place(w, w->adapter_tid[i], -1);
+			place(pl, pl->adapter_tid[i], -1);
 		break;
 	}
-	if (w->placed && s->n == 1)
-		place(w, 0, -1);
+	if (pl->placed && s->n == 1)
+		place(pl, 0, -1);
 	return v;
 }
 
@@ -379,27 +384,23 @@ static int alternate(struct work *w, struct side *sides, size_t n, double second
 }
 
 /*
- * The placement of w: the adapters' threads, and two CPUs to run on. With
- * fewer CPUs, or no threads of those names (an older apemud), nothing is
- * placed; bench_note says so.
+ * Where the sides of this run go: the adapters' threads, and two CPUs to
+ * run on. With fewer CPUs, or no threads of those names (an older apemud),
+ * nothing is placed; bench_note says so.
  */
-static void placement(const struct bench_opts *o, struct work *w)
+static void placement(const struct bench_opts *o, struct placement *pl)
 {
 	pid_t pid = daemon_pid();
-	int k = 0;
+	int ncpus = 0;
 
-	w->placed = false;
-	if (sched_getaffinity(0, sizeof(w->all), &w->all) < 0)
-		return;
-	for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
-		if (CPU_ISSET(c, &w->all))
-			w->cpus[k++] = c;
-	w->adapter_tid[0] = adapter_thread(pid, APQN_A >> 8);
-	w->adapter_tid[1] = adapter_thread(pid, APQN_B >> 8);
-	w->placed = k == 2 && w->adapter_tid[0] && w->adapter_tid[1];
-	if (!w->placed)
+	if (sched_getaffinity(0, sizeof(pl->all), &pl->all) == 0)
+		ncpus = raw_cpus(pl->cpus, 2);
+	pl->adapter_tid[0] = adapter_thread(pid, APQN_A >> 8);
+	pl->adapter_tid[1] = adapter_thread(pid, APQN_B >> 8);
+	pl->placed = ncpus == 2 && pl->adapter_tid[0] && pl->adapter_tid[1];
+	if (!pl->placed)
 		bench_note(o, "apemu bench: %s: every side runs where the scheduler puts it",
-			   k < 2 ? "one CPU" : "no threads apemud-card04/05 in apemud");
+			   ncpus < 2 ? "one CPU" : "no threads apemud-card04/05 in apemud");
 }
 
 struct measure {
@@ -434,8 +435,8 @@ static void report(const struct bench_opts *o, const struct measure *m, const st
 	bench_line(o, what, s[3].ops / sec, s[0].ops / sec, "ops/s", s[3].ops / s[0].ops, NULL);
 }
 
-static int measure_rsa(const struct bench_opts *o, struct apemu_guest *g, const struct measure *m,
-		       uint64_t *wrong)
+static int measure_rsa(const struct bench_opts *o, struct apemu_guest *g,
+		       const struct placement *pl, const struct measure *m, uint64_t *wrong)
 {
 	struct side s[] = {{SIDE_RAW, 1, 0}, {SIDE_EVP, 1, 0}, {SIDE_EMU, 1, 0},
 			   {SIDE_RAW, 2, 0}, {SIDE_EVP, 2, 0}, {SIDE_EMU, 2, 0}};
@@ -451,8 +452,7 @@ static int measure_rsa(const struct bench_opts *o, struct apemu_guest *g, const 
 		return -EIO;
 	}
 	w = (struct work){
-	    .g = g, .key = &key, .crt = m->kind == RSA_CRT, .cases = cases, .ncases = 8};
-	placement(o, &w);
+	    .g = g, .key = &key, .crt = m->kind == RSA_CRT, .cases = cases, .ncases = 8, .pl = pl};
 	r = alternate(&w, s, m->two ? 6 : 3, o->seconds);
 	*wrong += w.wrong;
 	rsakey_clear(&key);
@@ -475,9 +475,11 @@ static int run(const struct bench_opts *o, struct apemu_guest *g)
 	uint64_t wrong = 0;
 	struct rsa_case *smallest = NULL;
 	double lat = 0, pp = 0, sec = o->seconds;
+	struct placement pl;
 
+	placement(o, &pl);
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
-		int r = measure_rsa(o, g, &ms[i], &wrong);
+		int r = measure_rsa(o, g, &pl, &ms[i], &wrong);
 
 		if (r < 0)
 			return r;

@@ -274,6 +274,41 @@ static void *raw_thread(void *arg)
 	return NULL;
 }
 
+int raw_cpus(int *cpus, int n)
+{
+	cpu_set_t all;
+	int k = 0;
+
+	if (sched_getaffinity(0, sizeof(all), &all) < 0)
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE && k < n; c++)
+		if (CPU_ISSET(c, &all))
+			cpus[k++] = c;
+	return k;
+}
+
+int raw_thread_create(pthread_t *t, int cpu, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	cpu_set_t on;
+	int e;
+
+	if (cpu >= CPU_SETSIZE)
+		return EINVAL;
+	e = pthread_attr_init(&attr);
+	if (e)
+		return e;
+	CPU_ZERO(&on);
+	if (cpu >= 0) {
+		CPU_SET(cpu, &on);
+		e = pthread_attr_setaffinity_np(&attr, sizeof(on), &on);
+	}
+	if (!e)
+		e = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return e;
+}
+
 double raw_rsa_ops(const struct rsakey *k, enum raw_way way, bool crt, unsigned int nthreads,
 		   double seconds, const int *cpus)
 {
@@ -290,22 +325,10 @@ double raw_rsa_ops(const struct rsakey *k, enum raw_way way, bool crt, unsigned 
 		if (raw_rsa_new(k, way, crt, &jobs[made].r) < 0)
 			break;
 	for (; made == nthreads && started < nthreads; started++) {
-		pthread_attr_t attr;
-		cpu_set_t on;
-		int e;
-
 		jobs[started].gate = &gate;
 		jobs[started].seconds = seconds;
-		if (pthread_attr_init(&attr) != 0)
-			break;
-		CPU_ZERO(&on);
-		if (cpus && cpus[started] >= 0 && cpus[started] < CPU_SETSIZE)
-			CPU_SET(cpus[started], &on);
-		e = cpus ? pthread_attr_setaffinity_np(&attr, sizeof(on), &on) : 0;
-		if (!e)
-			e = pthread_create(&t[started], &attr, raw_thread, &jobs[started]);
-		pthread_attr_destroy(&attr);
-		if (e)
+		if (raw_thread_create(&t[started], cpus ? cpus[started] : -1, raw_thread,
+				      &jobs[started]) != 0)
 			break;
 	}
 	gate_set(&gate, started == nthreads ? 1 : -1);

@@ -27,6 +27,8 @@
 
 #include <stdbool.h>
 
+#include <pthread.h>
+
 #include "rsakey.h"
 
 enum raw_way { RAW_BN, RAW_EVP };
@@ -45,6 +47,16 @@ int raw_rsa_new(const struct rsakey *k, enum raw_way way, bool crt, struct raw_r
 int raw_rsa_op(struct raw_rsa *r);
 /* Accepts NULL; wipes the copies of the key. */
 void raw_rsa_free(struct raw_rsa *r);
+
+/*
+ * Placement of the benchmarks' threads (the vCPUs of shared VMs run at
+ * different speeds for seconds at a time: bench/README.md). raw_cpus: the
+ * first n CPUs this process may run on, into cpus; how many there were
+ * (at most n), 0 when they cannot be known. raw_thread_create: start fn(arg)
+ * on CPU cpu, or where the scheduler likes with -1; pthread_create's result.
+ */
+int raw_cpus(int *cpus, int n);
+int raw_thread_create(pthread_t *t, int cpu, void *(*fn)(void *), void *arg);
 
 /* Operations done on nthreads (1..RAW_MAX_THREADS) threads in seconds, or
  * -1 when something failed. With cpus, thread i runs on CPU cpus[i]; NULL:

@@ -130,6 +130,7 @@ static struct worker *worker_get(struct engine *e, unsigned int apid)
 {
 	struct worker *w = __atomic_load_n(&e->workers[apid], __ATOMIC_ACQUIRE);
 	struct epoll_event ev = {.events = EPOLLIN};
+	char name[16];
 
 	if (w)
 		return w;
@@ -157,12 +158,8 @@ static struct worker *worker_get(struct engine *e, unsigned int apid)
 		w = NULL;
 		goto out;
 	}
-	{
-		char name[16];
-
-		snprintf(name, sizeof(name), "apemud-card%02x", apid); /* as in sysfs */
-		pthread_setname_np(w->thread, name);
-	}
+	snprintf(name, sizeof(name), "apemud-card%02x", apid); /* as in sysfs */
+	pthread_setname_np(w->thread, name);
 	__atomic_store_n(&e->workers[apid], w, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&e->nworkers, 1, __ATOMIC_RELAXED);
 out:
