@@ -250,9 +250,12 @@ void bench_note(const struct bench_opts *o, const char *fmt, ...)
 /*
  * The sides of one comparison: raw constant-time RSA (raw_rsa.h), raw
  * EVP_PKEY_decrypt and apemu, on n threads / adapters each. In each of
- * BENCH_ROUNDS rounds every side runs seconds / BENCH_ROUNDS, in turn and
- * in the opposite order the next round (machines drift: a side measured
- * in one block could meet other weather than the others).
+ * RSA_ROUNDS rounds every side runs seconds / RSA_ROUNDS, in turn and in
+ * the opposite order the next round (machines drift: a side measured in
+ * one block could meet other weather than the others). The speed of a
+ * vCPU here changes by 10-20 % within a quarter of a second, so the
+ * rounds are short: 62 ms each with the default 2 s (bench/README.md,
+ * "Rounds"); each side counts its operations over the time it really ran.
  *
  * The vCPUs of these machines also run at different speeds for seconds at
  * a time (a neighbour on the host's core: one was 17 % slower than the
@@ -264,6 +267,8 @@ void bench_note(const struct bench_opts *o, const char *fmt, ...)
  * turns over the CPUs; the two-thread sides run one thread (raw thread or
  * adapter) on each of two CPUs, the guest where the scheduler puts it.
  */
+#define RSA_ROUNDS 32
+
 enum side_kind { SIDE_RAW, SIDE_EVP, SIDE_EMU };
 
 /* Where the sides run, found once per run (none: placed false). */
@@ -368,9 +373,9 @@ static double side_ops(struct work *w, const struct side *s, double t, int r)
 
 static int alternate(struct work *w, struct side *sides, size_t n, double seconds)
 {
-	double t = seconds / BENCH_ROUNDS;
+	double t = seconds / RSA_ROUNDS;
 
-	for (int r = 0; r < BENCH_ROUNDS; r++) {
+	for (int r = 0; r < RSA_ROUNDS; r++) {
 		for (size_t k = 0; k < n; k++) {
 			struct side *s = &sides[r % 2 ? n - 1 - k : k];
 			double v = side_ops(w, s, t, r);

@@ -58,9 +58,10 @@ void raw_rsa_free(struct raw_rsa *r);
 int raw_cpus(int *cpus, int n);
 int raw_thread_create(pthread_t *t, int cpu, void *(*fn)(void *), void *arg);
 
-/* Operations done on nthreads (1..RAW_MAX_THREADS) threads in seconds, or
- * -1 when something failed. With cpus, thread i runs on CPU cpus[i]; NULL:
- * where the scheduler likes. */
+/* Operations done on nthreads (1..RAW_MAX_THREADS) threads in seconds
+ * (each thread runs about that long; its count is scaled to exactly that
+ * long at the rate it had), or -1 when something failed. With cpus, thread
+ * i runs on CPU cpus[i]; NULL: where the scheduler likes. */
 #define RAW_MAX_THREADS 8
 double raw_rsa_ops(const struct rsakey *k, enum raw_way way, bool crt, unsigned int nthreads,
 		   double seconds, const int *cpus);
