@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -206,6 +207,22 @@ static double emu_ops(struct apemu_guest *g, const struct rsa_case *cases, unsig
 	return (double)res.done * seconds / res.seconds;
 }
 
+static void clean_up(bool keep_log);
+
+/*
+ * Every line goes out at once. SIGPIPE is ignored, so a reader that went
+ * away (`apemu bench | head -3`) shows as EPIPE here: stop the private
+ * daemon and end as SIGPIPE would have ended us, not leave it mounted.
+ */
+static void out_flush(void)
+{
+	if (fflush(stdout) == EOF && errno == EPIPE) {
+		__fpurge(stdout); /* the clean-up's own messages go to stderr through it */
+		clean_up(false);
+		_exit(128 + SIGPIPE);
+	}
+}
+
 void bench_line(const struct bench_opts *o, const char *what, double emu, double base,
 		const char *unit, double ratio, const char *goal)
 {
@@ -217,7 +234,7 @@ void bench_line(const struct bench_opts *o, const char *what, double emu, double
 	else
 		printf("%-46s apemu %10.1f %-5s baseline %10.1f %-5s ratio %5.2f%s%s\n", what, emu,
 		       unit, base, unit, ratio, goal ? "  goal " : "", goal ? goal : "");
-	fflush(stdout);
+	out_flush();
 }
 
 void bench_figure(const struct bench_opts *o, const char *what, double value, const char *unit,
@@ -231,7 +248,7 @@ void bench_figure(const struct bench_opts *o, const char *what, double value, co
 	else
 		printf("%-46s       %10.1f %-5s%s%s\n", what, value, unit, goal ? "  goal " : "",
 		       goal ? goal : "");
-	fflush(stdout);
+	out_flush();
 }
 
 void bench_note(const struct bench_opts *o, const char *fmt, ...)
@@ -244,7 +261,7 @@ void bench_note(const struct bench_opts *o, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
-	fflush(stdout);
+	out_flush();
 }
 
 /*
@@ -734,7 +751,7 @@ int bench_cmd_main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
 	    pthread_create(&sigthread, NULL, signal_thread, &set) != 0) {
 		fprintf(stderr, "apemu bench: cannot set up signal handling\n");
 		return 1;

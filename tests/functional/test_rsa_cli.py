@@ -5,6 +5,7 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -248,6 +249,28 @@ def test_bench_runs_every_measurement_with_right_replies():
     assert "apemu: stopped apemud" in p.stderr
     m = re.search(r"mounted at (/tmp/apemu-bench-\w+)/sys", p.stderr)
     assert m and not os.path.exists(m.group(1)), p.stderr  # the private instance is gone
+
+
+def test_bench_stops_its_daemon_when_its_reader_goes_away():
+    """apemu bench | head -1: the private apemud is stopped and its directory removed."""
+    p = subprocess.Popen([APEMU, "bench", "--seconds", "0.05"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env())
+    first = p.stdout.readline()
+    p.stdout.close()  # the reader is gone; the next line meets EPIPE
+    err = p.stderr.read()
+    rc = p.wait(timeout=300)
+    assert first.startswith("apemu bench: 2 CEX8A adapters"), (first, err)
+    assert sanitizer_report(err) is None, err
+    assert rc == 128 + signal.SIGPIPE, (rc, err)  # as SIGPIPE would have ended it
+    m = re.search(r"mounted at (/tmp/apemu-bench-\w+)/sys \(apemud pid (\d+)", err)
+    assert m, err
+    assert "apemu: stopped apemud" in err, err
+    assert not os.path.exists(m.group(1)), err
+    try:  # gone, or a zombie until init reaps it
+        with open(f"/proc/{m.group(2)}/stat") as f:
+            assert f.read().rsplit(")", 1)[1].split()[0] == "Z", err
+    except FileNotFoundError:
+        pass
 
 
 def bench_json(*args):
