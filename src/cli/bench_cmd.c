@@ -312,8 +312,6 @@ struct work {
 	const struct placement *pl;
 };
 
-static pid_t daemon_pid(void);
-
 /* The thread of adapter apid in apemud (pid): named apemud-cardXX. 0: none. */
 static pid_t adapter_thread(pid_t pid, unsigned int apid)
 {
@@ -410,15 +408,15 @@ static int alternate(struct work *w, struct side *sides, size_t n, double second
  * run on. With fewer CPUs, or no threads of those names (an older apemud),
  * nothing is placed; bench_note says so.
  */
-static void placement(const struct bench_opts *o, struct placement *pl)
+static void placement(const struct bench_env *env, struct placement *pl)
 {
-	pid_t pid = daemon_pid();
+	const struct bench_opts *o = env->o;
 	int ncpus = 0;
 
 	if (sched_getaffinity(0, sizeof(pl->all), &pl->all) == 0)
 		ncpus = raw_cpus(pl->cpus, 2);
-	pl->adapter_tid[0] = adapter_thread(pid, APQN_A >> 8);
-	pl->adapter_tid[1] = adapter_thread(pid, APQN_B >> 8);
+	pl->adapter_tid[0] = adapter_thread(env->pid, APQN_A >> 8);
+	pl->adapter_tid[1] = adapter_thread(env->pid, APQN_B >> 8);
 	pl->placed = ncpus == 2 && pl->adapter_tid[0] && pl->adapter_tid[1];
 	if (!pl->placed)
 		bench_note(o, "apemu bench: %s: every side runs where the scheduler puts it",
@@ -487,8 +485,9 @@ static int measure_rsa(const struct bench_opts *o, struct apemu_guest *g,
 	return 0;
 }
 
-static int run(const struct bench_opts *o, struct apemu_guest *g)
+static int run(const struct bench_env *env, struct apemu_guest *g)
 {
+	const struct bench_opts *o = env->o;
 	static const struct measure ms[] = {
 	    {"RSA-2048 CRT", 2048, RSA_CRT, true},
 	    {"RSA-4096 CRT", 4096, RSA_CRT, false},
@@ -499,7 +498,7 @@ static int run(const struct bench_opts *o, struct apemu_guest *g)
 	double lat = 0, pp = 0, sec = o->seconds;
 	struct placement pl;
 
-	placement(o, &pl);
+	placement(env, &pl);
 	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
 		int r = measure_rsa(o, g, &pl, &ms[i], &wrong);
 
@@ -681,16 +680,17 @@ static void *signal_thread(void *arg)
 }
 
 /* The default mode: one guest on an mdev with both adapters. */
-static int data_plane(const struct bench_opts *o)
+static int data_plane(const struct bench_env *env)
 {
+	const struct bench_opts *o = env->o;
 	struct apemu_guest *g = NULL;
-	int r = make_mdev(inst.mount);
+	int r = make_mdev(env->mount);
 
 	if (r < 0) {
 		fprintf(stderr, "apemu bench: cannot set up the mdev: %s\n", strerror(-r));
 		return r;
 	}
-	r = apemu_guest_new(inst.paths.socket, NULL, 0, &g);
+	r = apemu_guest_new(env->socket, NULL, 0, &g);
 	if (r == 0 && apemu_guest_open(g, BENCH_UUID) != 0)
 		r = -EIO;
 	if (r < 0) {
@@ -702,7 +702,7 @@ static int data_plane(const struct bench_opts *o)
 		   "apemu bench: 2 CEX8A adapters, %ld CPUs, %.1f s per measurement; "
 		   "baselines measured in the same run",
 		   sysconf(_SC_NPROCESSORS_ONLN), o->seconds);
-	r = run(o, g);
+	r = run(env, g);
 	apemu_guest_free(g);
 	return r;
 }
@@ -781,7 +781,7 @@ int bench_cmd_main(int argc, char **argv)
 		r = bench_scale(&env);
 		break;
 	default:
-		r = data_plane(&o);
+		r = data_plane(&env);
 		break;
 	}
 	status = r < 0 ? 1 : 0;

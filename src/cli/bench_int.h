@@ -33,7 +33,9 @@ struct bench_env {
 	pid_t pid;	    /* apemud's pid */
 };
 
-/* Each comparison alternates its sides this many times (bench/README.md). */
+/* The round trip and --fairness alternate their sides this many times; the
+ * RSA comparisons of the default mode, RSA_ROUNDS times (bench_cmd.c;
+ * bench/README.md). */
 #define BENCH_ROUNDS 8
 
 /* One measurement against its baseline: a text line or a JSON object.
